@@ -1,0 +1,423 @@
+"""The one message catalog: every user-facing sentence, in Simplified Chinese and English.
+
+Code never writes user-facing literals; it calls ``t("key", **args)``. Chinese is the default
+because the readers are archive staff; ``language: en`` in the config switches to English.
+"""
+
+from __future__ import annotations
+
+_language = "zh"
+
+LANGUAGES = ("zh", "en")
+
+MESSAGES: dict[str, dict[str, str]] = {
+    # --- general / CLI --------------------------------------------------------------------
+    "cli.description": {
+        "zh": "dangan：学校档案室的电子档案守护服务（检查归档规则、实时镜像、异地备份、固定性校验）。",
+        "en": "dangan: keeps a school archive office's electronic records safe and in order.",
+    },
+    "cli.usage_prefix": {"zh": "用法：", "en": "usage: "},
+    "cli.positionals": {"zh": "参数", "en": "arguments"},
+    "cli.options": {"zh": "选项", "en": "options"},
+    "cli.commands": {"zh": "子命令", "en": "commands"},
+    "cli.help": {"zh": "显示本帮助并退出", "en": "show this help and exit"},
+    "cli.version": {"zh": "显示版本并退出", "en": "show the version and exit"},
+    "cli.config": {
+        "zh": "配置文件路径（默认：$DANGAN_CONFIG，否则 /etc/dangan/config.yaml）",
+        "en": "config file (default: $DANGAN_CONFIG, else /etc/dangan/config.yaml)",
+    },
+    "cli.init.help": {
+        "zh": "生成带注释的配置文件，建立档案、镜像和状态目录及其标记文件",
+        "en": "write a commented config and create the folders and their marker files",
+    },
+    "cli.init.archive_root": {"zh": "档案主目录（处室文件夹所在）", "en": "archive root (department folders)"},
+    "cli.init.mirror_root": {"zh": "第二块硬盘上的镜像目录", "en": "mirror folder on the second disk"},
+    "cli.init.state_dir": {"zh": "dangan 的状态目录（目录库等）", "en": "dangan's state folder (catalog …)"},
+    "cli.init.offsite_remote": {
+        "zh": "异地备份的 rclone 远端，或本机文件夹（默认：状态目录下的 offsite）",
+        "en": "off-site rclone remote, or a local folder (default: offsite/ in the state folder)",
+    },
+    "cli.init.force": {"zh": "覆盖已有的配置文件", "en": "overwrite an existing config file"},
+    "cli.check.help": {
+        "zh": "按归档规则检查档案文件，按处室列出问题和改正方法",
+        "en": "check the records against the filing rules, listed per department",
+    },
+    "cli.check.format": {"zh": "输出格式：text（默认）或 json", "en": "output format: text (default) or json"},
+    "cli.check.paths": {
+        "zh": "只检查这些文件或文件夹（须在档案主目录内；默认检查全部）",
+        "en": "check only these files or folders (inside the archive root; default: all)",
+    },
+    "cli.rules.help": {"zh": "列出全部归档规则", "en": "list every filing rule"},
+    "error.usage": {"zh": "用法错误：{detail}", "en": "usage error: {detail}"},
+    "error.interrupted": {"zh": "已中断。", "en": "interrupted."},
+    "error.internal": {
+        "zh": "内部错误：{detail}。请把这条信息和日志交给系统管理员。",
+        "en": "internal error: {detail}. Please pass this message and the log to the administrator.",
+    },
+    # --- config -----------------------------------------------------------------------------
+    "config.not_found": {
+        "zh": "找不到配置文件 {path}。请先运行 `dangan init`，或用 --config 指定配置文件。",
+        "en": "config file {path} not found. Run `dangan init` first, or pass --config.",
+    },
+    "config.unreadable": {
+        "zh": "无法读取配置文件 {path}：{detail}",
+        "en": "cannot read config file {path}: {detail}",
+    },
+    "config.header": {
+        "zh": "配置文件 {path} 有 {count} 处错误：",
+        "en": "config file {path} has {count} problem(s):",
+    },
+    "config.footer": {
+        "zh": "请改正以上各处后重试（各配置项的说明见 config/default.yaml）。",
+        "en": "Fix the above and retry (every key is documented in config/default.yaml).",
+    },
+    "config.problem": {"zh": "{where}：{reason}", "en": "{where}: {reason}"},
+    "config.line": {"zh": "第 {line} 行", "en": "line {line}"},
+    "config.yaml_syntax": {
+        "zh": "YAML 语法错误（第 {line} 行第 {column} 列）：{problem}",
+        "en": "YAML syntax error (line {line}, column {column}): {problem}",
+    },
+    "config.not_mapping": {
+        "zh": "配置文件的顶层必须是“键: 值”的映射",
+        "en": "the top level of the config must be a mapping of keys to values",
+    },
+    "config.duplicate_key": {
+        "zh": "这个键写了两次，前一处会被悄悄忽略；请合并为一处",
+        "en": "this key appears twice and the earlier one would be silently ignored; merge them",
+    },
+    "config.unknown_key": {"zh": "未知的配置项", "en": "unknown key"},
+    "config.did_you_mean": {"zh": "，您是否想写 “{key}”？", "en": "; did you mean '{key}'?"},
+    "config.missing": {"zh": "缺少必填项", "en": "required key is missing"},
+    "config.bad_value": {"zh": "值 {value} 无效：{reason}", "en": "value {value} is invalid: {reason}"},
+    "config.want_int": {"zh": "应为整数", "en": "must be an integer"},
+    "config.want_str": {"zh": "应为文本", "en": "must be text"},
+    "config.want_bool": {"zh": "应为 true 或 false", "en": "must be true or false"},
+    "config.want_list": {"zh": "应为列表", "en": "must be a list"},
+    "config.want_mapping": {"zh": "应为“键: 值”的映射", "en": "must be a mapping"},
+    "config.want_one_of": {"zh": "应为以下之一：{choices}", "en": "must be one of: {choices}"},
+    "config.want_ge": {"zh": "应不小于 {limit}", "en": "must be at least {limit}"},
+    "config.want_le": {"zh": "应不大于 {limit}", "en": "must be at most {limit}"},
+    "config.want_absolute": {"zh": "须为绝对路径（以 / 开头）", "en": "must be an absolute path"},
+    "config.shell_chars": {
+        "zh": "含有 shell 特殊字符 {chars}，出于安全原因不允许（这个值会传给 rclone）",
+        "en": "contains shell metacharacters {chars}, refused for safety (the value reaches rclone)",
+    },
+    "config.bad_timezone": {"zh": "不是已知的时区名称（例如 Asia/Shanghai）", "en": "not a known time zone (e.g. Asia/Shanghai)"},
+    "config.bad_hash": {
+        "zh": "本机的 Python/OpenSSL 不支持这个哈希算法",
+        "en": "this machine's Python/OpenSSL does not provide this hash algorithm",
+    },
+    "config.unknown_rule": {"zh": "不是已知的规则编号{suggestion}", "en": "not a known rule id{suggestion}"},
+    "config.nested_roots": {
+        "zh": "{a} 与 {b} 不能相同，也不能一个套在另一个里面",
+        "en": "{a} and {b} must differ and must not contain one another",
+    },
+    "config.duplicate_item": {"zh": "重复的条目 {item}", "en": "duplicate entry {item}"},
+    "config.empty_item": {"zh": "条目不能为空", "en": "entries must not be empty"},
+    "config.bad_extension": {
+        "zh": "扩展名应为小写、不带点，例如 pdf",
+        "en": "extensions are lower case without a dot, e.g. pdf",
+    },
+    # --- init -------------------------------------------------------------------------------
+    "init.exists": {
+        "zh": "配置文件 {path} 已存在，未覆盖。如确需重写，请加 --force。",
+        "en": "config file {path} exists and was not overwritten; add --force to replace it.",
+    },
+    "init.not_empty_mirror": {
+        "zh": "镜像目录 {path} 不是空的，也没有 dangan 的标记文件；为防止写错硬盘，已停止。请确认路径，或先清空该目录。",
+        "en": "mirror folder {path} is not empty and carries no dangan marker; stopped so as not to write to the wrong disk.",
+    },
+    "init.cannot_create": {
+        "zh": "无法建立 {path}：{detail}",
+        "en": "cannot create {path}: {detail}",
+    },
+    "init.done": {
+        "zh": "已写入配置文件 {config}\n  档案主目录：{archive}\n  镜像目录：  {mirror}\n  状态目录：  {state}\n  异地备份：  {offsite}\n下一步：dangan check --config {config}",
+        "en": "wrote config {config}\n  archive root: {archive}\n  mirror root:  {mirror}\n  state folder: {state}\n  off-site:     {offsite}\nnext: dangan check --config {config}",
+    },
+    # --- archive / catalog ------------------------------------------------------------------
+    "archive.no_marker": {
+        "zh": "档案主目录 {path} 缺少标记文件 {marker}：硬盘可能没有挂载，或目录不对。请检查挂载后重试（新建的档案目录请先运行 dangan init）。",
+        "en": "archive root {path} has no marker file {marker}: the disk may not be mounted. Check the mount and retry (run dangan init for a new archive).",
+    },
+    "archive.outside": {
+        "zh": "{path} 不在档案主目录 {root} 之内，无法检查。",
+        "en": "{path} is not inside the archive root {root}.",
+    },
+    "archive.missing_path": {"zh": "找不到 {path}。", "en": "{path} does not exist."},
+    "catalog.newer_schema": {
+        "zh": "目录库 {path} 的版本（{found}）比本程序支持的（{known}）新，请升级 dangan。",
+        "en": "catalog {path} has schema version {found}, newer than this dangan supports ({known}); upgrade dangan.",
+    },
+    "catalog.unusable": {
+        "zh": "无法打开目录库 {path}：{detail}",
+        "en": "cannot open the catalog {path}: {detail}",
+    },
+    # --- ledger events (the seeds' own words) -----------------------------------------------
+    "event.intake": {"zh": "收进", "en": "intake"},
+    "event.change": {"zh": "修改", "en": "change"},
+    "event.move": {"zh": "移动", "en": "move"},
+    "event.removal": {"zh": "移出", "en": "removal"},
+    "event.restore": {"zh": "恢复", "en": "restore"},
+    "event.repair": {"zh": "修复", "en": "repair"},
+    # --- check report -----------------------------------------------------------------------
+    "severity.error": {"zh": "错误", "en": "error"},
+    "severity.warning": {"zh": "警告", "en": "warning"},
+    "check.summary": {
+        "zh": "共检查 {files} 个文件：{errors} 个错误，{warnings} 个警告。",
+        "en": "{files} files checked: {errors} error(s), {warnings} warning(s).",
+    },
+    "check.all_clean": {"zh": "全部符合归档规则。", "en": "Everything follows the filing rules."},
+    "check.per_department": {"zh": "各处室问题数：", "en": "Problems per department:"},
+    "check.department_line": {
+        "zh": "  {department}：错误 {errors}，警告 {warnings}",
+        "en": "  {department}: {errors} error(s), {warnings} warning(s)",
+    },
+    "check.department_header": {
+        "zh": "【{department}】错误 {errors}，警告 {warnings}",
+        "en": "[{department}] {errors} error(s), {warnings} warning(s)",
+    },
+    "check.root_department": {"zh": "（档案主目录顶层）", "en": "(archive root)"},
+    "check.hint": {"zh": "改正方法：", "en": "fix: "},
+    "check.skipped_header": {"zh": "已跳过 {count} 项（不是普通文件，未检查也不会备份）：", "en": "{count} item(s) skipped (not regular files; not checked or backed up):"},
+    "skip.symlink": {"zh": "符号链接（为安全起见从不跟随）", "en": "symbolic link (never followed)"},
+    "skip.special": {"zh": "管道、套接字或设备文件", "en": "FIFO, socket or device file"},
+    "skip.unreadable": {"zh": "无法读取（权限不足或磁盘错误）：{detail}", "en": "cannot be read (permission or disk error): {detail}"},
+    "rules.header": {"zh": "编号 | 严重程度 | 说明", "en": "id | severity | description"},
+    # --- rules: title, message and hint -------------------------------------------------------
+    "rule.structure.department.title": {
+        "zh": "一级文件夹必须是处室（专项组）表中的名称",
+        "en": "level 1 folders must be departments from the department table",
+    },
+    "rule.structure.department.message": {
+        "zh": "{path}：一级文件夹“{name}”不在处室表中",
+        "en": "{path}: level 1 folder '{name}' is not a known department",
+    },
+    "rule.structure.department.hint": {
+        "zh": "把它改名为处室表中的名称（如 {example}），或把内容移到相应处室文件夹；新增处室请在配置 departments 中添加。",
+        "en": "rename it to a department from the table (e.g. {example}) or move its content; add new departments under 'departments'.",
+    },
+    "rule.structure.category.title": {
+        "zh": "二级文件夹必须是项目类别表中的名称",
+        "en": "level 2 folders must be project categories from the category table",
+    },
+    "rule.structure.category.message": {
+        "zh": "{path}：二级文件夹“{name}”不在项目类别表中",
+        "en": "{path}: level 2 folder '{name}' is not a known project category",
+    },
+    "rule.structure.category.hint": {
+        "zh": "把它改名为项目类别（如 {example}），或移到相应类别下；新增类别请在配置 categories 中添加。",
+        "en": "rename it to a category (e.g. {example}) or move it under one; add categories under 'categories'.",
+    },
+    "rule.structure.depth.title": {
+        "zh": "文件须放在三级文件夹（任务条目）或更深处",
+        "en": "files belong in a level 3 folder (task item) or below",
+    },
+    "rule.structure.depth.message": {
+        "zh": "{path}：文件直接放在第 {level} 级文件夹里，没有放进任务条目（第 3 级）文件夹",
+        "en": "{path}: the file sits in a level {level} folder, not inside a task item (level 3) folder",
+    },
+    "rule.structure.depth.message.root": {
+        "zh": "{path}：文件直接放在档案主目录顶层，没有放进任务条目（三级）文件夹",
+        "en": "{path}: the file sits at the top of the archive, not inside a task item (level 3) folder",
+    },
+    "rule.structure.depth.hint": {
+        "zh": "按“处室/项目类别/任务条目”建好文件夹，把文件移进对应的任务条目文件夹。",
+        "en": "create department/category/task-item folders and move the file into its task item.",
+    },
+    "rule.naming.date.title": {
+        "zh": "照片、视频、音频须以“年月日+内容”命名（如 20210205校运动会开幕式.jpg）",
+        "en": "photos, videos and audio are named date + content (e.g. 20210205opening.jpg)",
+    },
+    "rule.naming.date.message.missing": {
+        "zh": "{path}：文件名没有以日期（年月日，8 位数字）开头",
+        "en": "{path}: the name does not start with a date (YYYYMMDD)",
+    },
+    "rule.naming.date.message.invalid": {
+        "zh": "{path}：文件名开头的 {date} 不是有效日期",
+        "en": "{path}: {date} at the start of the name is not a real date",
+    },
+    "rule.naming.date.message.future": {
+        "zh": "{path}：文件名开头的日期 {date} 在将来",
+        "en": "{path}: the date {date} at the start of the name lies in the future",
+    },
+    "rule.naming.date.message.no_content": {
+        "zh": "{path}：日期后面缺少内容说明",
+        "en": "{path}: nothing describes the content after the date",
+    },
+    "rule.naming.date.example_content": {"zh": "活动内容", "en": "event"},
+    "rule.naming.date.hint.exif": {
+        "zh": "按“年月日+内容”改名，建议：{proposal}（日期取自照片的拍摄时间 EXIF）",
+        "en": "rename as date + content, e.g. {proposal} (date from the photo's EXIF capture time)",
+    },
+    "rule.naming.date.hint.mtime": {
+        "zh": "按“年月日+内容”改名，建议：{proposal}（日期取自文件修改时间，请核对实际拍摄日期）",
+        "en": "rename as date + content, e.g. {proposal} (date from the file's modification time; please check it)",
+    },
+    "rule.naming.date.hint.content": {
+        "zh": "在日期后写明内容，例如：{proposal}",
+        "en": "describe the content after the date, e.g. {proposal}",
+    },
+    "rule.naming.encoding.title": {
+        "zh": "文件名须为 UTF-8 编码（旧 Windows 共享的 GBK 文件名会出问题）",
+        "en": "names must be valid UTF-8 (GBK names from old Windows shares break things)",
+    },
+    "rule.naming.encoding.message": {
+        "zh": "{path}：名称不是 UTF-8 编码（可能是 GBK），其他电脑上会显示成乱码",
+        "en": "{path}: the name is not UTF-8 (probably GBK) and shows garbled on other computers",
+    },
+    "rule.naming.encoding.hint": {
+        "zh": "在服务器上把它改名为：{proposal}",
+        "en": "rename it on the server to: {proposal}",
+    },
+    "rule.naming.encoding.hint.unknown": {
+        "zh": "在服务器上用正确的中文名称重新命名（原名无法识别）。",
+        "en": "rename it on the server with a proper name (the old name cannot be decoded).",
+    },
+    "rule.naming.too-long.title": {
+        "zh": "名称不超过 {limit} 字节（约 {chars} 个汉字），否则加密异地备份难以承载",
+        "en": "names stay within {limit} bytes (about {chars} CJK characters) for the encrypted off-site copy",
+    },
+    "rule.naming.too-long.message": {
+        "zh": "{path}：名称有 {length} 字节，超过 {limit} 字节",
+        "en": "{path}: the name has {length} bytes, more than {limit}",
+    },
+    "rule.naming.too-long.hint": {
+        "zh": "把名称缩短到 {chars} 个汉字以内，详细内容可写进说明文档。",
+        "en": "shorten the name to at most {chars} CJK characters; put details in a description document.",
+    },
+    "rule.format.not-allowed.title": {
+        "zh": "只能归档允许的格式（PDF、OFD、Word、Excel、PPT、WPS、JPG、PNG、TIF、MP3、WAV、MP4、MOV 等）",
+        "en": "only allowed formats are archived (PDF, OFD, Office, WPS, JPG, PNG, TIF, MP3, WAV, MP4, MOV …)",
+    },
+    "rule.format.not-allowed.message": {
+        "zh": "{path}：“{ext}”格式不在允许归档的格式之列",
+        "en": "{path}: the format '{ext}' is not allowed in the archive",
+    },
+    "rule.format.not-allowed.hint": {
+        "zh": "转换为允许的格式（文档转 PDF，图片转 JPG/TIF，视频转 MP4）后再归档；允许的格式：{allowed}。",
+        "en": "convert it to an allowed format (documents to PDF, images to JPG/TIF, video to MP4); allowed: {allowed}.",
+    },
+    "rule.format.mismatch.title": {
+        "zh": "文件内容须与扩展名相符",
+        "en": "the content must match the extension",
+    },
+    "rule.format.mismatch.message": {
+        "zh": "{path}：扩展名是 .{ext}，但内容是 {actual}",
+        "en": "{path}: the extension is .{ext} but the content is {actual}",
+    },
+    "rule.format.mismatch.hint": {
+        "zh": "用原来的软件另存为正确的格式，或把扩展名改为 .{proposal}。",
+        "en": "save it again in the right format, or change the extension to .{proposal}.",
+    },
+    "rule.format.mismatch.hint.unknown": {
+        "zh": "用原来的软件重新导出为 .{ext} 格式。",
+        "en": "export it again from the original program as .{ext}.",
+    },
+    "rule.format.unknown_content": {"zh": "无法识别的内容", "en": "unrecognised content"},
+    "rule.scan.camera.title": {
+        "zh": "证书、文件等须为扫描件，不得用手机或相机拍照",
+        "en": "certificates and documents must be scans, not phone or camera photos",
+    },
+    "rule.scan.camera.message": {
+        "zh": "{path}：这是手机或相机拍摄的照片（{evidence}），证书、文件类材料须为扫描件",
+        "en": "{path}: this is a phone or camera photo ({evidence}); certificates and documents must be scanned",
+    },
+    "rule.scan.camera.hint": {
+        "zh": "用扫描仪（不低于 {dpi} dpi）重新扫描原件，替换这个文件。",
+        "en": "scan the original on a scanner (at least {dpi} dpi) and replace this file.",
+    },
+    "rule.scan.resolution.title": {
+        "zh": "扫描件分辨率不低于 {dpi} dpi（DA/T 31-2017）",
+        "en": "scans have at least {dpi} dpi (DA/T 31-2017)",
+    },
+    "rule.scan.resolution.message": {
+        "zh": "{path}：扫描分辨率为 {found} dpi，低于 {dpi} dpi",
+        "en": "{path}: scanned at {found} dpi, below {dpi} dpi",
+    },
+    "rule.scan.resolution.message.unknown": {
+        "zh": "{path}：文件没有记录扫描分辨率（按 72 dpi 计），低于 {dpi} dpi",
+        "en": "{path}: the file records no resolution (taken as 72 dpi), below {dpi} dpi",
+    },
+    "rule.scan.resolution.hint": {
+        "zh": "把扫描仪设为 {dpi} dpi 或更高，重新扫描原件。",
+        "en": "set the scanner to {dpi} dpi or more and scan the original again.",
+    },
+    "rule.readable.corrupt.title": {
+        "zh": "文件须完整可读（没有损坏或截断）",
+        "en": "files must be complete and readable (not damaged or truncated)",
+    },
+    "rule.readable.corrupt.message": {
+        "zh": "{path}：文件已损坏或不完整，无法正常打开（{detail}）",
+        "en": "{path}: the file is damaged or incomplete and cannot be opened ({detail})",
+    },
+    "rule.readable.corrupt.hint": {
+        "zh": "从原始来源重新复制或重新导出这个文件；若原件也已损坏，请联系档案室。",
+        "en": "copy or export the file again from its source; if that is damaged too, contact the archive office.",
+    },
+    "rule.readable.encrypted.title": {
+        "zh": "不得归档加密（设了密码）的文件",
+        "en": "password-protected (encrypted) files cannot be archived",
+    },
+    "rule.readable.encrypted.message": {
+        "zh": "{path}：文件设了密码或已加密，日后可能无法打开",
+        "en": "{path}: the file is password-protected or encrypted and may become unreadable",
+    },
+    "rule.readable.encrypted.hint": {
+        "zh": "用原来的软件打开，取消密码保护后另存，再替换这个文件。",
+        "en": "open it in its program, remove the password protection, save, and replace this file.",
+    },
+    "rule.folder.no-description.title": {
+        "zh": "只有照片/视频的文件夹须附 Word 说明（时间、地点、参加人、结果）",
+        "en": "a folder of only photos/videos needs a Word description (time, place, participants, result)",
+    },
+    "rule.folder.no-description.message": {
+        "zh": "{path}：文件夹里只有照片/视频（{count} 个），没有 Word 说明文档",
+        "en": "{path}: the folder holds only photos/videos ({count}) and no Word description",
+    },
+    "rule.folder.no-description.hint": {
+        "zh": "在该文件夹中添加一个 Word 文档，写明时间、地点、参加人、结果及获得评价。",
+        "en": "add a Word document to the folder describing time, place, participants and result.",
+    },
+    "rule.folder.no-description.message.fields": {
+        "zh": "{path}：说明文档缺少：{fields}",
+        "en": "{path}: the description does not mention: {fields}",
+    },
+    "rule.folder.no-description.hint.fields": {
+        "zh": "在说明文档中补写：{fields}。",
+        "en": "add to the description: {fields}.",
+    },
+    "rule.duplicate.title": {
+        "zh": "同一内容不要重复归档",
+        "en": "the same content should not be filed twice",
+    },
+    "rule.duplicate.message": {
+        "zh": "{path}：与 {other} 内容完全相同",
+        "en": "{path}: same content as {other}",
+    },
+    "rule.duplicate.hint": {
+        "zh": "确认两处是否都需要；只保留一份，另一处可在说明中注明“见 {other}”。",
+        "en": "check whether both places need it; keep one and refer to {other} from the other.",
+    },
+}
+
+
+def set_language(language: str) -> None:
+    """Switch the language for every message that follows (``zh`` or ``en``)."""
+    global _language
+    _language = language if language in LANGUAGES else "zh"
+
+
+def language() -> str:
+    return _language
+
+
+def t(key: str, /, **args: object) -> str:
+    """Render message ``key`` in the current language with ``args`` filled in."""
+    entry = MESSAGES[key]
+    text = entry.get(_language) or entry["zh"]
+    return text.format(**args) if args else text
+
+
+def has(key: str) -> bool:
+    return key in MESSAGES

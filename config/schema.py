@@ -1,0 +1,145 @@
+"""The configuration's shape. Values and their documentation live in ``default.yaml``; this module
+only says what is valid, so that every problem in a config file is found in one pass."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import os
+from pathlib import PurePosixPath
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
+
+from .rule_ids import RULE_IDS
+
+# Characters a shell gives meaning to. rclone-python runs its commands with shell=True, so any value
+# that reaches a command line (remote name, root paths) must be free of them.
+SHELL_METACHARACTERS = frozenset("$`\"'\\;&|<>(){}*?[]!#~\n\r\t")
+
+
+def _fail(key: str, **ctx: object) -> PydanticCustomError:
+    # The message template is a key of the message catalog; the loader renders it.
+    return PydanticCustomError("dangan", key, ctx)
+
+
+def _no_shell_chars(value: str) -> str:
+    bad = sorted({c for c in value if c in SHELL_METACHARACTERS})
+    if bad:
+        raise _fail("config.shell_chars", chars=" ".join(repr(c) for c in bad))
+    return value
+
+
+def _absolute(value: str) -> str:
+    if not value.startswith("/"):
+        raise _fail("config.want_absolute")
+    return os.path.normpath(value)
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise _fail("config.bad_timezone") from None
+    return value
+
+
+def _hash_available(value: str) -> str:
+    try:
+        hashlib.new(value)
+    except ValueError:
+        raise _fail("config.bad_hash") from None
+    return value
+
+
+def _unique_names(values: list[str]) -> list[str]:
+    seen: set[str] = set()
+    for item in values:
+        if not item.strip():
+            raise _fail("config.empty_item")
+        if item in seen:
+            raise _fail("config.duplicate_item", item=item)
+        seen.add(item)
+    return values
+
+
+def _extension(value: object) -> object:
+    # Accept ".PDF" as a courtesy; store the canonical form.
+    return value.strip().lstrip(".").lower() if isinstance(value, str) else value
+
+
+def _known_rule(value: str) -> str:
+    if value not in RULE_IDS:
+        close = difflib.get_close_matches(value, RULE_IDS, n=1)
+        raise _fail("config.unknown_rule", suggestion=f" → {close[0]}" if close else "")
+    return value
+
+
+def _none_as_empty(value: object) -> object:
+    return "" if value is None else value
+
+
+AbsolutePath = Annotated[str, AfterValidator(_absolute), AfterValidator(_no_shell_chars)]
+Extension = Annotated[str, BeforeValidator(_extension), Field(pattern=r"^[a-z0-9]+$")]
+RuleId = Annotated[str, AfterValidator(_known_rule)]
+Names = Annotated[list[str], AfterValidator(_unique_names)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RulesConfig(_Section):
+    """The filing rules' settings (``rules:``)."""
+
+    disabled: list[RuleId]
+    severity: dict[RuleId, Literal["error", "warning"]]
+    allowed_extensions: list[Extension]
+    photo_extensions: list[Extension]
+    video_extensions: list[Extension]
+    audio_extensions: list[Extension]
+    scan_only_keywords: Names
+    scan_min_dpi: Annotated[int, Field(ge=1, le=10000)]
+    name_max_bytes: Annotated[int, Field(ge=16, le=255)]
+    description_extensions: list[Extension]
+    description_fields: Names
+    ignore_patterns: list[str]
+
+
+class OffsiteConfig(_Section):
+    """The partner site (``offsite:``)."""
+
+    remote: Annotated[str, BeforeValidator(_none_as_empty), AfterValidator(_no_shell_chars)]
+
+
+class Config(_Section):
+    """A validated dangan configuration. Build it with :func:`dangan.config.loader.load`."""
+
+    language: Literal["zh", "en"]
+    timezone: Annotated[str, AfterValidator(_timezone)]
+    archive_root: AbsolutePath
+    mirror_root: AbsolutePath
+    state_dir: AbsolutePath
+    hash_algorithm: Annotated[Literal["sha256", "sm3"], AfterValidator(_hash_available)]
+    departments: Names
+    categories: Names
+    rules: RulesConfig
+    offsite: OffsiteConfig
+
+    @model_validator(mode="after")
+    def _roots_apart(self) -> "Config":
+        # A mirror inside the archive would mirror itself forever; a state folder inside the
+        # archive would be checked as records. Keep the three apart.
+        roots = [("archive_root", self.archive_root), ("mirror_root", self.mirror_root), ("state_dir", self.state_dir)]
+        for i, (name_a, a) in enumerate(roots):
+            for name_b, b in roots[i + 1 :]:
+                pa, pb = PurePosixPath(a), PurePosixPath(b)
+                if pa == pb or pa in pb.parents or pb in pa.parents:
+                    raise _fail("config.nested_roots", a=name_a, b=name_b)
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)

@@ -1,0 +1,295 @@
+"""The catalog: what dangan knows of every record, in SQLite (WAL) under ``state_dir``.
+
+Three tables carry the domain:
+
+* ``files`` — one row per record: byte-exact relative path, size, mtime_ns, inode, content hash,
+  the content facts the rules read (so an unchanged file is never re-read), department, category,
+  first seen, last verified;
+* ``violations`` — each rule finding with the time first seen and the time fixed;
+* ``ledger`` — an append-only register of events in the archive's own words (收进, 修改, 移出 …);
+  triggers refuse UPDATE and DELETE on it.
+
+The view ``file_status`` gives the "one row per file with its open violations" picture.
+The schema has a version (``PRAGMA user_version``) and forward migrations from day one.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from enum import StrEnum
+from pathlib import Path
+
+from dangan.config.errors import CatalogError
+from dangan.config.messages import t
+
+# Each entry upgrades the schema from version i to i+1. Append, never edit a released step.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE files (
+        path          BLOB PRIMARY KEY,   -- relative to the archive root, exact bytes
+        size          INTEGER NOT NULL,
+        mtime_ns      INTEGER NOT NULL,
+        inode         INTEGER NOT NULL,
+        hash          TEXT,
+        hash_algorithm TEXT,
+        facts         TEXT,               -- JSON: what the rules need from the content
+        department    TEXT,
+        category      TEXT,
+        first_seen    TEXT NOT NULL,
+        last_verified TEXT
+    ) WITHOUT ROWID;
+    CREATE INDEX files_hash ON files(hash);
+
+    CREATE TABLE violations (
+        id         INTEGER PRIMARY KEY,
+        path       BLOB NOT NULL,
+        rule       TEXT NOT NULL,
+        severity   TEXT NOT NULL,
+        detail     TEXT NOT NULL,         -- JSON arguments: the message is rendered in any language
+        first_seen TEXT NOT NULL,
+        fixed_at   TEXT
+    );
+    CREATE UNIQUE INDEX violations_open ON violations(path, rule) WHERE fixed_at IS NULL;
+
+    CREATE TABLE ledger (
+        id     INTEGER PRIMARY KEY AUTOINCREMENT,
+        at     TEXT NOT NULL,
+        event  TEXT NOT NULL,
+        path   BLOB,
+        detail TEXT
+    );
+    CREATE TRIGGER ledger_append_only_update BEFORE UPDATE ON ledger
+        BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+    CREATE TRIGGER ledger_append_only_delete BEFORE DELETE ON ledger
+        BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+    CREATE VIEW file_status AS
+        SELECT f.*, (SELECT group_concat(v.rule, ',') FROM violations v
+                     WHERE v.path = f.path AND v.fixed_at IS NULL) AS open_violations
+        FROM files f;
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class Event(StrEnum):
+    """Ledger events, named as the seeds' registers name them."""
+
+    INTAKE = "intake"  # 收进
+    CHANGE = "change"  # 修改
+    MOVE = "move"  # 移动
+    REMOVAL = "removal"  # 移出
+    RESTORE = "restore"  # 恢复
+    REPAIR = "repair"  # 修复
+
+
+@dataclass(slots=True)
+class FileRecord:
+    """One record as the catalog knows it."""
+
+    path: bytes
+    size: int
+    mtime_ns: int
+    inode: int
+    hash: str | None
+    hash_algorithm: str | None
+    facts: str | None  # JSON, decoded only by those who need it
+    department: str | None
+    category: str | None
+    first_seen: str
+    last_verified: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredViolation:
+    path: bytes
+    rule: str
+    severity: str
+    detail: str
+    first_seen: str
+
+
+def now() -> str:
+    """Catalog timestamps: ISO 8601 in UTC, sortable as text."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def _under(column: str, prefixes: list[bytes] | None) -> tuple[str, list[bytes]]:
+    """SQL condition for "path equals or lies below one of prefixes" (None: everything)."""
+    if not prefixes:
+        return "1", []
+    clauses, params = [], []
+    for prefix in prefixes:
+        # Byte ranges: every path below p sorts between p + b'/' and p + b'0' ('/' + 1).
+        clauses.append(f"({column} = ? OR ({column} >= ? AND {column} < ?))")
+        params += [prefix, prefix + b"/", prefix + b"0"]
+    return "(" + " OR ".join(clauses) + ")", params
+
+
+class Catalog:
+    """The SQLite catalog of one archive. Use as a context manager or call :meth:`close`."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.Error as exc:
+            raise CatalogError(t("catalog.unusable", path=path, detail=exc)) from None
+
+    def __enter__(self) -> "Catalog":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- schema -----------------------------------------------------------------------------
+    @property
+    def version(self) -> int:
+        return self.db.execute("PRAGMA user_version").fetchone()[0]
+
+    def _migrate(self) -> None:
+        found = self.version
+        if found > SCHEMA_VERSION:
+            raise CatalogError(t("catalog.newer_schema", path=self.path, found=found, known=SCHEMA_VERSION))
+        for target in range(found + 1, SCHEMA_VERSION + 1):
+            # executescript() commits whatever is pending first, so the transaction lives
+            # inside the script: a failing step leaves the previous version intact.
+            try:
+                self.db.executescript(
+                    f"BEGIN IMMEDIATE; {MIGRATIONS[target - 1]}; PRAGMA user_version = {target}; COMMIT;"
+                )
+            except sqlite3.Error:
+                if self.db.in_transaction:
+                    self.db.execute("ROLLBACK")
+                raise
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # -- files ------------------------------------------------------------------------------
+    def records(self, prefixes: list[bytes] | None = None) -> dict[bytes, FileRecord]:
+        """Every record below ``prefixes`` (all when None), keyed by path."""
+        where, params = _under("path", prefixes)
+        rows = self.db.execute(
+            "SELECT path, size, mtime_ns, inode, hash, hash_algorithm, facts, department, category,"
+            f" first_seen, last_verified FROM files WHERE {where}",
+            params,
+        )
+        return {row[0]: FileRecord(*row) for row in rows}
+
+    def put(self, records: Iterable[FileRecord]) -> None:
+        self.db.executemany(
+            "INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                (r.path, r.size, r.mtime_ns, r.inode, r.hash, r.hash_algorithm, r.facts, r.department,
+                 r.category, r.first_seen, r.last_verified)
+                for r in records
+            ),
+        )
+
+    def forget(self, paths: Iterable[bytes]) -> None:
+        self.db.executemany("DELETE FROM files WHERE path = ?", ((p,) for p in paths))
+
+    def paths_by_hash(self, hashes: Iterable[str]) -> dict[str, list[bytes]]:
+        """All catalog paths for each of ``hashes`` (for the duplicate rule)."""
+        found: dict[str, list[bytes]] = {}
+        for h in set(hashes):
+            found[h] = [row[0] for row in self.db.execute("SELECT path FROM files WHERE hash = ? ORDER BY path", (h,))]
+        return found
+
+    def duplicate_hashes(self) -> dict[str, list[bytes]]:
+        """Hashes held by more than one non-empty record, with their paths in order."""
+        rows = self.db.execute(
+            "SELECT hash, path FROM files WHERE size > 0 AND hash IN"
+            " (SELECT hash FROM files WHERE size > 0 AND hash IS NOT NULL GROUP BY hash HAVING count(*) > 1)"
+            " ORDER BY hash, path"
+        )
+        groups: dict[str, list[bytes]] = {}
+        for h, path in rows:
+            groups.setdefault(h, []).append(path)
+        return groups
+
+    # -- ledger -----------------------------------------------------------------------------
+    def record_events(self, events: Iterable[tuple[Event, bytes | None, dict | None]], at: str | None = None) -> None:
+        stamp = at or now()
+        self.db.executemany(
+            "INSERT INTO ledger (at, event, path, detail) VALUES (?,?,?,?)",
+            ((stamp, str(e), p, json.dumps(d, ensure_ascii=False) if d else None) for e, p, d in events),
+        )
+
+    def events(self, since: str | None = None) -> list[tuple[str, str, bytes | None, str | None]]:
+        return self.db.execute(
+            "SELECT at, event, path, detail FROM ledger WHERE at >= ? ORDER BY id", (since or "",)
+        ).fetchall()
+
+    # -- violations -------------------------------------------------------------------------
+    def open_violations(self, prefixes: list[bytes] | None = None) -> dict[tuple[bytes, str], StoredViolation]:
+        where, params = _under("path", prefixes)
+        rows = self.db.execute(
+            f"SELECT path, rule, severity, detail, first_seen FROM violations WHERE fixed_at IS NULL AND {where}",
+            params,
+        )
+        return {(r[0], r[1]): StoredViolation(*r) for r in rows}
+
+    def sync_violations(
+        self, found: Iterable[tuple[bytes, str, str, str]], prefixes: list[bytes] | None, at: str | None = None
+    ) -> dict[tuple[bytes, str], str]:
+        """Make the open violations below ``prefixes`` equal ``found`` (path, rule, severity, detail).
+
+        New findings are opened, vanished ones closed with the time fixed, the rest keep their
+        first-seen time. Returns the first-seen time of every finding in ``found``.
+        """
+        stamp = at or now()
+        current = self.open_violations(prefixes)
+        first_seen: dict[tuple[bytes, str], str] = {}
+        for path, rule, severity, detail in found:
+            key = (path, rule)
+            old = current.pop(key, None)
+            if old is None:
+                self.db.execute(
+                    "INSERT INTO violations (path, rule, severity, detail, first_seen) VALUES (?,?,?,?,?)",
+                    (path, rule, severity, detail, stamp),
+                )
+                first_seen[key] = stamp
+            else:
+                if (old.severity, old.detail) != (severity, detail):
+                    self.db.execute(
+                        "UPDATE violations SET severity = ?, detail = ? WHERE path = ? AND rule = ? AND fixed_at IS NULL",
+                        (severity, detail, path, rule),
+                    )
+                first_seen[key] = old.first_seen
+        self.db.executemany(
+            "UPDATE violations SET fixed_at = ? WHERE path = ? AND rule = ? AND fixed_at IS NULL",
+            ((stamp, path, rule) for path, rule in current),
+        )
+        return first_seen
+
+    # -- meta -------------------------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))

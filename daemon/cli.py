@@ -1,0 +1,208 @@
+"""The ``dangan`` command. ``main(argv) -> int``; errors become exit codes in one table here."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from dangan.config import loader
+from dangan.config.errors import CatalogError, ConfigError, DanganError, EnvironmentProblem, UsageError
+from dangan.config.messages import set_language, t
+from dangan.config.rule_ids import RULE_IDS
+from dangan.config.schema import Config
+
+from .atomic import write_atomic
+from .catalog import Catalog
+from .layout import Layout
+
+VERSION = "0.1.0"
+
+EXIT_OK = 0
+EXIT_PROBLEMS = 1  # the check found error-severity violations
+EXIT_USAGE = 2  # command line, config or environment not usable
+EXIT_INTERNAL = 3  # a bug: reported in one line, never as a traceback
+
+EXIT_CODES: dict[type[DanganError], int] = {
+    UsageError: EXIT_USAGE,
+    ConfigError: EXIT_USAGE,
+    EnvironmentProblem: EXIT_USAGE,
+    CatalogError: EXIT_USAGE,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one dangan command; return its exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    set_language(_early_language(argv))
+    parser = _build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.handler is None:
+            parser.print_help()
+            return EXIT_USAGE
+        return args.handler(args)
+    except SystemExit as exc:  # --help and --version end here
+        return exc.code if isinstance(exc.code, int) else EXIT_OK
+    except DanganError as exc:
+        print(exc.message, file=sys.stderr)
+        return EXIT_CODES.get(type(exc), EXIT_USAGE)
+    except KeyboardInterrupt:
+        print(t("error.interrupted"), file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the promise: never a traceback
+        print(t("error.internal", detail=f"{type(exc).__name__}: {exc}"), file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+# -- parser ---------------------------------------------------------------------------------
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    def add_usage(self, usage, actions, groups, prefix=None):  # noqa: ANN001
+        super().add_usage(usage, actions, groups, t("cli.usage_prefix") if prefix is None else prefix)
+
+
+# argparse's own sentences, for the Chinese reader.
+_ARGPARSE_ZH = [
+    (r"the following arguments are required: ", "缺少必需的参数："),
+    (r"unrecognized arguments: ", "无法识别的参数："),
+    (r"argument (\S+): invalid choice: (.+?) \(choose from (.+)\)", r"参数 \1 的值 \2 无效（可选：\3）"),
+    (r"argument (\S+): expected one argument", r"参数 \1 需要一个值"),
+    (r"argument (\S+): ", r"参数 \1："),
+]
+
+
+class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        kwargs.setdefault("formatter_class", _Formatter)
+        kwargs.setdefault("add_help", False)
+        super().__init__(*args, **kwargs)
+        self._positionals.title = t("cli.positionals")
+        self._optionals.title = t("cli.options")
+        self.add_argument("-h", "--help", action="help", help=t("cli.help"))
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        from dangan.config.messages import language
+
+        if language() == "zh":
+            for pattern, replacement in _ARGPARSE_ZH:
+                message = re.sub(pattern, replacement, message)
+        raise UsageError(f"{self.format_usage().rstrip()}\n{t('error.usage', detail=message)}")
+
+
+def _build_parser() -> _Parser:
+    parser = _Parser(prog="dangan", description=t("cli.description"))
+    parser.add_argument("--version", action="version", version=f"dangan {VERSION}", help=t("cli.version"))
+    parser.add_argument("--config", metavar="PATH", help=t("cli.config"))
+    parser.set_defaults(handler=None)
+    commands = parser.add_subparsers(title=t("cli.commands"), metavar="COMMAND", parser_class=_Parser)
+
+    def command(name: str, handler: Callable[[argparse.Namespace], int], help_key: str) -> _Parser:
+        sub = commands.add_parser(name, help=t(help_key), description=t(help_key))
+        # SUPPRESS: a --config given before the command is not overwritten by this default.
+        sub.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help=t("cli.config"))
+        sub.set_defaults(handler=handler)
+        return sub
+
+    init = command("init", _cmd_init, "cli.init.help")
+    init.add_argument("--archive-root", metavar="DIR", required=True, help=t("cli.init.archive_root"))
+    init.add_argument("--mirror-root", metavar="DIR", required=True, help=t("cli.init.mirror_root"))
+    init.add_argument("--state-dir", metavar="DIR", required=True, help=t("cli.init.state_dir"))
+    init.add_argument("--offsite-remote", metavar="REMOTE", help=t("cli.init.offsite_remote"))
+    init.add_argument("--force", action="store_true", help=t("cli.init.force"))
+
+    check = command("check", _cmd_check, "cli.check.help")
+    check.add_argument("--format", choices=("text", "json"), default="text", help=t("cli.check.format"))
+    check.add_argument("paths", nargs="*", metavar="PATH", help=t("cli.check.paths"))
+
+    command("rules", _cmd_rules, "cli.rules.help")
+    return parser
+
+
+def _early_language(argv: list[str]) -> str:
+    """The config's language, peeked before parsing so that even --help speaks it."""
+    config = None
+    for i, arg in enumerate(argv):
+        if arg == "--config" and i + 1 < len(argv):
+            config = argv[i + 1]
+        elif arg.startswith("--config="):
+            config = arg.split("=", 1)[1]
+    return loader.peek_language(loader.resolve_path(config)) or "zh"
+
+
+def _load_config(args: argparse.Namespace) -> Config:
+    config = loader.load(loader.resolve_path(args.config))
+    set_language(config.language)
+    return config
+
+
+# -- commands -------------------------------------------------------------------------------
+def _cmd_init(args: argparse.Namespace) -> int:
+    path = loader.resolve_path(args.config)
+    if path.exists() and not args.force:
+        raise UsageError(t("init.exists", path=path))
+    archive, mirror, state = (os.path.abspath(p) for p in (args.archive_root, args.mirror_root, args.state_dir))
+    remote = args.offsite_remote or os.path.join(state, "offsite")
+    text = _fill_template(loader.default_text(), archive_root=archive, mirror_root=mirror, state_dir=state,
+                          remote=remote)
+    config = loader.parse(text, path)  # the same validation as every later load
+    set_language(config.language)
+    Layout.of(config).create()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, text.encode("utf-8"), mode=0o600)
+    with Catalog(Layout.of(config).catalog_path):
+        pass  # created and migrated now, so that a permission problem shows at init, not later
+    print(t("init.done", config=path, archive=archive, mirror=mirror, state=state, offsite=remote))
+    return EXIT_OK
+
+
+def _fill_template(text: str, **values: str) -> str:
+    """Put the admin's folders into the commented default, keeping every comment."""
+    for key, value in values.items():
+        # JSON strings are valid YAML double-quoted scalars: any path survives quoting.
+        text, count = re.subn(rf"(?m)^(\s*{key}:)\s.*$", lambda m: f"{m.group(1)} {json.dumps(value, ensure_ascii=False)}", text, count=1)
+        assert count == 1, f"default.yaml lost its {key} key"
+    return text
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from .check import Checker
+    from .findings import to_json, to_text
+
+    config = _load_config(args)
+    layout = Layout.of(config)
+    layout.require_archive()
+    targets = [_relative_target(p, layout.archive_root) for p in args.paths]
+    with Catalog(layout.catalog_path) as catalog:
+        result = Checker(config, catalog).run(targets or None)
+    print(to_json(result) if args.format == "json" else to_text(result))
+    return EXIT_PROBLEMS if result.errors else EXIT_OK
+
+
+def _relative_target(arg: str, root: Path) -> bytes:
+    """A PATH argument as a path relative to the archive root, refusing anything outside it."""
+    absolute = os.fsencode(os.path.abspath(arg))  # normalises ".." without following symlinks
+    base = os.fsencode(os.path.normpath(root))
+    if not os.path.lexists(absolute):
+        raise UsageError(t("archive.missing_path", path=arg))
+    if absolute == base:
+        return b""
+    if not absolute.startswith(base + b"/"):
+        raise UsageError(t("archive.outside", path=arg, root=root))
+    return absolute[len(base) + 1 :]
+
+
+def _cmd_rules(args: argparse.Namespace) -> int:
+    from .rules import DEFAULT_SEVERITY, rule_title
+
+    path = loader.resolve_path(args.config)
+    config = _load_config(args) if path.exists() else loader.parse(loader.default_text(), path)
+    print(t("rules.header"))
+    for rule in RULE_IDS:
+        severity = config.rules.severity.get(rule, DEFAULT_SEVERITY[rule])
+        state = "" if rule not in config.rules.disabled else " (off)"
+        print(f"{rule} | {t('severity.' + severity)}{state} | {rule_title(rule, config)}")
+    return EXIT_OK

@@ -1,0 +1,145 @@
+"""Walking the archive tree safely.
+
+The walk opens every folder relative to its parent's file descriptor with ``O_NOFOLLOW``, so it
+never follows a symlink out of the archive, and never needs a whole path: trees deeper than
+PATH_MAX are walked, not silently skipped (as ``os.walk`` does). Names stay bytes throughout.
+Symlinks, FIFOs, sockets and devices are reported, never opened; a folder that cannot be listed
+is reported as *unlisted*, so that nobody mistakes a permission error for a deletion.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from .layout import is_own
+
+DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+@dataclass(slots=True)
+class Folder:
+    """One listed folder: its relative path (b"" for the root), its files and its subfolders."""
+
+    path: bytes
+    files: list[tuple[bytes, os.stat_result]] = field(default_factory=list)
+    dirs: list[bytes] = field(default_factory=list)
+
+    @property
+    def depth(self) -> int:
+        return self.path.count(b"/") + 1 if self.path else 0
+
+    def child(self, name: bytes) -> bytes:
+        return self.path + b"/" + name if self.path else name
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """Something in the tree that is not a record and was left alone, with the reason."""
+
+    path: bytes
+    reason: str  # "symlink" | "special" | "unreadable"
+    detail: str = ""
+
+
+class Tree:
+    """The archive tree under ``root``, minus dangan's own files and the ignored temp files."""
+
+    def __init__(self, root: str | os.PathLike, ignore_patterns: list[str] = ()) -> None:
+        self.root = os.fsencode(root)
+        regex = "|".join(fnmatch.translate(p) for p in ignore_patterns) or r"(?!)"
+        self._ignored = re.compile(regex).match
+        self.skipped: list[Skipped] = []
+        self.unlisted: list[bytes] = []
+
+    def ignored(self, name: bytes) -> bool:
+        """Office lock files, partial downloads and the like: not records, not problems."""
+        return self._ignored(os.fsdecode(name)) is not None
+
+    def walk(self, start: bytes = b"") -> Iterator[Folder]:
+        """Yield every folder below ``start`` (a relative folder path), parents first."""
+        self.skipped, self.unlisted = [], []
+        try:
+            fd = self._open_relative(start)
+        except OSError as exc:
+            self._unlisted(start, exc)
+            return
+        stack: list[tuple[int, Folder, Iterator[bytes] | None]] = [(fd, Folder(start), None)]
+        try:
+            while stack:
+                fd, folder, pending = stack[-1]
+                if pending is None:
+                    try:
+                        self._list(fd, folder)
+                    except OSError as exc:
+                        self._unlisted(folder.path, exc)
+                        folder.files.clear()
+                        folder.dirs.clear()
+                    yield folder
+                    pending = iter(folder.dirs)
+                    stack[-1] = (fd, folder, pending)
+                name = next(pending, None)
+                if name is None:
+                    os.close(fd)
+                    stack.pop()
+                    continue
+                try:
+                    child_fd = os.open(name, DIR_FLAGS, dir_fd=fd)
+                except OSError as exc:
+                    self._unlisted(folder.child(name), exc)
+                    continue
+                stack.append((child_fd, Folder(folder.child(name)), None))
+        finally:
+            for fd, _, _ in stack:
+                os.close(fd)
+
+    def lstat(self, relpath: bytes) -> os.stat_result:
+        """lstat of one entry, resolved component by component without following symlinks."""
+        head, _, name = relpath.rpartition(b"/")
+        fd = self._open_relative(head)
+        try:
+            return os.stat(name, dir_fd=fd, follow_symlinks=False)
+        finally:
+            os.close(fd)
+
+    def _open_relative(self, relpath: bytes) -> int:
+        fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        for part in relpath.split(b"/") if relpath else ():
+            try:
+                child = os.open(part, DIR_FLAGS, dir_fd=fd)
+            finally:
+                os.close(fd)
+            fd = child
+        return fd
+
+    def _list(self, fd: int, folder: Folder) -> None:
+        with os.scandir(fd) as entries:
+            for entry in entries:
+                name = os.fsencode(entry.name)
+                if is_own(name):
+                    continue
+                if entry.is_symlink():
+                    self.skipped.append(Skipped(folder.child(name), "symlink", _link_target(fd, name)))
+                elif entry.is_dir(follow_symlinks=False):
+                    folder.dirs.append(name)
+                elif entry.is_file(follow_symlinks=False):
+                    if not self.ignored(name):
+                        folder.files.append((name, entry.stat(follow_symlinks=False)))
+                else:
+                    mode = entry.stat(follow_symlinks=False).st_mode
+                    self.skipped.append(Skipped(folder.child(name), "special", stat.filemode(mode)))
+
+    def _unlisted(self, relpath: bytes, exc: OSError) -> None:
+        self.unlisted.append(relpath)
+        self.skipped.append(Skipped(relpath, "unreadable", exc.strerror or str(exc)))
+
+
+def _link_target(fd: int, name: bytes) -> str:
+    try:
+        return os.fsdecode(os.readlink(name, dir_fd=fd))
+    except OSError:
+        return ""
