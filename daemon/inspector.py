@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import os
 import re
 import warnings
 import zipfile
+import zlib
 from typing import Any, BinaryIO
 
 import filetype
@@ -45,6 +47,8 @@ SCANNER_WORDS = ("scan", "mfp", "perfection", "imageformula", "fi-", "ds-", "ads
 # refusing them as "decompression bombs" is not.
 Image.MAX_IMAGE_PIXELS = None
 MAX_DECODE_PIXELS = 400_000_000
+# pypdf logs every repair it makes; what matters reaches the facts, the rest is noise on stderr.
+logging.getLogger("pypdf").setLevel(logging.ERROR)
 
 
 def inspect(path: bytes, size: int, algorithm: str) -> tuple[str, dict[str, Any]]:
@@ -173,16 +177,22 @@ def _pdf_facts(source: BinaryIO, facts: dict[str, Any]) -> None:
         facts["encrypted"] = True
         return
     scan_pages, dpis, evidence = 0, [], []
-    for page in reader.pages:
-        contents = page.get_contents()
-        if contents is not None:
-            contents.get_data()  # decodes the stream: damaged compression shows here
+    for number, page in enumerate(reader.pages, 1):
         resources = page.get("/Resources")
         resources = resources.get_object() if resources is not None else {}
         fonts = resources.get("/Font")
         xobjects = resources.get("/XObject")
         xobjects = xobjects.get_object() if xobjects is not None else {}
-        images = [x.get_object() for x in xobjects.values() if x.get_object().get("/Subtype") == "/Image"]
+        streams = [x.get_object() for x in xobjects.values()]
+        contents = page.get("/Contents")
+        if contents is not None:
+            contents = contents.get_object()
+            streams += [c.get_object() for c in contents] if isinstance(contents, list) else [contents]
+        for stream in streams:
+            if not _flate_intact(stream):
+                facts["corrupt"] = f"damaged compressed stream on page {number}"
+                return
+        images = [x for x in streams if x.get("/Subtype") == "/Image"]
         if not images or fonts:
             continue
         # An image-only page is a scan or a photo: its resolution and EXIF matter.
@@ -203,6 +213,29 @@ def _pdf_facts(source: BinaryIO, facts: dict[str, Any]) -> None:
         facts["dpi"] = min(dpis) if dpis else None
     if evidence:
         facts["camera"] = evidence
+
+
+def _flate_intact(stream: Any) -> bool:
+    """Whether a Flate-compressed PDF stream decompresses completely.
+
+    pypdf salvages damaged streams silently (it retries with cut tails and partial output), which
+    is right for viewing but hides damage; zlib's own checksum tells the truth.
+    """
+    filters = stream.get("/Filter")
+    if filters != "/FlateDecode" and filters != ["/FlateDecode"]:
+        return True
+    raw = getattr(stream, "_data", None)  # the encoded bytes as stored in the file
+    if not raw:
+        return True
+    inflater = zlib.decompressobj()
+    pending = raw
+    try:
+        while pending and not inflater.eof:
+            inflater.decompress(pending, CHUNK)  # bounded output: a bomb cannot exhaust memory
+            pending = inflater.unconsumed_tail
+    except zlib.error:
+        return False
+    return inflater.eof
 
 
 # -- Office / OFD ---------------------------------------------------------------------------

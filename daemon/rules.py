@@ -167,6 +167,8 @@ class Rulebook:
         media, docs = [], []
         for name, _ in folder.files:
             ext = split_ext(name)[1]
+            if ext in visual and self.is_scan_only(folder.child(name)):
+                return  # scans of certificates or documents are records in their own right
             if ext in visual:
                 media.append(name)
             elif ext in self.descriptions:
