@@ -24,7 +24,7 @@ from .catalog import Catalog, Event, FileRecord, now
 from .layout import Layout
 from .names import show
 from .rules import ERROR, Rulebook, Violation
-from .tree import Folder, Skipped, Tree
+from .tree import Folder, Skipped, Tree, open_file
 
 POOL_THRESHOLD = 200  # below this many files to read, starting worker processes costs more
 
@@ -80,10 +80,10 @@ class Checker:
             self._collect(target, seen, folders, skipped, unlisted)
 
         stamp = now()
-        fresh = self._read_changed(seen, records, skipped)
+        fresh, moved = self._read_changed(seen, records, skipped)
         result = CheckResult(files_checked=len(seen), files_read=len(fresh), skipped=skipped)
         with self.catalog.transaction():
-            self._update_catalog(seen, records, fresh, folders, targets, unlisted, stamp)
+            self._update_catalog(seen, records, fresh | moved, targets, unlisted, stamp)
             found = self._evaluate(seen, folders, targets)
             result.first_seen = self.catalog.sync_violations(
                 ((v.path, v.rule, v.severity, v.detail) for v in found), prefixes, stamp)
@@ -118,8 +118,10 @@ class Checker:
 
     # -- reading ----------------------------------------------------------------------------
     def _read_changed(self, seen: dict[bytes, _Seen], records: dict[bytes, FileRecord],
-                      skipped: list[Skipped]) -> dict[bytes, tuple[str, dict]]:
-        """Hash and inspect every file the catalog does not know as it is now."""
+                      skipped: list[Skipped]) -> tuple[dict[bytes, tuple[str, dict]], dict[bytes, tuple[str, dict]]]:
+        """Hash and inspect every file the catalog does not know as it is now.
+
+        Returns what was read, and what was recognised as moved (known content, new path)."""
         algorithm = self.config.hash_algorithm
         todo: list[_Seen] = []
         for item in seen.values():
@@ -131,7 +133,7 @@ class Checker:
         moved = self._match_moves(todo, seen, records)
         todo = [item for item in todo if item.path not in moved]
         root = os.fsencode(self.layout.archive_root)
-        jobs = [(root + b"/" + item.path, item.st.st_size, algorithm) for item in todo]
+        jobs = [(root, item.path, item.st.st_size, algorithm) for item in todo]
         fresh: dict[bytes, tuple[str, dict]] = {}
         for item, outcome in zip(todo, _run_jobs(jobs)):
             if isinstance(outcome, str):
@@ -140,7 +142,7 @@ class Checker:
                 item.record = records.get(item.path)
                 continue
             fresh[item.path] = outcome
-        return fresh | moved
+        return fresh, moved
 
     def _match_moves(self, todo: list[_Seen], seen: dict, records: dict) -> dict[bytes, tuple[str, dict]]:
         gone = {(r.inode, r.size, r.mtime_ns): r for p, r in records.items() if p not in seen and r.facts}
@@ -159,7 +161,7 @@ class Checker:
         return moved
 
     # -- catalog ----------------------------------------------------------------------------
-    def _update_catalog(self, seen, records, fresh, folders, targets, unlisted, stamp) -> None:
+    def _update_catalog(self, seen, records, fresh, targets, unlisted, stamp) -> None:
         algorithm = self.config.hash_algorithm
         events: list[tuple[Event, bytes | None, dict | None]] = []
         put: list[FileRecord] = []
@@ -223,15 +225,15 @@ def _unchanged(rec: FileRecord, st: os.stat_result, algorithm: str) -> bool:
 _FACTS_PREFIX = '{"v": %d,' % inspector.FACTS_VERSION
 
 
-def _inspect_job(job: tuple[bytes, int, str]) -> tuple[str, dict] | str:
-    path, size, algorithm = job
+def _inspect_job(job: tuple[bytes, bytes, int, str]) -> tuple[str, dict] | str:
+    root, path, size, algorithm = job
     try:
-        return inspector.inspect(path, size, algorithm)
+        return inspector.inspect(open_file(root, path), size, algorithm)
     except OSError as exc:
         return exc.strerror or str(exc)
 
 
-def _run_jobs(jobs: list[tuple[bytes, int, str]]) -> Iterable[tuple[str, dict] | str]:
+def _run_jobs(jobs: list[tuple[bytes, bytes, int, str]]) -> Iterable[tuple[str, dict] | str]:
     workers = os.cpu_count() or 1
     if len(jobs) < POOL_THRESHOLD or workers < 2:
         return map(_inspect_job, jobs)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-import os
 import re
 import warnings
 import zipfile
@@ -51,9 +50,9 @@ MAX_DECODE_PIXELS = 400_000_000
 logging.getLogger("pypdf").setLevel(logging.ERROR)
 
 
-def inspect(path: bytes, size: int, algorithm: str) -> tuple[str, dict[str, Any]]:
-    """Hash ``path`` and gather its facts, reading it once when it fits in memory."""
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+def inspect(fd: int, size: int, algorithm: str) -> tuple[str, dict[str, Any]]:
+    """Hash the open file ``fd`` (closed here) and gather its facts, reading it once when it
+    fits in memory."""
     with open(fd, "rb") as f:
         if size <= INLINE_LIMIT:
             data = f.read()

@@ -107,14 +107,7 @@ class Tree:
             os.close(fd)
 
     def _open_relative(self, relpath: bytes) -> int:
-        fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-        for part in relpath.split(b"/") if relpath else ():
-            try:
-                child = os.open(part, DIR_FLAGS, dir_fd=fd)
-            finally:
-                os.close(fd)
-            fd = child
-        return fd
+        return open_dir(self.root, relpath)
 
     def _list(self, fd: int, folder: Folder) -> None:
         with os.scandir(fd) as entries:
@@ -136,6 +129,29 @@ class Tree:
     def _unlisted(self, relpath: bytes, exc: OSError) -> None:
         self.unlisted.append(relpath)
         self.skipped.append(Skipped(relpath, "unreadable", exc.strerror or str(exc)))
+
+
+def open_dir(root: bytes, relpath: bytes) -> int:
+    """Open a folder below ``root`` one component at a time, never following a symlink."""
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    for part in relpath.split(b"/") if relpath else ():
+        try:
+            child = os.open(part, DIR_FLAGS, dir_fd=fd)
+        finally:
+            os.close(fd)
+        fd = child
+    return fd
+
+
+def open_file(root: bytes, relpath: bytes) -> int:
+    """Open a record below ``root`` read-only without following any symlink on the way and
+    without the PATH_MAX limit of a whole path (an archive may be deeper than that)."""
+    head, _, name = relpath.rpartition(b"/")
+    fd = open_dir(root, head)
+    try:
+        return os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK, dir_fd=fd)
+    finally:
+        os.close(fd)
 
 
 def _link_target(fd: int, name: bytes) -> str:
