@@ -150,7 +150,7 @@ def _cmd_init(args: argparse.Namespace) -> int:
                           remote=remote)
     config = loader.parse(text, path)  # the same validation as every later load
     set_language(config.language)
-    Layout.of(config).create()
+    Layout.of(config).create(config.departments)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, text.encode("utf-8"), mode=0o600)
     with Catalog(Layout.of(config).catalog_path):

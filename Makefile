@@ -1,0 +1,34 @@
+# The two commands of the README:
+#   make run   installs dangan into .venv and runs it on a working local default under ./local
+#   make test  installs the test tools and runs the test suite (plain `pytest`)
+VENV   ?= .venv
+LOCAL  ?= $(CURDIR)/local
+PYTHON ?= python3
+DANGAN  = $(VENV)/bin/dangan
+CONFIG  = $(LOCAL)/config.yaml
+
+.PHONY: run test install clean-local
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+
+$(VENV)/.installed: $(VENV)/bin/python pyproject.toml
+	$(VENV)/bin/pip install -q -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+$(CONFIG): | install
+	$(DANGAN) init --config $(CONFIG) --archive-root $(LOCAL)/archive \
+	  --mirror-root $(LOCAL)/mirror --state-dir $(LOCAL)/state
+
+run: install $(CONFIG)
+	# exit 1 only means "rule problems found", which the report lists
+	$(DANGAN) check --config $(CONFIG); test $$? -le 1
+
+test: install
+	$(VENV)/bin/pytest
+
+clean-local:
+	rm -rf $(LOCAL)
