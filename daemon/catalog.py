@@ -16,6 +16,7 @@ The schema has a version (``PRAGMA user_version``) and forward migrations from d
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -32,6 +33,7 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE TABLE files (
         path          BLOB PRIMARY KEY,   -- relative to the archive root, exact bytes
+        parent        BLOB NOT NULL,      -- the folder part of path (b'' at the top): per-folder lookups
         size          INTEGER NOT NULL,
         mtime_ns      INTEGER NOT NULL,
         inode         INTEGER NOT NULL,
@@ -41,9 +43,25 @@ MIGRATIONS: tuple[str, ...] = (
         department    TEXT,
         category      TEXT,
         first_seen    TEXT NOT NULL,
-        last_verified TEXT
+        last_verified TEXT,
+        mirror_hash   TEXT,               -- hash of the copy on the mirror disk (NULL: none yet)
+        removed_at    TEXT                -- gone from the archive, not yet moved aside on the mirror
     ) WITHOUT ROWID;
     CREATE INDEX files_hash ON files(hash);
+    CREATE INDEX files_parent ON files(parent);
+
+    -- Previous versions kept on the mirror disk (never deleted without approval).
+    CREATE TABLE versions (
+        id          INTEGER PRIMARY KEY,
+        path        BLOB NOT NULL,        -- the record's path when it was current
+        hash        TEXT,
+        size        INTEGER NOT NULL,
+        mtime_ns    INTEGER NOT NULL,
+        kept_at     TEXT NOT NULL,        -- when it stopped being current
+        reason      TEXT NOT NULL,        -- change | removal
+        location    BLOB NOT NULL         -- relative to <mirror_root>/.dangan/versions
+    );
+    CREATE INDEX versions_path ON versions(path);
 
     CREATE TABLE violations (
         id         INTEGER PRIMARY KEY,
@@ -73,7 +91,7 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE VIEW file_status AS
         SELECT f.*, (SELECT group_concat(v.rule, ',') FROM violations v
                      WHERE v.path = f.path AND v.fixed_at IS NULL) AS open_violations
-        FROM files f;
+        FROM files f WHERE f.removed_at IS NULL;
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -105,6 +123,20 @@ class FileRecord:
     category: str | None
     first_seen: str
     last_verified: str | None
+    mirror_hash: str | None = None
+    removed_at: str | None = None
+
+    @property
+    def mirrored(self) -> bool:
+        return self.mirror_hash is not None and self.mirror_hash == self.hash
+
+
+_RECORD_COLUMNS = ("path, size, mtime_ns, inode, hash, hash_algorithm, facts, department, category, first_seen,"
+                   " last_verified, mirror_hash, removed_at")
+
+
+def parent_of(path: bytes) -> bytes:
+    return path.rpartition(b"/")[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,40 +222,107 @@ class Catalog:
 
     # -- files ------------------------------------------------------------------------------
     def records(self, prefixes: list[bytes] | None = None) -> dict[bytes, FileRecord]:
-        """Every record below ``prefixes`` (all when None), keyed by path."""
+        """Every present record below ``prefixes`` (all when None), keyed by path."""
         where, params = _under("path", prefixes)
-        rows = self.db.execute(
-            "SELECT path, size, mtime_ns, inode, hash, hash_algorithm, facts, department, category,"
-            f" first_seen, last_verified FROM files WHERE {where}",
-            params,
-        )
+        rows = self.db.execute(f"SELECT {_RECORD_COLUMNS} FROM files WHERE removed_at IS NULL AND {where}", params)
         return {row[0]: FileRecord(*row) for row in rows}
+
+    def record(self, path: bytes) -> FileRecord | None:
+        """One record, present or removed-but-not-yet-applied."""
+        row = self.db.execute(f"SELECT {_RECORD_COLUMNS} FROM files WHERE path = ?", (path,)).fetchone()
+        return FileRecord(*row) if row else None
+
+    def in_folder(self, folder: bytes) -> dict[bytes, tuple[int, int, int, bool, bool]]:
+        """The records directly in ``folder``: path -> (size, mtime_ns, inode, mirrored, removed).
+
+        Lean on purpose: a reconcile of a large archive holds one folder's rows at a time."""
+        rows = self.db.execute(
+            "SELECT path, size, mtime_ns, inode, mirror_hash IS NOT NULL AND mirror_hash = hash,"
+            " removed_at IS NOT NULL FROM files WHERE parent = ?",
+            (folder,),
+        )
+        return {row[0]: row[1:] for row in rows}
+
+    def folders(self) -> list[bytes]:
+        return [row[0] for row in self.db.execute("SELECT DISTINCT parent FROM files")]
 
     def put(self, records: Iterable[FileRecord]) -> None:
         self.db.executemany(
-            "INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            f"INSERT OR REPLACE INTO files (parent, {_RECORD_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
-                (r.path, r.size, r.mtime_ns, r.inode, r.hash, r.hash_algorithm, r.facts, r.department,
-                 r.category, r.first_seen, r.last_verified)
+                (parent_of(r.path), r.path, r.size, r.mtime_ns, r.inode, r.hash, r.hash_algorithm, r.facts,
+                 r.department, r.category, r.first_seen, r.last_verified, r.mirror_hash, r.removed_at)
                 for r in records
             ),
         )
 
+    def register(self, path: bytes, st: os.stat_result, digest: str, facts: dict, algorithm: str, at: str,
+                 moved_from: FileRecord | None = None) -> FileRecord:
+        """Record what is now at ``path`` and write the ledger event it means:
+        收进 (new), 修改 (new content), 移动 (known content from ``moved_from``), or none (same)."""
+        old = self.record(path)
+        present = old is not None and old.removed_at is None
+        if moved_from is not None:
+            event = (Event.MOVE, path, {"from": moved_from.path.decode("utf-8", "backslashreplace")})
+            self.mark_removed([moved_from.path], at)
+        elif not present:
+            event = (Event.INTAKE, path, {"hash": digest})
+        elif old.hash != digest:
+            event = (Event.CHANGE, path, {"hash": digest, "previous": old.hash})
+        else:
+            event = None
+        parts = [p.decode("utf-8", "backslashreplace") for p in path.split(b"/")[:-1]]
+        record = FileRecord(
+            path, st.st_size, st.st_mtime_ns, st.st_ino, digest, algorithm, json.dumps(facts, ensure_ascii=False),
+            department=parts[0] if parts else None,
+            category=parts[1] if len(parts) > 1 else None,
+            first_seen=moved_from.first_seen if moved_from else (old.first_seen if present else at),
+            last_verified=moved_from.last_verified if moved_from else at,  # a move re-reads nothing
+            mirror_hash=old.mirror_hash if present else None,  # what the mirror holds at this path
+        )
+        self.put([record])
+        if event:
+            self.record_events([event], at)
+        return record
+
+    def mark_removed(self, paths: Iterable[bytes], at: str) -> None:
+        """Gone from the archive. A row whose file was never mirrored goes at once; the others stay
+        (marked) until the mirror has moved its copy aside, so no restart can forget that step."""
+        for path in paths:
+            self.db.execute("DELETE FROM files WHERE path = ? AND mirror_hash IS NULL", (path,))
+            self.db.execute("UPDATE files SET removed_at = ? WHERE path = ?", (at, path))
+
     def forget(self, paths: Iterable[bytes]) -> None:
         self.db.executemany("DELETE FROM files WHERE path = ?", ((p,) for p in paths))
 
-    def paths_by_hash(self, hashes: Iterable[str]) -> dict[str, list[bytes]]:
-        """All catalog paths for each of ``hashes`` (for the duplicate rule)."""
-        found: dict[str, list[bytes]] = {}
-        for h in set(hashes):
-            found[h] = [row[0] for row in self.db.execute("SELECT path FROM files WHERE hash = ? ORDER BY path", (h,))]
-        return found
+    def set_mirrored(self, path: bytes, digest: str | None) -> None:
+        self.db.execute("UPDATE files SET mirror_hash = ? WHERE path = ?", (digest, path))
+
+    def pending_removals(self) -> list[bytes]:
+        return [row[0] for row in self.db.execute("SELECT path FROM files WHERE removed_at IS NOT NULL")]
+
+    def unmirrored(self) -> list[bytes]:
+        return [row[0] for row in self.db.execute(
+            "SELECT path FROM files WHERE removed_at IS NULL AND (mirror_hash IS NULL OR mirror_hash != hash)")]
+
+    def add_version(self, path: bytes, hash: str | None, size: int, mtime_ns: int, kept_at: str, reason: str,
+                    location: bytes) -> None:
+        self.db.execute(
+            "INSERT INTO versions (path, hash, size, mtime_ns, kept_at, reason, location) VALUES (?,?,?,?,?,?,?)",
+            (path, hash, size, mtime_ns, kept_at, reason, location),
+        )
+
+    def versions(self, path: bytes) -> list[tuple]:
+        return self.db.execute(
+            "SELECT hash, size, mtime_ns, kept_at, reason, location FROM versions WHERE path = ? ORDER BY id",
+            (path,)).fetchall()
 
     def duplicate_hashes(self) -> dict[str, list[bytes]]:
         """Hashes held by more than one non-empty record, with their paths in order."""
         rows = self.db.execute(
-            "SELECT hash, path FROM files WHERE size > 0 AND hash IN"
-            " (SELECT hash FROM files WHERE size > 0 AND hash IS NOT NULL GROUP BY hash HAVING count(*) > 1)"
+            "SELECT hash, path FROM files WHERE size > 0 AND removed_at IS NULL AND hash IN"
+            " (SELECT hash FROM files WHERE size > 0 AND hash IS NOT NULL AND removed_at IS NULL"
+            "  GROUP BY hash HAVING count(*) > 1)"
             " ORDER BY hash, path"
         )
         groups: dict[str, list[bytes]] = {}

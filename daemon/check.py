@@ -162,34 +162,18 @@ class Checker:
 
     # -- catalog ----------------------------------------------------------------------------
     def _update_catalog(self, seen, records, fresh, targets, unlisted, stamp) -> None:
-        algorithm = self.config.hash_algorithm
-        events: list[tuple[Event, bytes | None, dict | None]] = []
-        put: list[FileRecord] = []
         moved_from: set[bytes] = set()
         for path, (digest, facts) in fresh.items():
             item = seen[path]
-            old = item.record
-            department, category = _department_category(path)
-            if old is not None and old.path != path:
-                events.append((Event.MOVE, path, {"from": show(old.path)}))
-                moved_from.add(old.path)
-                first_seen, verified = old.first_seen, old.last_verified
-            else:
-                old = records.get(path)
-                if old is None:
-                    events.append((Event.INTAKE, path, {"hash": digest}))
-                elif old.hash != digest:
-                    events.append((Event.CHANGE, path, {"hash": digest, "previous": old.hash}))
-                first_seen, verified = (old.first_seen if old else stamp), stamp
-            put.append(FileRecord(path, item.st.st_size, item.st.st_mtime_ns, item.st.st_ino, digest, algorithm,
-                                  json.dumps(facts, ensure_ascii=False), department, category, first_seen, verified))
+            origin = item.record if item.record is not None and item.record.path != path else None
+            if origin is not None:
+                moved_from.add(origin.path)
+            self.catalog.register(path, item.st, digest, facts, self.config.hash_algorithm, stamp, moved_from=origin)
             item.facts = facts
         removed = [p for p in records if p not in seen and p not in moved_from
                    and _below_any(p, targets) and not _below_any(p, unlisted)]
-        events += [(Event.REMOVAL, p, {"hash": records[p].hash}) for p in removed]
-        self.catalog.put(put)
-        self.catalog.forget(removed)
-        self.catalog.record_events(events, stamp)
+        self.catalog.record_events([(Event.REMOVAL, p, {"hash": records[p].hash}) for p in removed], stamp)
+        self.catalog.mark_removed(removed, stamp)
 
     # -- rules ------------------------------------------------------------------------------
     def _evaluate(self, seen: dict[bytes, _Seen], folders: list[Folder], targets: list[bytes]) -> list[Violation]:
@@ -241,13 +225,6 @@ def _run_jobs(jobs: list[tuple[bytes, bytes, int, str]]) -> Iterable[tuple[str, 
     context = multiprocessing.get_context("forkserver")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         return list(pool.map(_inspect_job, jobs, chunksize=32))
-
-
-def _department_category(path: bytes) -> tuple[str | None, str | None]:
-    parts = path.split(b"/")
-    department = show(parts[0]) if len(parts) > 1 else None
-    category = show(parts[1]) if len(parts) > 2 else None
-    return department, category
 
 
 def _below_any(path: bytes, prefixes: list[bytes]) -> bool:
