@@ -443,6 +443,34 @@ def source_digest() -> str:
     return h.hexdigest()[:16]
 
 
+def pin_sources(repo: Path, rev: str, work: Path) -> str:
+    """Run the dangan of git revision ``rev`` instead of the working tree (which colleagues edit).
+
+    Exports the revision's packages under ``work`` and puts them first on PYTHONPATH, for this
+    process and every child: the editable install's finder comes after the path finder, so the
+    exported ``dangan.daemon`` / ``dangan.config`` win. Returns the full commit id.
+    """
+    commit = subprocess.run(["git", "-C", str(repo), "rev-parse", "--verify", rev + "^{commit}"],
+                            capture_output=True, text=True, check=True).stdout.strip()
+    base = work / f"src-{commit[:12]}"
+    pkg = base / "pkg"
+    if not (pkg / "dangan").is_dir():
+        if base.exists():
+            shutil.rmtree(base)
+        (base / "src").mkdir(parents=True)
+        subprocess.run(f"git -C {_q(repo)} archive {commit} daemon config backup | tar -x -C {_q(base / 'src')}",
+                       shell=True, check=True)
+        (pkg / "dangan").mkdir(parents=True)
+        for name in ("daemon", "config", "backup"):
+            (pkg / "dangan" / name).symlink_to(base / "src" / name)
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(pkg), os.environ.get("PYTHONPATH")]))
+    sys.path.insert(0, str(pkg))
+    import dangan.daemon
+
+    assert any(str(pkg) in p for p in dangan.daemon.__path__), dangan.daemon.__path__
+    return commit
+
+
 def git_facts(repo: Path) -> dict:
     def git(*args: str) -> str:
         try:
@@ -522,6 +550,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sample", type=float, default=0.2,
                         help="seconds between /proc samples of the process tree's memory (0: off)")
     parser.add_argument("--no-warm", action="store_true", help="skip reading the tree once before the rounds")
+    parser.add_argument("--rev", default=None,
+                        help="measure this git revision of dangan (exported under --dir) instead of the working"
+                             " tree, which others may be editing during the run")
     parser.add_argument("--generate-only", action="store_true", help="make (or reuse) the tree and stop")
     args = parser.parse_args(argv)
     if args.quick:
@@ -539,11 +570,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     repo = Path(__file__).resolve().parent.parent
+    pinned = pin_sources(repo, args.rev, work) if args.rev else None
     facts = {"date": _stamp(), "nproc": os.cpu_count(), "kernel": platform.release(),
-             "python": platform.python_version(), "git": git_facts(repo), "source": source_digest(),
+             "python": platform.python_version(), "git": {"commit": pinned[:7], "dirty": [], "pinned": True} if pinned else git_facts(repo),
+             "source": source_digest(),
              "tree": info, "argv": sys.argv}
     print(f"[run] {facts['date']} nproc={facts['nproc']} kernel={facts['kernel']} python={facts['python']}"
-          f" commit={facts['git']['commit']} source={facts['source']}"
+          f" commit={facts['git']['commit']}{' (pinned: --rev)' if pinned else ''} source={facts['source']}"
           + (f" (uncommitted changes: {len(facts['git']['dirty'])})" if facts["git"]["dirty"] else ""),
           flush=True)
     if not args.no_warm:

@@ -134,6 +134,8 @@ _SIMPLE_REASONS = {
     "int_parsing": "config.want_int",
     "int_type": "config.want_int",
     "int_from_float": "config.want_int",
+    "float_parsing": "config.want_number",
+    "float_type": "config.want_number",
     "string_type": "config.want_str",
     "bool_parsing": "config.want_bool",
     "bool_type": "config.want_bool",
@@ -168,6 +170,8 @@ def _describe(err: dict[str, Any], lines: dict[tuple, int]) -> str:
         reason = t("config.want_ge", limit=ctx.get("ge"))
     elif kind == "less_than_equal":
         reason = t("config.want_le", limit=ctx.get("le"))
+    elif kind == "greater_than":
+        reason = t("config.want_gt", limit=ctx.get("gt"))
     else:
         reason = err["msg"]
     return t("config.problem", where=where, reason=t("config.bad_value", value=_show(err.get("input")), reason=reason))

@@ -48,6 +48,22 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "check only these files or folders (inside the archive root; default: all)",
     },
     "cli.rules.help": {"zh": "列出全部归档规则", "en": "list every filing rule"},
+    "cli.run.help": {
+        "zh": "以服务方式运行：实时监视档案目录，检查规则，镜像到第二块硬盘（systemd 用）",
+        "en": "run the service: watch the archive, check the rules, mirror to the second disk (for systemd)",
+    },
+    "cli.mirror.help": {
+        "zh": "在前台做一次完整核对并补齐镜像，然后退出（服务启动时做的事）",
+        "en": "run one full reconcile of archive, catalog and mirror in the foreground, then exit",
+    },
+    "cli.mirror.confirm": {
+        "zh": "确认并执行被暂停的大批删除（删除的文件移入镜像的旧版本区，不会丢失）",
+        "en": "confirm held mass deletions (the mirror's copies move to its versions area, nothing is lost)",
+    },
+    "cli.status.help": {
+        "zh": "显示服务状态：队列、上次核对、镜像滞后、暂停的删除、未改正的问题",
+        "en": "show the service state: queue, last reconcile, mirror lag, held deletions, open violations",
+    },
     "error.usage": {"zh": "用法错误：{detail}", "en": "usage error: {detail}"},
     "error.interrupted": {"zh": "已中断。", "en": "interrupted."},
     "error.internal": {
@@ -90,6 +106,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "config.missing": {"zh": "缺少必填项", "en": "required key is missing"},
     "config.bad_value": {"zh": "值 {value} 无效：{reason}", "en": "value {value} is invalid: {reason}"},
     "config.want_int": {"zh": "应为整数", "en": "must be an integer"},
+    "config.want_number": {"zh": "应为数字", "en": "must be a number"},
+    "config.want_gt": {"zh": "应大于 {limit}", "en": "must be greater than {limit}"},
     "config.want_str": {"zh": "应为文本", "en": "must be text"},
     "config.want_bool": {"zh": "应为 true 或 false", "en": "must be true or false"},
     "config.want_list": {"zh": "应为列表", "en": "must be a list"},
@@ -153,6 +171,71 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "无法打开目录库 {path}：{detail}",
         "en": "cannot open the catalog {path}: {detail}",
     },
+    # --- mirror / service ---------------------------------------------------------------------
+    "mirror.no_marker": {
+        "zh": "镜像目录 {path} 缺少标记文件 {marker}：第二块硬盘可能没有挂载。未写入任何内容，待硬盘挂载后自动补齐。",
+        "en": "mirror folder {path} has no marker {marker}: the second disk may not be mounted. Nothing was written; dangan catches up once it is back.",
+    },
+    "mirror.service_running": {
+        "zh": "dangan 服务正在运行，它会自动核对和补齐镜像；无需手动运行 dangan mirror。",
+        "en": "the dangan service is running and reconciles by itself; dangan mirror is not needed.",
+    },
+    "mirror.confirm_requested": {
+        "zh": "已通知正在运行的服务执行被暂停的删除；用 dangan status 查看结果。",
+        "en": "asked the running service to apply the held deletions; see dangan status.",
+    },
+    "mirror.done": {
+        "zh": "核对完成：{files} 个文件，新增或修改 {arrived}，删除 {gone}，移动 {moved}，镜像上执行删除 {applied}，用时 {seconds} 秒。",
+        "en": "reconciled: {files} files, {arrived} new or changed, {gone} removed, {moved} moved, {applied} removals applied on the mirror, {seconds} s.",
+    },
+    "mirror.incomplete": {
+        "zh": "镜像尚未完全同步（{count} 个文件待复制，或有删除被暂停、镜像盘不可用）。",
+        "en": "the mirror is not fully in sync ({count} files to copy, or deletions held, or the mirror disk missing).",
+    },
+    "service.already_running": {
+        "zh": "另一个 dangan 服务已在运行（锁文件 {path}）。",
+        "en": "another dangan service is running (lock {path}).",
+    },
+    "service.inotify_failed": {
+        "zh": "无法启动文件监视（inotify）：{detail}。如果是实例数用尽，请调高 /proc/sys/fs/inotify/max_user_instances（现为 {limit}）。",
+        "en": "cannot start watching (inotify): {detail}. If instances ran out, raise /proc/sys/fs/inotify/max_user_instances (now {limit}).",
+    },
+    "service.ready": {"zh": "正在监视档案目录", "en": "watching the archive"},
+    "service.stopping": {"zh": "正在停止", "en": "stopping"},
+    "service.status": {"zh": "待处理 {queue} 项，告警 {alerts} 项", "en": "{queue} pending, {alerts} alerts"},
+    "status.running": {"zh": "服务：运行中（进程 {pid}）", "en": "service: running (pid {pid})"},
+    "status.stopped": {"zh": "服务：未运行", "en": "service: not running"},
+    "status.reconcile": {
+        "zh": "上次完整核对：{at}，用时 {seconds} 秒，{files} 个文件",
+        "en": "last reconcile: {at}, {seconds} s, {files} files",
+    },
+    "status.reconcile_never": {"zh": "上次完整核对：从未", "en": "last reconcile: never"},
+    "status.queue": {"zh": "待处理：{queue} 项；档案文件：{files} 个", "en": "queue: {queue}; records: {files}"},
+    "status.mirror_ok": {"zh": "镜像盘：已挂载", "en": "mirror disk: mounted"},
+    "status.mirror_missing": {"zh": "镜像盘：未挂载（缺少标记文件）", "en": "mirror disk: NOT mounted (marker missing)"},
+    "status.mirror_behind": {
+        "zh": "镜像滞后：{count} 个文件尚未复制（最早的已等待 {seconds} 秒）",
+        "en": "mirror behind: {count} files not copied yet (oldest waiting {seconds} s)",
+    },
+    "status.mirror_current": {"zh": "镜像：已同步", "en": "mirror: in sync"},
+    "status.held": {
+        "zh": "暂停的删除：{count} 个文件（自 {since} 起）。确认无误后运行 dangan mirror --confirm-deletes",
+        "en": "deletions held: {count} files (since {since}). If intended, run dangan mirror --confirm-deletes",
+    },
+    "status.pending_deletions": {"zh": "待执行的删除：{count} 个", "en": "removals pending: {count}"},
+    "status.violations": {
+        "zh": "未改正的规则问题：错误 {errors}，警告 {warnings}",
+        "en": "open rule violations: {errors} error(s), {warnings} warning(s)",
+    },
+    "status.alert": {"zh": "告警：{kind}（{detail}）", "en": "alert: {kind} ({detail})"},
+    "alert.mirror_missing": {"zh": "镜像盘未挂载", "en": "mirror disk not mounted"},
+    "alert.mirror_write": {"zh": "写镜像失败，稍后重试", "en": "mirror writes failing, retrying"},
+    "alert.archive_missing": {"zh": "档案盘未就绪，不执行任何删除", "en": "archive disk not ready, no deletion applied"},
+    "alert.deletions_held": {"zh": "大批删除已暂停", "en": "mass deletion held"},
+    "alert.primary_corrupt": {"zh": "档案盘上的文件内容损坏", "en": "silent corruption on the archive disk"},
+    "alert.watch_shortfall": {"zh": "部分文件夹未被监视，已改为每 5 分钟核对", "en": "some folders are not watched; reconciling every 5 minutes"},
+    "alert.watch_limit_near": {"zh": "文件夹数接近 inotify 监视上限", "en": "folder count near the inotify watch limit"},
+    "alert.reload_failed": {"zh": "新配置有误，仍按原配置运行", "en": "new config invalid, old one still running"},
     # --- ledger events (the seeds' own words) -----------------------------------------------
     "event.intake": {"zh": "收进", "en": "intake"},
     "event.change": {"zh": "修改", "en": "change"},

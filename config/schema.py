@@ -114,6 +114,25 @@ class OffsiteConfig(_Section):
     remote: Annotated[str, BeforeValidator(_none_as_empty), AfterValidator(_no_shell_chars)]
 
 
+class MirrorConfig(_Section):
+    """The real-time mirror and its guards (``mirror:``)."""
+
+    settle_seconds: Annotated[float, Field(ge=0.1, le=3600)]
+    reconcile_minutes: Annotated[float, Field(ge=1, le=10080)]
+    delete_delay_seconds: Annotated[float, Field(ge=0, le=3600)]
+    max_delete_count: Annotated[int, Field(ge=1)]
+    max_delete_share: Annotated[float, Field(gt=0, le=1)]
+    keep_versions_days: Annotated[int, Field(ge=0)]
+    retry_max_seconds: Annotated[float, Field(ge=1, le=86400)]
+
+
+class LogConfig(_Section):
+    """Logging (``log:``)."""
+
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+    file: Annotated[str, BeforeValidator(_none_as_empty)]
+
+
 class Config(_Section):
     """A validated dangan configuration. Build it with :func:`dangan.config.loader.load`."""
 
@@ -127,6 +146,8 @@ class Config(_Section):
     categories: Names
     rules: RulesConfig
     offsite: OffsiteConfig
+    mirror: MirrorConfig
+    log: LogConfig
 
     @model_validator(mode="after")
     def _roots_apart(self) -> "Config":

@@ -317,6 +317,10 @@ class Catalog:
             "SELECT hash, size, mtime_ns, kept_at, reason, location FROM versions WHERE path = ? ORDER BY id",
             (path,)).fetchall()
 
+    def paths_with_hash(self, digest: str) -> list[bytes]:
+        return [row[0] for row in self.db.execute(
+            "SELECT path FROM files WHERE hash = ? AND size > 0 AND removed_at IS NULL ORDER BY path", (digest,))]
+
     def duplicate_hashes(self) -> dict[str, list[bytes]]:
         """Hashes held by more than one non-empty record, with their paths in order."""
         rows = self.db.execute(
@@ -344,8 +348,12 @@ class Catalog:
         ).fetchall()
 
     # -- violations -------------------------------------------------------------------------
-    def open_violations(self, prefixes: list[bytes] | None = None) -> dict[tuple[bytes, str], StoredViolation]:
-        where, params = _under("path", prefixes)
+    def open_violations(self, prefixes: list[bytes] | None = None,
+                        exact: bool = False) -> dict[tuple[bytes, str], StoredViolation]:
+        if exact:
+            where, params = "path IN (%s)" % ",".join("?" * len(prefixes)), list(prefixes)
+        else:
+            where, params = _under("path", prefixes)
         rows = self.db.execute(
             f"SELECT path, rule, severity, detail, first_seen FROM violations WHERE fixed_at IS NULL AND {where}",
             params,
@@ -353,15 +361,25 @@ class Catalog:
         return {(r[0], r[1]): StoredViolation(*r) for r in rows}
 
     def sync_violations(
-        self, found: Iterable[tuple[bytes, str, str, str]], prefixes: list[bytes] | None, at: str | None = None
+        self, found: Iterable[tuple[bytes, str, str, str]], prefixes: list[bytes] | None, at: str | None = None,
+        paths: Iterable[bytes] | None = None, rules: Iterable[str] | None = None,
     ) -> dict[tuple[bytes, str], str]:
-        """Make the open violations below ``prefixes`` equal ``found`` (path, rule, severity, detail).
+        """Make the open violations in scope equal ``found`` (path, rule, severity, detail).
 
-        New findings are opened, vanished ones closed with the time fixed, the rest keep their
-        first-seen time. Returns the first-seen time of every finding in ``found``.
+        The scope is everything below ``prefixes`` (None: all), or exactly ``paths`` when given,
+        optionally only ``rules``. New findings are opened, vanished ones closed with the time
+        fixed, the rest keep their first-seen time. Returns the first-seen time of each finding.
         """
         stamp = at or now()
-        current = self.open_violations(prefixes)
+        if paths is not None:
+            current = {}
+            for path in set(paths):
+                current.update(self.open_violations([path], exact=True))
+        else:
+            current = self.open_violations(prefixes)
+        if rules is not None:
+            wanted = set(rules)
+            current = {k: v for k, v in current.items() if k[1] in wanted}
         first_seen: dict[tuple[bytes, str], str] = {}
         for path, rule, severity, detail in found:
             key = (path, rule)

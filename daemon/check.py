@@ -24,7 +24,7 @@ from .catalog import Catalog, Event, FileRecord, now
 from .layout import Layout
 from .names import show
 from .rules import ERROR, Rulebook, Violation
-from .tree import Folder, Skipped, Tree, open_file
+from .tree import Folder, Skipped, Tree, below_any, open_file
 
 POOL_THRESHOLD = 200  # below this many files to read, starting worker processes costs more
 
@@ -171,7 +171,7 @@ class Checker:
             self.catalog.register(path, item.st, digest, facts, self.config.hash_algorithm, stamp, moved_from=origin)
             item.facts = facts
         removed = [p for p in records if p not in seen and p not in moved_from
-                   and _below_any(p, targets) and not _below_any(p, unlisted)]
+                   and below_any(p, targets) and not below_any(p, unlisted)]
         self.catalog.record_events([(Event.REMOVAL, p, {"hash": records[p].hash}) for p in removed], stamp)
         self.catalog.mark_removed(removed, stamp)
 
@@ -227,14 +227,10 @@ def _run_jobs(jobs: list[tuple[bytes, bytes, int, str]]) -> Iterable[tuple[str, 
         return list(pool.map(_inspect_job, jobs, chunksize=32))
 
 
-def _below_any(path: bytes, prefixes: list[bytes]) -> bool:
-    return any(not p or path == p or path.startswith(p + b"/") for p in prefixes)
-
-
 def _outermost(targets: list[bytes]) -> list[bytes]:
     """Drop targets inside other targets (checking a folder already checks its contents)."""
     result: list[bytes] = []
     for target in sorted(set(targets), key=len):
-        if not _below_any(target, result):
+        if not below_any(target, result):
             result.append(target)
     return sorted(result)

@@ -17,7 +17,7 @@ from dangan.config.rule_ids import RULE_IDS
 from dangan.config.schema import Config
 
 from .atomic import write_atomic
-from .catalog import Catalog
+from .catalog import Catalog, now
 from .layout import Layout
 
 VERSION = "0.1.0"
@@ -119,6 +119,11 @@ def _build_parser() -> _Parser:
     check.add_argument("paths", nargs="*", metavar="PATH", help=t("cli.check.paths"))
 
     command("rules", _cmd_rules, "cli.rules.help")
+    command("run", _cmd_run, "cli.run.help")
+    mirror = command("mirror", _cmd_mirror, "cli.mirror.help")
+    mirror.add_argument("--confirm-deletes", action="store_true", help=t("cli.mirror.confirm"))
+    state = command("status", _cmd_status, "cli.status.help")
+    state.add_argument("--format", choices=("text", "json"), default="text", help=t("cli.check.format"))
     return parser
 
 
@@ -205,4 +210,62 @@ def _cmd_rules(args: argparse.Namespace) -> int:
         severity = config.rules.severity.get(rule, DEFAULT_SEVERITY[rule])
         state = "" if rule not in config.rules.disabled else " (off)"
         print(f"{rule} | {t('severity.' + severity)}{state} | {rule_title(rule, config)}")
+    return EXIT_OK
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from .service import run
+
+    path = loader.resolve_path(args.config)
+    return run(path, _load_config(args))
+
+
+def _cmd_mirror(args: argparse.Namespace) -> int:
+    """One reconcile in the foreground (what the service does at start), or confirm held deletions."""
+    from . import logs
+    from .alerts import Alerts
+    from .guard import CONFIRM
+    from .service import Parts, ServiceLock
+
+    config = _load_config(args)
+    logs.setup(config)
+    layout = Layout.of(config)
+    lock = ServiceLock(layout.state_dir)
+    if not lock.acquire():
+        if not args.confirm_deletes:
+            raise EnvironmentProblem(t("mirror.service_running"))
+        # The running service owns the mirror: leave it the request, it applies it within a second.
+        with Catalog(layout.catalog_path) as catalog, catalog.transaction():
+            catalog.set_meta(CONFIRM, now())
+        print(t("mirror.confirm_requested"))
+        return EXIT_OK
+    try:
+        parts = Parts.build(config, Alerts())
+        try:
+            result = parts.reconciler.run()
+            applied = parts.guard.tick(confirm=args.confirm_deletes)
+            held = parts.guard.held()
+            unmirrored = len(parts.catalog.unmirrored())
+        finally:
+            parts.close()
+    finally:
+        lock.release()
+    print(t("mirror.done", files=result.files, arrived=result.arrived, gone=result.gone, moved=result.moved,
+            applied=result.removals_applied + applied, seconds=round(result.seconds, 2)))
+    if held:
+        print(t("status.held", count=held["count"], since=held["since"]))
+    if unmirrored or held or not parts.mirror.available():
+        print(t("mirror.incomplete", count=unmirrored))
+        return EXIT_PROBLEMS
+    return EXIT_OK
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    from . import status
+
+    config = _load_config(args)
+    layout = Layout.of(config)
+    with Catalog(layout.catalog_path) as catalog:
+        state = status.gather(layout, catalog)
+    print(json.dumps(state, ensure_ascii=False, indent=2) if args.format == "json" else status.render(state))
     return EXIT_OK

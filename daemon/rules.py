@@ -117,7 +117,8 @@ class Rulebook:
         self.media = self.photo | self.video | set(self.rules.audio_extensions)
         self.allowed = set(self.rules.allowed_extensions)
         self.descriptions = set(self.rules.description_extensions)
-        self.scan_words = [w.encode("utf-8") for w in self.rules.scan_only_keywords]
+        words = b"|".join(re.escape(w.encode("utf-8")) for w in self.rules.scan_only_keywords)
+        self._scan_word = re.compile(words).search if words else (lambda _: None)
 
     # -- helpers ----------------------------------------------------------------------------
     def _found(self, out: list[Violation], path: bytes, rule: str, variant: str | None = None, **args: Any) -> None:
@@ -131,7 +132,7 @@ class Rulebook:
 
     def is_scan_only(self, relpath: bytes) -> bool:
         """A scan-only context: the file's or a folder's name holds a keyword such as 证书."""
-        return any(word in relpath for word in self.scan_words)
+        return self._scan_word(relpath) is not None
 
     def _name_rules(self, out: list[Violation], path: bytes, name: bytes) -> None:
         if not is_utf8(name):

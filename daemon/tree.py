@@ -97,6 +97,16 @@ class Tree:
             for fd, _, _ in stack:
                 os.close(fd)
 
+    def listing(self, relpath: bytes) -> Folder:
+        """One folder's direct files and subfolders (skipped entries go to ``self.skipped``)."""
+        folder = Folder(relpath)
+        fd = open_dir(self.root, relpath)
+        try:
+            self._list(fd, folder)
+        finally:
+            os.close(fd)
+        return folder
+
     def lstat(self, relpath: bytes) -> os.stat_result:
         """lstat of one entry, resolved component by component without following symlinks."""
         head, _, name = relpath.rpartition(b"/")
@@ -129,6 +139,11 @@ class Tree:
     def _unlisted(self, relpath: bytes, exc: OSError) -> None:
         self.unlisted.append(relpath)
         self.skipped.append(Skipped(relpath, "unreadable", exc.strerror or str(exc)))
+
+
+def below_any(path: bytes, prefixes: list[bytes]) -> bool:
+    """Whether ``path`` is one of ``prefixes`` or lies inside one (b"" is the whole tree)."""
+    return any(not p or path == p or path.startswith(p + b"/") for p in prefixes)
 
 
 def open_dir(root: bytes, relpath: bytes) -> int:

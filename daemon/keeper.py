@@ -1,0 +1,278 @@
+"""The keeper applies what happened to one path: the mirror first, then the catalog and the rules.
+
+Both the watcher (one event at a time) and the reconciler (what a tree walk found) hand their
+findings to the keeper, so there is one place that decides what an arrival, a change, a move or a
+removal means. Pending work always lives in the catalog (a file registered but not mirrored, a
+removal not yet applied), so a crash, a missing mirror disk or a full one loses nothing: the next
+catch-up finds it there.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import stat
+import time
+from enum import Enum
+from typing import Any
+
+from loguru import logger
+
+from dangan.config.schema import Config
+
+from . import inspector
+from .alerts import Alerts
+from .catalog import Catalog, Event, FileRecord, now
+from .layout import Layout
+from .mirror import Copied, KeptVersion, Mirror, MirrorUnavailable, MirrorWriteError, SourceChanged, SourceUnreadable
+from .names import show
+from .rules import Rulebook, Violation
+from .tree import Tree, open_file
+
+# The rules a folder listing decides (its own description, its subfolders' names).
+FOLDER_RULES = ("folder.no-description", "structure.department", "structure.category", "naming.encoding",
+                "naming.too-long")
+
+
+class Outcome(Enum):
+    DONE = "done"
+    RETRY = "retry"  # the file is still changing: try again after it settles
+    SKIPPED = "skipped"  # not a regular file, gone, or unreadable
+
+
+class Keeper:
+    """Applies arrivals, changes, moves and removals to the mirror, the catalog and the rules."""
+
+    def __init__(self, config: Config, catalog: Catalog, mirror: Mirror, alerts: Alerts) -> None:
+        self.config = config
+        self.catalog = catalog
+        self.mirror = mirror
+        self.alerts = alerts
+        layout = Layout.of(config)
+        self.root = os.fsencode(layout.archive_root)
+        self.tree = Tree(layout.archive_root, config.rules.ignore_patterns)
+        self.rulebook = Rulebook(config)
+        self.algorithm = config.hash_algorithm
+        self.retry_at = 0.0  # monotonic time before which the mirror is not tried again
+        self.retry_delay = 0.0
+
+    # -- the mirror's health ------------------------------------------------------------------
+    def mirror_writable(self) -> bool:
+        if time.monotonic() < self.retry_at:
+            return False
+        if not self.mirror.available():
+            self.alerts.raise_("mirror_missing", path=os.fsdecode(self.mirror.root))
+            return False
+        self.alerts.clear("mirror_missing")
+        return True
+
+    def _mirror_failed(self, exc: MirrorWriteError) -> None:
+        self.retry_delay = min(max(self.retry_delay * 2, 1.0), self.config.mirror.retry_max_seconds)
+        self.retry_at = time.monotonic() + self.retry_delay
+        self.alerts.raise_("mirror_write", reason=exc.reason, seconds=round(self.retry_delay))
+
+    def _mirror_ok(self) -> None:
+        if self.retry_delay:
+            self.retry_delay = 0.0
+            self.alerts.clear("mirror_write")
+
+    # -- arrivals and changes -----------------------------------------------------------------
+    def arrived(self, path: bytes) -> Outcome:
+        """A file at ``path`` is complete: mirror it, register it, judge it."""
+        try:
+            st = self.tree.lstat(path)
+        except FileNotFoundError:
+            return Outcome.SKIPPED
+        except OSError as exc:
+            self.alerts.note("unreadable", path=show(path), reason=exc.strerror or str(exc))
+            return Outcome.SKIPPED
+        if not stat.S_ISREG(st.st_mode) or self.tree.ignored(path.rpartition(b"/")[2]):
+            return Outcome.SKIPPED
+        old = self.catalog.record(path)
+        unchanged = old is not None and old.removed_at is None and (old.size, old.mtime_ns, old.inode) == (
+            st.st_size, st.st_mtime_ns, st.st_ino) and old.hash_algorithm == self.algorithm
+        if unchanged and old.mirrored:
+            return Outcome.DONE
+        try:
+            source = open_file(self.root, path)
+        except OSError as exc:
+            # Unreadable is not gone: keep what the catalog and the mirror have.
+            self.alerts.note("unreadable", path=show(path), reason=exc.strerror or str(exc))
+            return Outcome.SKIPPED
+        copied: Copied | None = None
+        if self.mirror_writable():
+            try:
+                copied = self.mirror.copy(path, source)
+                self._mirror_ok()
+            except SourceChanged:
+                return Outcome.RETRY
+            except SourceUnreadable as exc:
+                self.alerts.note("unreadable", path=show(path), reason=str(exc))
+                return Outcome.SKIPPED
+            except (MirrorWriteError, MirrorUnavailable) as exc:
+                if isinstance(exc, MirrorWriteError):
+                    self._mirror_failed(exc)
+                source = None
+        else:
+            os.close(source)
+            source = None
+        if copied is not None:
+            digest = copied.digest
+            facts = self._facts(path, st, copied.data)
+        else:
+            try:
+                digest, facts = inspector.inspect(open_file(self.root, path), st.st_size, self.algorithm)
+            except OSError as exc:
+                self.alerts.note("unreadable", path=show(path), reason=exc.strerror or str(exc))
+                return Outcome.SKIPPED
+        if unchanged and old.hash and digest != old.hash:
+            # Same size, mtime and inode but other content: the primary disk is rotting. The good
+            # copy on the mirror was kept as a version, and the catalog keeps the good hash.
+            self.alerts.raise_("primary_corrupt", path=show(path))
+            logger.error("silent corruption on the archive disk: {}", show(path))
+        at = now()
+        with self.catalog.transaction():
+            self.catalog.register(path, st, digest, facts, self.algorithm, at)
+            if copied is not None:
+                self.catalog.set_mirrored(path, digest)
+                self._record_version(copied.kept, old, "change", at)
+            self._judge_file(path, st, facts, at)
+            self._judge_folder(path.rpartition(b"/")[0], at)
+        return Outcome.DONE
+
+    def _facts(self, path: bytes, st: os.stat_result, data: bytes | None) -> dict[str, Any]:
+        if data is not None:
+            return inspector.facts_of(io.BytesIO(data), data[: inspector.HEADER], len(data))
+        with open(open_file(self.root, path), "rb") as f:  # a large file: parse it from the disk
+            header = f.read(inspector.HEADER)
+            f.seek(0)
+            return inspector.facts_of(f, header, st.st_size)
+
+    def _record_version(self, kept: KeptVersion | None, old: FileRecord | None, reason: str, at: str) -> None:
+        if kept is None:
+            return
+        digest = old.mirror_hash if old is not None else None
+        self.catalog.add_version(kept.path, digest, kept.size, kept.mtime_ns, at, reason, kept.location)
+
+    # -- removals -----------------------------------------------------------------------------
+    def gone(self, path: bytes) -> None:
+        """``path`` disappeared from the archive: register the removal; the mirror follows later
+        (through the deletion guard)."""
+        try:
+            self.tree.lstat(path)
+            return  # it is there after all (an old event): nothing was removed
+        except FileNotFoundError:
+            pass
+        except OSError:
+            return  # cannot tell: never take a permission or disk error for a deletion
+        record = self.catalog.record(path)
+        if record is None or record.removed_at is not None:
+            return
+        at = now()
+        with self.catalog.transaction():
+            self.catalog.record_events([(Event.REMOVAL, path, {"hash": record.hash})], at)
+            self.catalog.mark_removed([path], at)
+            self.catalog.sync_violations([], None, at, paths=[path])
+            self._judge_folder(path.rpartition(b"/")[0], at)
+
+    def gone_below(self, folder: bytes) -> None:
+        """A folder disappeared (deleted, or moved out of the archive)."""
+        for path in self.catalog.records([folder]):
+            self.gone(path)
+
+    def apply_removals(self, paths: list[bytes]) -> int:
+        """Move the mirror copies of removed files into the versions area (guard already passed)."""
+        applied = 0
+        for path in paths:
+            record = self.catalog.record(path)
+            if record is None or record.removed_at is None:
+                continue
+            try:
+                kept = self.mirror.remove(path)
+            except (MirrorWriteError, MirrorUnavailable) as exc:
+                if isinstance(exc, MirrorWriteError):
+                    self._mirror_failed(exc)
+                return applied
+            at = now()
+            with self.catalog.transaction():
+                if kept is not None:
+                    self.catalog.add_version(path, record.mirror_hash, kept.size, kept.mtime_ns, at, "removal",
+                                             kept.location)
+                self.catalog.forget([path])
+            applied += 1
+        return applied
+
+    # -- moves --------------------------------------------------------------------------------
+    def moved(self, old: bytes, new: bytes) -> Outcome:
+        """A rename or move inside the archive: a rename on the mirror too, when it is the same file."""
+        record = self.catalog.record(old)
+        try:
+            st = self.tree.lstat(new)
+        except OSError:
+            self.gone(old)
+            return Outcome.SKIPPED
+        same = record is not None and record.removed_at is None and stat.S_ISREG(st.st_mode) and (
+            record.size, record.mtime_ns, record.inode) == (st.st_size, st.st_mtime_ns, st.st_ino)
+        if not same:
+            self.gone(old)
+            return self.arrived(new)
+        previous = self.catalog.record(new)
+        renamed, kept = False, None
+        if record.mirrored and self.mirror_writable():
+            try:
+                renamed, kept = self.mirror.rename(old, new)
+            except (MirrorWriteError, MirrorUnavailable) as exc:
+                if isinstance(exc, MirrorWriteError):
+                    self._mirror_failed(exc)
+        at = now()
+        facts = json.loads(record.facts) if record.facts else {}
+        with self.catalog.transaction():
+            self.catalog.register(new, st, record.hash, facts, self.algorithm, at, moved_from=record)
+            if renamed:
+                # The old path's copy is now at the new path: nothing is left to remove there.
+                self.catalog.forget([old])
+                self.catalog.set_mirrored(new, record.hash)
+                self._record_version(kept, previous, "change", at)
+            self.catalog.sync_violations([], None, at, paths=[old])
+            self._judge_file(new, st, facts, at)
+            self._judge_folder(old.rpartition(b"/")[0], at)
+            self._judge_folder(new.rpartition(b"/")[0], at)
+        return Outcome.DONE
+
+    # -- the rules ----------------------------------------------------------------------------
+    def _judge_file(self, path: bytes, st: os.stat_result, facts: dict[str, Any], at: str) -> None:
+        found = self.rulebook.for_file(path, st, facts)
+        record = self.catalog.record(path)
+        group = self.catalog.paths_with_hash(record.hash) if record and record.hash and record.size > 0 else []
+        duplicates = self.rulebook.duplicates({record.hash: group}, lambda p: True) if len(group) > 1 else []
+        self.catalog.sync_violations(_rows(found + [v for v in duplicates if v.path == path]), None, at,
+                                     paths=[path])
+        # The other copies of the same content: only their duplicate finding can have changed.
+        others = [p for p in group if p != path]
+        if others:
+            self.catalog.sync_violations(_rows([v for v in duplicates if v.path != path]), None, at,
+                                         paths=others, rules=["duplicate"])
+
+    def _judge_folder(self, folder: bytes, at: str) -> None:
+        try:
+            listing = self.tree.listing(folder)
+        except OSError:
+            return
+
+        def facts_of(path: bytes) -> dict[str, Any]:
+            record = self.catalog.record(path)
+            return json.loads(record.facts) if record and record.facts else {}
+
+        found = self.rulebook.for_folder(listing, facts_of)
+        scope = [folder] + [listing.child(name) for name in listing.dirs]
+        self.catalog.sync_violations(_rows(found), None, at, paths=scope, rules=FOLDER_RULES)
+
+    def judge_listing(self, folder: bytes) -> None:
+        """Re-judge a folder's listing (its description, its subfolders' names)."""
+        with self.catalog.transaction():
+            self._judge_folder(folder, now())
+
+
+def _rows(found: list[Violation]) -> list[tuple[bytes, str, str, str]]:
+    return [(v.path, v.rule, v.severity, v.detail) for v in found]

@@ -1,0 +1,40 @@
+"""Logging with loguru: journald priority prefixes under systemd, a readable format otherwise,
+an optional rotating file; the standard library's and libraries' loggers are routed through it."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+from loguru import logger
+
+from dangan.config.schema import Config
+
+# sd-daemon(3) priorities, understood by journald on stderr when JOURNAL_STREAM is set.
+PRIORITY = {"TRACE": 7, "DEBUG": 7, "INFO": 6, "SUCCESS": 5, "WARNING": 4, "ERROR": 3, "CRITICAL": 2}
+
+
+class _ToLoguru(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            level = logger.level(record.levelname).name
+        except ValueError:
+            level = record.levelno
+        logger.opt(depth=6, exception=record.exc_info).log(level, record.getMessage())
+
+
+def setup(config: Config | None) -> None:
+    level = config.log.level if config else "INFO"
+    logger.remove()
+    if os.environ.get("JOURNAL_STREAM"):
+        def journal_format(record: dict) -> str:
+            return f"<{PRIORITY.get(record['level'].name, 6)}>{{message}}\n"
+
+        logger.add(sys.stderr, level=level, format=journal_format, colorize=False)
+    else:
+        logger.add(sys.stderr, level=level, colorize=False,
+                   format="{time:YYYY-MM-DD HH:mm:ss.SSS} {level: <7} {message}")
+    if config and config.log.file:
+        logger.add(config.log.file, level=level, rotation="10 MB", retention=10, encoding="utf-8")
+    logging.basicConfig(handlers=[_ToLoguru()], level=logging.WARNING, force=True)

@@ -1,0 +1,337 @@
+"""The mirror: a plain, browsable copy of the archive on the second disk, which never loses a version.
+
+Every write is atomic (temp file in the target folder, fsync, rename, fsync the folder) and keeps
+the source's mtime; the copy is verified by re-reading it before it takes the final name. A file
+that is overwritten or deleted on the mirror first goes to the versions area,
+``<mirror_root>/.dangan/versions/<path>/.dangan-v/<UTC time>``, so any past state can be restored.
+Nothing is written while the mirror's marker is missing: that means the disk is not mounted and
+the folder is a bare mount point.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from dangan.config.errors import EnvironmentProblem
+from dangan.config.messages import t
+
+from .atomic import fsync_dir
+from .hashing import CHUNK
+from .inspector import INLINE_LIMIT
+from .layout import Layout, MIRROR_DIR, MIRROR_MARKER
+from .tree import DIR_FLAGS
+
+TEMP_PREFIX = b".dangan-tmp-"
+VERSION_DIR = b".dangan-v"  # an own name: no record can be called this
+
+
+class MirrorUnavailable(EnvironmentProblem):
+    """The mirror's marker is missing: the disk is not mounted. Write nothing."""
+
+
+class MirrorWriteError(Exception):
+    """Writing to the mirror failed (disk full, read-only, I/O error); nothing partial was left."""
+
+    def __init__(self, path: bytes, exc: OSError) -> None:
+        super().__init__(f"{path!r}: {exc.strerror or exc}")
+        self.errno = exc.errno
+        self.reason = exc.strerror or str(exc)
+
+
+class SourceChanged(Exception):
+    """The source changed while it was being copied; the copy was discarded."""
+
+
+class SourceUnreadable(Exception):
+    """The source could not be read; the mirror's good copy was left alone."""
+
+
+@dataclass(frozen=True, slots=True)
+class Copied:
+    """A verified copy: its hash, its content when small (to inspect without a second read), and
+    the version of the previous copy that it displaced (if any)."""
+
+    digest: str
+    data: bytes | None
+    kept: "KeptVersion | None"
+
+
+@dataclass(frozen=True, slots=True)
+class KeptVersion:
+    path: bytes
+    size: int
+    mtime_ns: int
+    location: bytes  # relative to the versions root
+
+
+def version_stamp(now: datetime | None = None) -> bytes:
+    """The versions' file names: UTC time, sortable, microseconds so two saves never collide."""
+    return (now or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%S.%fZ").encode()
+
+
+class Mirror:
+    """Operations on the mirror disk, each atomic and each keeping what it replaces."""
+
+    def __init__(self, layout: Layout, algorithm: str) -> None:
+        self.root = os.fsencode(layout.mirror_root)
+        self.marker = os.fsencode(layout.mirror_marker)
+        self.own = os.fsencode(layout.mirror_root / MIRROR_DIR)
+        self.versions_rel = b"versions"
+        self.algorithm = algorithm
+
+    # -- the guard --------------------------------------------------------------------------
+    def available(self) -> bool:
+        try:
+            return os.path.isfile(self.marker)
+        except OSError:
+            return False
+
+    def require(self) -> None:
+        if not self.available():
+            raise MirrorUnavailable(t("mirror.no_marker", path=os.fsdecode(self.root),
+                                      marker=f"{MIRROR_DIR}/{MIRROR_MARKER}"))
+
+    # -- writing ----------------------------------------------------------------------------
+    def copy(self, relpath: bytes, source_fd: int) -> Copied:
+        """Copy the open source to ``relpath`` on the mirror, reading it once while hashing.
+
+        ``source_fd`` is closed here. Raises SourceChanged (retry later), SourceUnreadable (the
+        good copy stays) or MirrorWriteError (nothing partial left).
+        """
+        self.require()
+        head, _, name = relpath.rpartition(b"/")
+        try:
+            before = os.fstat(source_fd)
+            folder = self._open_dir(head, create=True)
+        except OSError as exc:
+            os.close(source_fd)
+            raise MirrorWriteError(relpath, exc) from None
+        temp = TEMP_PREFIX + secrets.token_hex(6).encode()
+        out = -1
+        try:
+            try:
+                out = os.open(temp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600, dir_fd=folder)
+            except OSError as exc:
+                raise MirrorWriteError(relpath, exc) from None
+            digest, data = self._transfer(relpath, source_fd, out, before)
+            after = os.fstat(source_fd)
+            if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
+                raise SourceChanged(relpath)
+            try:
+                os.utime(out, ns=(before.st_atime_ns, before.st_mtime_ns))
+                os.fchmod(out, before.st_mode & 0o777)
+                os.fsync(out)
+                if self._hash_fd(out) != digest:  # read back what the disk now holds
+                    raise OSError(errno.EIO, "verification after write failed")
+                os.close(out)
+                out = -1
+                kept = self._keep(folder, name, relpath, link=True)
+                os.rename(temp, name, src_dir_fd=folder, dst_dir_fd=folder)
+                temp = b""
+                os.fsync(folder)
+            except OSError as exc:
+                raise MirrorWriteError(relpath, exc) from None
+            return Copied(digest, data, kept)
+        finally:
+            os.close(source_fd)
+            if out >= 0:
+                os.close(out)
+            if temp:
+                _unlink_quietly(temp, folder)
+            os.close(folder)
+
+    def _transfer(self, relpath: bytes, source_fd: int, out: int, before: os.stat_result) -> tuple[str, bytes | None]:
+        h = hashlib.new(self.algorithm)
+        keep = before.st_size <= INLINE_LIMIT
+        parts: list[bytes] = []
+        while True:
+            try:
+                chunk = os.read(source_fd, CHUNK)
+            except OSError as exc:
+                raise SourceUnreadable(exc.strerror or str(exc)) from None
+            if not chunk:
+                break
+            h.update(chunk)
+            if keep:
+                parts.append(chunk)
+            try:
+                view = memoryview(chunk)
+                while view:
+                    view = view[os.write(out, view):]
+            except OSError as exc:
+                raise MirrorWriteError(relpath, exc) from None
+        return h.hexdigest(), b"".join(parts) if keep else None
+
+    def _hash_fd(self, fd: int) -> str:
+        h = hashlib.new(self.algorithm)
+        offset = 0
+        while chunk := os.pread(fd, CHUNK, offset):
+            h.update(chunk)
+            offset += len(chunk)
+        return h.hexdigest()
+
+    def remove(self, relpath: bytes) -> KeptVersion | None:
+        """A deletion on the archive: move the mirror's copy into the versions area."""
+        self.require()
+        head, _, name = relpath.rpartition(b"/")
+        try:
+            folder = self._open_dir(head, create=False)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise MirrorWriteError(relpath, exc) from None
+        try:
+            kept = self._keep(folder, name, relpath, link=False)
+            self._prune_empty(head)
+            return kept
+        except OSError as exc:
+            raise MirrorWriteError(relpath, exc) from None
+        finally:
+            os.close(folder)
+
+    def rename(self, old: bytes, new: bytes) -> tuple[bool, KeptVersion | None]:
+        """A rename or move on the archive becomes a rename here, not a re-copy.
+
+        Returns (done, version kept of what ``new`` replaced); done is False when the mirror has
+        no copy at ``old`` (the caller copies instead)."""
+        self.require()
+        old_head, _, old_name = old.rpartition(b"/")
+        new_head, _, new_name = new.rpartition(b"/")
+        try:
+            src = self._open_dir(old_head, create=False)
+        except FileNotFoundError:
+            return False, None
+        except OSError as exc:
+            raise MirrorWriteError(old, exc) from None
+        dst = -1
+        try:
+            if not _exists(old_name, src):
+                return False, None
+            dst = self._open_dir(new_head, create=True)
+            kept = self._keep(dst, new_name, new, link=True)
+            os.rename(old_name, new_name, src_dir_fd=src, dst_dir_fd=dst)
+            os.fsync(dst)
+            os.fsync(src)
+            return True, kept
+        except OSError as exc:
+            raise MirrorWriteError(new, exc) from None
+        finally:
+            os.close(src)
+            if dst >= 0:
+                os.close(dst)
+
+    # -- versions ---------------------------------------------------------------------------
+    def _keep(self, folder: int, name: bytes, relpath: bytes, link: bool) -> KeptVersion | None:
+        """Put the current mirror file ``name`` (in ``folder``) into the versions area.
+
+        ``link``: hard-link it there (it is about to be replaced atomically by a rename, so the
+        path never disappears); otherwise move it (a deletion)."""
+        try:
+            st = os.stat(name, dir_fd=folder, follow_symlinks=False)
+        except FileNotFoundError:
+            return None
+        location = relpath + b"/" + VERSION_DIR + b"/" + version_stamp()
+        vhead, _, vname = location.rpartition(b"/")
+        vfolder = self._open_dir(self.versions_rel + b"/" + vhead, create=True, base=self.own)
+        try:
+            if link:
+                try:
+                    os.link(name, vname, src_dir_fd=folder, dst_dir_fd=vfolder, follow_symlinks=False)
+                except OSError as exc:
+                    if exc.errno not in (errno.EPERM, errno.EXDEV, errno.ENOTSUP, errno.EMLINK):
+                        raise
+                    # A filesystem without hard links: a copy keeps the version just as well.
+                    _copy_within(folder, name, vfolder, vname)
+            else:
+                os.rename(name, vname, src_dir_fd=folder, dst_dir_fd=vfolder)
+                os.fsync(folder)
+            os.fsync(vfolder)
+        finally:
+            os.close(vfolder)
+        return KeptVersion(relpath, st.st_size, st.st_mtime_ns, location)
+
+    # -- housekeeping -----------------------------------------------------------------------
+    def sweep_temps(self) -> int:
+        """Remove temp files a crash left behind (never a final name: those are only renamed)."""
+        removed = 0
+        for _, _, files, dirfd in os.fwalk(self.root, follow_symlinks=False):
+            for name in files:
+                if name.startswith(TEMP_PREFIX):
+                    _unlink_quietly(name, dirfd)
+                    removed += 1
+        return removed
+
+    def _open_dir(self, relpath: bytes, create: bool, base: bytes | None = None) -> int:
+        fd = os.open(base or self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        for part in relpath.split(b"/") if relpath else ():
+            try:
+                try:
+                    child = os.open(part, DIR_FLAGS, dir_fd=fd)
+                except FileNotFoundError:
+                    if not create:
+                        raise
+                    try:
+                        os.mkdir(part, 0o755, dir_fd=fd)
+                    except FileExistsError:
+                        pass
+                    child = os.open(part, DIR_FLAGS, dir_fd=fd)
+            finally:
+                os.close(fd)
+            fd = child
+        return fd
+
+    def _prune_empty(self, head: bytes) -> None:
+        """Remove folders a deletion left empty, as the archive has them removed too."""
+        while head:
+            parent, _, name = head.rpartition(b"/")
+            try:
+                folder = self._open_dir(parent, create=False)
+            except OSError:
+                return
+            try:
+                os.rmdir(name, dir_fd=folder)
+                os.fsync(folder)
+            except OSError:
+                return
+            finally:
+                os.close(folder)
+            head = parent
+
+    def path_of(self, relpath: bytes) -> bytes:
+        return self.root + b"/" + relpath
+
+
+def _exists(name: bytes, folder: int) -> bool:
+    try:
+        os.stat(name, dir_fd=folder, follow_symlinks=False)
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def _unlink_quietly(name: bytes, folder: int) -> None:
+    try:
+        os.unlink(name, dir_fd=folder)
+    except OSError:
+        pass
+
+
+def _copy_within(src_dir: int, src: bytes, dst_dir: int, dst: bytes) -> None:
+    fin = os.open(src, os.O_RDONLY | os.O_CLOEXEC, dir_fd=src_dir)
+    try:
+        fout = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600, dir_fd=dst_dir)
+        try:
+            while chunk := os.read(fin, CHUNK):
+                os.write(fout, chunk)
+            st = os.fstat(fin)
+            os.utime(fout, ns=(st.st_atime_ns, st.st_mtime_ns))
+            os.fsync(fout)
+        finally:
+            os.close(fout)
+    finally:
+        os.close(fin)

@@ -1,0 +1,157 @@
+"""A reconcile: walk the archive, compare it with the catalog by size, mtime and inode, and hand
+every difference to the keeper. inotify is not trusted alone (it drops events on overflow and
+fails silently on watches), so the service reconciles at start, hourly, and after any doubt.
+
+It must stay cheap for large archives: the catalog is read one folder at a time (an index on the
+folder), nothing unchanged is read, and memory holds only the differences.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from dataclasses import dataclass, field
+
+from loguru import logger
+
+from dangan.config.schema import Config
+
+from .atomic import fsync_dir
+from .catalog import Catalog
+from .guard import DeletionGuard
+from .keeper import Keeper, Outcome
+from .layout import Layout, MIRROR_DIR
+from .tree import below_any
+
+CATALOG_COPY = "catalog.sqlite"
+
+
+@dataclass
+class ReconcileResult:
+    """What one reconcile found and did."""
+
+    files: int = 0
+    folders: int = 0
+    arrived: int = 0
+    gone: int = 0
+    moved: int = 0
+    caught_up: int = 0
+    removals_applied: int = 0
+    seconds: float = 0.0
+    retry: list[bytes] = field(default_factory=list)
+    unlisted: list[bytes] = field(default_factory=list)
+
+
+class Reconciler:
+    """Brings catalog and mirror in line with the archive as it is on disk."""
+
+    def __init__(self, config: Config, catalog: Catalog, keeper: Keeper, guard: DeletionGuard) -> None:
+        self.config = config
+        self.catalog = catalog
+        self.keeper = keeper
+        self.guard = guard
+        self.layout = Layout.of(config)
+
+    def run(self) -> ReconcileResult:
+        started = time.monotonic()
+        self.layout.require_archive()  # an unmounted or emptied disk must not read as "all deleted"
+        result = ReconcileResult()
+        tree = self.keeper.tree
+        visited: set[bytes] = set()
+        changed: list[bytes] = []
+        gone: dict[bytes, tuple[int, int, int]] = {}
+        for folder in tree.walk():
+            visited.add(folder.path)
+            result.folders += 1
+            rows = self.catalog.in_folder(folder.path)
+            for name, st in folder.files:
+                path = folder.child(name)
+                row = rows.pop(path, None)
+                # row: (size, mtime_ns, inode, mirrored, removed)
+                if row is None or row[4] or not row[3] or row[:3] != (st.st_size, st.st_mtime_ns, st.st_ino):
+                    changed.append(path)
+            gone.update((p, (row[2], row[0], row[1])) for p, row in rows.items() if not row[4])
+            result.files += len(folder.files)
+        result.unlisted = list(tree.unlisted)
+        for parent in self.catalog.folders():
+            if parent not in visited and not below_any(parent, result.unlisted):
+                rows = self.catalog.in_folder(parent)
+                gone.update((p, (row[2], row[0], row[1])) for p, row in rows.items() if not row[4])
+        self._apply(changed, gone, result)
+        result.caught_up = self.catch_up()
+        result.removals_applied = self.guard.tick()
+        self.backup_catalog()
+        result.seconds = time.monotonic() - started
+        logger.info("reconcile: {} files in {} folders, {} arrived/changed, {} gone, {} moved, {:.2f}s",
+                    result.files, result.folders, result.arrived, result.gone, result.moved, result.seconds)
+        return result
+
+    def _apply(self, changed: list[bytes], gone: dict[bytes, tuple[int, int, int]], result: ReconcileResult) -> None:
+        # A file that vanished here and appeared there with the same inode, size and mtime moved.
+        by_identity = {identity: path for path, identity in gone.items()}
+        touched: set[bytes] = set()
+        for path in changed:
+            origin = None
+            if by_identity and self.catalog.record(path) is None:
+                try:
+                    st = self.keeper.tree.lstat(path)
+                    origin = by_identity.pop((st.st_ino, st.st_size, st.st_mtime_ns), None)
+                except OSError:
+                    origin = None
+            if origin is not None:
+                gone.pop(origin, None)
+                outcome = self.keeper.moved(origin, path)
+                result.moved += 1
+            else:
+                outcome = self.keeper.arrived(path)
+                result.arrived += outcome is Outcome.DONE
+            if outcome is Outcome.RETRY:
+                result.retry.append(path)
+            touched.add(path.rpartition(b"/")[0])
+        for path in gone:
+            self.keeper.gone(path)
+            result.gone += 1
+        if gone:
+            self.guard.noted()
+        # New folders' names are judged by their parents' listings: judge every ancestor once.
+        ancestors = {b""}
+        for folder in touched:
+            while folder:
+                folder = folder.rpartition(b"/")[0]
+                ancestors.add(folder)
+        for folder in ancestors:
+            self.keeper.judge_listing(folder)
+
+    def catch_up(self) -> int:
+        """Copy what the catalog knows but the mirror lacks (registered while it was away)."""
+        if not self.keeper.mirror_writable():
+            return 0
+        done = 0
+        for path in self.catalog.unmirrored():
+            if self.keeper.arrived(path) is Outcome.DONE:
+                done += 1
+            if not self.keeper.mirror_writable():
+                break
+        return done
+
+    def backup_catalog(self) -> None:
+        """A consistent copy of the catalog on the mirror disk (SQLite's online backup), so a
+        restore still knows every hash and version when the state folder died with the archive."""
+        if not self.keeper.mirror_writable():
+            return
+        target_dir = self.layout.mirror_root / MIRROR_DIR
+        temp = target_dir / ".dangan-tmp-catalog.sqlite"
+        try:
+            with sqlite3.connect(temp) as copy:
+                self.catalog.db.backup(copy)
+            with open(temp, "rb+") as f:
+                os.fsync(f.fileno())
+            os.replace(temp, target_dir / CATALOG_COPY)
+            fsync_dir(target_dir)
+        except (OSError, sqlite3.Error) as exc:
+            logger.warning("catalog copy to the mirror failed: {}", exc)
+            try:
+                temp.unlink()
+            except OSError:
+                pass

@@ -1,0 +1,351 @@
+"""`dangan run`: the service. One worker thread decides (this one); watchdog's threads only enqueue.
+
+Signal handlers only set flags. SIGTERM finishes the file in flight, flushes the catalog and exits 0;
+SIGHUP reloads the config by building fresh objects. kill -9 at any moment leaves at worst an orphan
+temp file on the mirror (swept at the next start) and a restart converges, because every piece of
+pending work lives in the catalog.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import queue
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from loguru import logger
+
+from dangan.config import loader
+from dangan.config.errors import EnvironmentProblem
+from dangan.config.messages import set_language, t
+from dangan.config.schema import Config
+
+from . import logs, status
+from .alerts import Alerts
+from .catalog import Catalog, now
+from .guard import DeletionGuard
+from .keeper import Keeper, Outcome
+from .layout import Layout, is_own
+from .mirror import Mirror
+from .notify import notify, watchdog_interval
+from .reconcile import Reconciler
+from .watch import OVERFLOW, Change, Watch, inotify_limit
+
+TICK = 0.25  # seconds between housekeeping passes when no event arrives
+LOCK_FILE = ".dangan-lock"
+
+
+class ServiceLock:
+    """One writer per archive: the service and `dangan mirror` take this lock (flock)."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.path = state_dir / LOCK_FILE
+        self.fd = -1
+
+    def acquire(self) -> bool:
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self.fd)
+            self.fd = -1
+            return False
+        return True
+
+    def release(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
+@dataclass
+class _Settling:
+    size: int
+    mtime_ns: int
+    since: float  # monotonic time the size/mtime were last seen to change
+
+
+@dataclass
+class Parts:
+    """The objects built from one config; a reload builds a fresh set."""
+
+    config: Config
+    layout: Layout
+    catalog: Catalog
+    alerts: Alerts
+    mirror: Mirror
+    keeper: Keeper
+    guard: DeletionGuard
+    reconciler: Reconciler
+    settling: dict[bytes, _Settling] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, config: Config, alerts: Alerts) -> "Parts":
+        layout = Layout.of(config)
+        catalog = Catalog(layout.catalog_path)
+        mirror = Mirror(layout, config.hash_algorithm)
+        keeper = Keeper(config, catalog, mirror, alerts)
+        guard = DeletionGuard(config, catalog, keeper, alerts)
+        return cls(config, layout, catalog, alerts, mirror, keeper, guard, Reconciler(config, catalog, keeper, guard))
+
+    def close(self) -> None:
+        self.catalog.close()
+
+
+class Service:
+    """The long-running service of one archive."""
+
+    def __init__(self, config_path: Path, config: Config) -> None:
+        self.config_path = config_path
+        self.alerts = Alerts()
+        self.parts = Parts.build(config, self.alerts)
+        self.changes: queue.SimpleQueue[Change] = queue.SimpleQueue()
+        self.watch: Watch | None = None
+        self.stop_requested = False
+        self.reload_requested = False
+        self.reconcile_due = 0.0
+        self.next_status = 0.0
+        self.next_ping = 0.0
+        self.overflows = 0
+        self.watch_shortfall = 0
+        self.last_reconcile: dict | None = None
+
+    # -- signals: flags only -------------------------------------------------------------------
+    def _on_term(self, signum: int, frame: object) -> None:
+        self.stop_requested = True
+
+    def _on_hup(self, signum: int, frame: object) -> None:
+        self.reload_requested = True
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def run(self) -> int:
+        signal.signal(signal.SIGTERM, self._on_term)
+        signal.signal(signal.SIGINT, self._on_term)
+        signal.signal(signal.SIGHUP, self._on_hup)
+        lock = ServiceLock(self.parts.layout.state_dir)
+        if not lock.acquire():
+            raise EnvironmentProblem(t("service.already_running", path=lock.path))
+        try:
+            self._start()
+            notify(ready=1, status=t("service.ready"))
+            logger.info("dangan is watching {}", self.parts.config.archive_root)
+            while not self.stop_requested:
+                if self.reload_requested:
+                    self._reload()
+                self._step()
+            notify(stopping=1, status=t("service.stopping"))
+            return 0
+        finally:
+            self._shutdown()
+            lock.release()
+
+    def _start(self) -> None:
+        parts = self.parts
+        parts.layout.require_archive()
+        swept = parts.mirror.sweep_temps() if parts.mirror.available() else 0
+        if swept:
+            logger.info("swept {} temp files left by an interrupted copy", swept)
+        self.watch = Watch(parts.config.archive_root, self.changes)
+        try:
+            self.watch.start()  # before the reconcile, so that nothing slips between the two
+        except OSError as exc:
+            raise EnvironmentProblem(t("service.inotify_failed", detail=exc.strerror or exc,
+                                       limit=inotify_limit("max_user_instances"))) from None
+        self._reconcile()
+
+    def _reload(self) -> None:
+        self.reload_requested = False
+        try:
+            config = loader.load(self.config_path)
+        except Exception as exc:  # noqa: BLE001 - a bad new config keeps the old one running
+            logger.error("reload refused, the running configuration stays: {}", exc)
+            self.alerts.raise_("reload_failed", detail=str(exc).splitlines()[0])
+            return
+        self.alerts.clear("reload_failed")
+        logger.info("reloading configuration from {}", self.config_path)
+        set_language(config.language)
+        logs.setup(config)
+        if self.watch:
+            self.watch.stop()
+        self.parts.close()
+        self.parts = Parts.build(config, self.alerts)
+        self._start()
+
+    def _shutdown(self) -> None:
+        if self.watch:
+            self.watch.stop()
+            self.watch = None
+        try:
+            self._write_status("stopped")
+        except OSError:
+            pass
+        self.parts.close()
+
+    # -- the worker -----------------------------------------------------------------------------
+    def _step(self) -> None:
+        try:
+            change = self.changes.get(timeout=TICK)
+        except queue.Empty:
+            change = None
+        handled = 0
+        while change is not None and handled < 1000 and not self.stop_requested:
+            self._handle(change)
+            handled += 1
+            try:
+                change = self.changes.get_nowait()
+            except queue.Empty:
+                change = None
+        self._settle()
+        self.parts.guard.tick()
+        now_ = time.monotonic()
+        if now_ >= self.reconcile_due:
+            self._reconcile()
+        elif self.parts.keeper.mirror_writable() and self.parts.catalog.unmirrored():
+            self.parts.reconciler.catch_up()
+        if now_ >= self.next_status:
+            self._write_status("running")
+            self.next_status = now_ + 1.0
+        interval = watchdog_interval()
+        if interval and now_ >= self.next_ping:
+            notify(watchdog=1)
+            self.next_ping = now_ + interval
+
+    def _handle(self, change: Change) -> None:
+        keeper = self.parts.keeper
+        if change.kind == OVERFLOW:
+            self.overflows += 1
+            self.alerts.note("inotify_overflow", count=self.overflows)
+            self.reconcile_due = 0.0  # events were lost: compare everything now
+            return
+        if _own(change.path) or (change.dest and _own(change.dest)):
+            return
+        if change.is_dir:
+            if change.kind == "deleted":
+                keeper.gone_below(change.path)
+                self.parts.guard.noted()
+            elif change.kind == "moved":
+                self._dir_moved(change.path, change.dest)
+            elif change.kind == "created":
+                self._scan(change.path)
+            return
+        if change.kind == "closed":
+            self.parts.settling.pop(change.path, None)
+            self._arrive(change.path)
+        elif change.kind in ("created", "modified"):
+            self._watch_settle(change.path)
+        elif change.kind == "deleted":
+            self.parts.settling.pop(change.path, None)
+            keeper.gone(change.path)
+            self.parts.guard.noted()
+        elif change.kind == "moved":
+            self.parts.settling.pop(change.path, None)
+            if keeper.tree.ignored(change.path.rpartition(b"/")[2]):
+                self._arrive(change.dest)  # an editor's atomic save: temp file renamed over the record
+            elif keeper.moved(change.path, change.dest) is Outcome.RETRY:
+                self._watch_settle(change.dest)
+
+    def _arrive(self, path: bytes) -> None:
+        if self.parts.keeper.arrived(path) is Outcome.RETRY:
+            self._watch_settle(path)  # still being written: copy it once it settles
+
+    def _watch_settle(self, path: bytes) -> None:
+        try:
+            st = self.parts.keeper.tree.lstat(path)
+        except OSError:
+            return
+        entry = self.parts.settling.get(path)
+        if entry is None or (entry.size, entry.mtime_ns) != (st.st_size, st.st_mtime_ns):
+            self.parts.settling[path] = _Settling(st.st_size, st.st_mtime_ns, time.monotonic())
+
+    def _settle(self) -> None:
+        """Files that arrived without a close event are complete once they stop changing."""
+        if not self.parts.settling:
+            return
+        window = self.parts.config.mirror.settle_seconds
+        now_ = time.monotonic()
+        for path, entry in list(self.parts.settling.items()):
+            try:
+                st = self.parts.keeper.tree.lstat(path)
+            except OSError:
+                self.parts.settling.pop(path, None)
+                continue
+            if (st.st_size, st.st_mtime_ns) != (entry.size, entry.mtime_ns):
+                self.parts.settling[path] = _Settling(st.st_size, st.st_mtime_ns, now_)
+            elif now_ - entry.since >= window:
+                del self.parts.settling[path]
+                self._arrive(path)
+
+    def _scan(self, folder: bytes) -> None:
+        """A folder appeared (created, or moved in with its contents): take what is complete."""
+        keeper = self.parts.keeper
+        keeper.judge_listing(folder.rpartition(b"/")[0])
+        for listing in keeper.tree.walk(folder):
+            for name, _ in listing.files:
+                self._watch_settle(listing.child(name))
+
+    def _dir_moved(self, old: bytes, new: bytes) -> None:
+        keeper = self.parts.keeper
+        records = self.parts.catalog.records([old])
+        for path in sorted(records):
+            keeper.moved(path, new + path[len(old):])
+        keeper.judge_listing(old.rpartition(b"/")[0])
+        keeper.judge_listing(new.rpartition(b"/")[0])
+        self._scan(new)  # anything the catalog did not know yet
+
+    def _reconcile(self) -> None:
+        parts = self.parts
+        try:
+            result = parts.reconciler.run()
+        except EnvironmentProblem as exc:
+            self.alerts.raise_("archive_missing", detail=str(exc))
+            self.reconcile_due = time.monotonic() + 30
+            return
+        self.alerts.clear("archive_missing")
+        for path in result.retry:
+            self._watch_settle(path)
+        self.last_reconcile = {"at": now(), "seconds": round(result.seconds, 3), "files": result.files,
+                               "folders": result.folders, "arrived": result.arrived, "gone": result.gone,
+                               "moved": result.moved}
+        with parts.catalog.transaction():
+            parts.catalog.set_meta("last_reconcile", json.dumps(self.last_reconcile))
+        self._check_watches(result.folders)
+        minutes = parts.config.mirror.reconcile_minutes
+        if self.watch_shortfall:
+            minutes = min(minutes, 5)  # some folders are not watched: the scan is the safety net
+        self.reconcile_due = time.monotonic() + minutes * 60
+
+    def _check_watches(self, folders: int) -> None:
+        held = Watch.watches_held()
+        limit = inotify_limit("max_user_watches")
+        self.watch_shortfall = max(0, folders - held)
+        if self.watch_shortfall:
+            self.alerts.raise_("watch_shortfall", folders=folders, watches=held, limit=limit)
+        else:
+            self.alerts.clear("watch_shortfall")
+        if limit and folders > 0.8 * limit:
+            self.alerts.raise_("watch_limit_near", folders=folders, limit=limit)
+
+    def _write_status(self, state: str) -> None:
+        parts = self.parts
+        queue_length = self.changes.qsize() + len(parts.settling)
+        status.write(parts.layout, {
+            "pid": os.getpid(), "state": state, "updated_at": now(), "queue": queue_length,
+            "last_reconcile": self.last_reconcile, "alerts": self.alerts.active, "notes": self.alerts.notes[-10:],
+            "inotify": {"watches": Watch.watches_held(), "overflows": self.overflows,
+                        "shortfall": self.watch_shortfall, "max_user_watches": inotify_limit("max_user_watches")},
+        })
+        notify(status=t("service.status", queue=queue_length, alerts=len(self.alerts.active)))
+
+
+def _own(path: bytes) -> bool:
+    return any(is_own(part) for part in path.split(b"/"))
+
+
+def run(config_path: Path, config: Config) -> int:
+    logs.setup(config)
+    return Service(config_path, config).run()

@@ -1,0 +1,113 @@
+"""The service's state for `dangan status`: what the running service wrote to
+``state_dir/status.json``, plus what the catalog says (true even when the service is down)."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from dangan.config.messages import t
+
+from .atomic import write_atomic
+from .catalog import Catalog
+from .guard import HELD
+from .layout import Layout
+
+STATUS_FILE = "status.json"
+
+
+def write(layout: Layout, state: dict[str, Any]) -> None:
+    write_atomic(layout.state_dir / STATUS_FILE, json.dumps(state, ensure_ascii=False, indent=1).encode("utf-8"))
+
+
+def read(layout: Layout) -> dict[str, Any] | None:
+    try:
+        return json.loads((layout.state_dir / STATUS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def gather(layout: Layout, catalog: Catalog) -> dict[str, Any]:
+    """Everything `dangan status` shows, as one JSON-ready mapping."""
+    service = read(layout) or {}
+    running = service.get("state") == "running" and _alive(service.get("pid"))
+    db = catalog.db
+    files = db.execute("SELECT count(*) FROM files WHERE removed_at IS NULL").fetchone()[0]
+    unmirrored, oldest = db.execute(
+        "SELECT count(*), min(last_verified) FROM files WHERE removed_at IS NULL"
+        " AND (mirror_hash IS NULL OR mirror_hash != hash)").fetchone()
+    pending = db.execute("SELECT count(*) FROM files WHERE removed_at IS NOT NULL").fetchone()[0]
+    violations = dict(db.execute(
+        "SELECT severity, count(*) FROM violations WHERE fixed_at IS NULL GROUP BY severity").fetchall())
+    held = catalog.get_meta(HELD)
+    lag = None
+    if oldest:
+        lag = round((datetime.now(timezone.utc) - datetime.fromisoformat(oldest)).total_seconds(), 1)
+    return {
+        "running": running,
+        "pid": service.get("pid") if running else None,
+        "updated_at": service.get("updated_at"),
+        "queue": service.get("queue", 0) if running else 0,
+        "last_reconcile": service.get("last_reconcile") or _meta_json(catalog, "last_reconcile"),
+        "files": files,
+        "mirror": {
+            "available": Path(layout.mirror_marker).is_file(),
+            "unmirrored": unmirrored,
+            "lag_seconds": lag,
+        },
+        "deletions": {"pending": pending, "held": json.loads(held) if held else None},
+        "violations": {"error": violations.get("error", 0), "warning": violations.get("warning", 0)},
+        "alerts": service.get("alerts", {}) if running else {},
+        "inotify": service.get("inotify") if running else None,
+    }
+
+
+def _meta_json(catalog: Catalog, key: str) -> Any:
+    value = catalog.get_meta(key)
+    return json.loads(value) if value else None
+
+
+def render(status: dict[str, Any]) -> str:
+    lines = [t("status.running", pid=status["pid"]) if status["running"] else t("status.stopped")]
+    reconcile = status.get("last_reconcile")
+    lines.append(t("status.reconcile", at=reconcile["at"], seconds=reconcile["seconds"], files=reconcile["files"])
+                 if reconcile else t("status.reconcile_never"))
+    lines.append(t("status.queue", queue=status["queue"], files=status["files"]))
+    mirror = status["mirror"]
+    lines.append(t("status.mirror_ok") if mirror["available"] else t("status.mirror_missing"))
+    if mirror["unmirrored"]:
+        lines.append(t("status.mirror_behind", count=mirror["unmirrored"], seconds=mirror["lag_seconds"]))
+    else:
+        lines.append(t("status.mirror_current"))
+    deletions = status["deletions"]
+    if deletions["held"]:
+        lines.append(t("status.held", count=deletions["held"]["count"], since=deletions["held"]["since"]))
+    elif deletions["pending"]:
+        lines.append(t("status.pending_deletions", count=deletions["pending"]))
+    lines.append(t("status.violations", errors=status["violations"]["error"],
+                   warnings=status["violations"]["warning"]))
+    for kind, detail in sorted(status["alerts"].items()):
+        lines.append(t("status.alert", kind=t(f"alert.{kind}") if _known(f"alert.{kind}") else kind,
+                       detail=", ".join(f"{k}={v}" for k, v in detail.items())))
+    return "\n".join(lines)
+
+
+def _known(key: str) -> bool:
+    from dangan.config.messages import has
+
+    return has(key)

@@ -1,0 +1,115 @@
+"""The watch: watchdog's inotify observer over the archive root. Handlers only enqueue; the
+service's worker decides. What inotify silently loses is made loud: a queue overflow (watchdog
+only logs it) and watches that could not be added (watchdog ignores those on subfolders)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+from dataclasses import dataclass
+
+from watchdog.events import (DirCreatedEvent, DirDeletedEvent, DirMovedEvent, FileClosedEvent, FileCreatedEvent,
+                             FileDeletedEvent, FileModifiedEvent, FileMovedEvent, FileSystemEvent,
+                             FileSystemEventHandler)
+from watchdog.observers.inotify import InotifyObserver
+
+EVENTS = [FileClosedEvent, FileCreatedEvent, FileModifiedEvent, FileDeletedEvent, FileMovedEvent, DirCreatedEvent,
+          DirDeletedEvent, DirMovedEvent]
+OVERFLOW = "overflow"
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One event, with paths relative to the archive root (bytes, exact)."""
+
+    kind: str  # closed | created | modified | deleted | moved | overflow
+    path: bytes
+    dest: bytes = b""
+    is_dir: bool = False
+
+
+class _Enqueue(FileSystemEventHandler):
+    def __init__(self, root: bytes, changes: queue.SimpleQueue) -> None:
+        self.prefix = root.rstrip(b"/") + b"/"
+        self.changes = changes
+
+    def _rel(self, path: str | bytes) -> bytes | None:
+        raw = os.fsencode(path)
+        return raw[len(self.prefix):] if raw.startswith(self.prefix) else None
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        kind = {"closed": "closed", "created": "created", "modified": "modified", "deleted": "deleted",
+                "moved": "moved"}.get(event.event_type)
+        if kind is None:
+            return
+        src = self._rel(event.src_path)
+        dest = self._rel(event.dest_path) if kind == "moved" else b""
+        if kind == "moved" and src is None and dest is not None:
+            kind, src, dest = "created", dest, b""  # moved in from outside the archive
+        if src is None:
+            return
+        if kind == "moved" and dest is None:
+            kind, dest = "deleted", b""  # moved out of the archive
+        self.changes.put(Change(kind, src, dest or b"", event.is_directory))
+
+
+class _OverflowSignal(logging.Handler):
+    """watchdog reports lost events only through logging; turn that into a queue item."""
+
+    def __init__(self, changes: queue.SimpleQueue) -> None:
+        super().__init__(logging.WARNING)
+        self.changes = changes
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage()
+        if "overflow" in text or "Unable to rebuild" in text:
+            self.changes.put(Change(OVERFLOW, b""))
+
+
+class Watch:
+    """inotify over the whole archive tree, feeding :class:`Change` items into ``changes``."""
+
+    def __init__(self, root: str, changes: queue.SimpleQueue) -> None:
+        self.root = os.fsencode(root)
+        self.changes = changes
+        self.observer: InotifyObserver | None = None
+        self._signal = _OverflowSignal(changes)
+
+    def start(self) -> None:
+        for name in ("watchdog.observers.inotify_c", "watchdog.observers.inotify"):
+            logging.getLogger(name).addHandler(self._signal)
+        self.observer = InotifyObserver()
+        self.observer.schedule(_Enqueue(self.root, self.changes), os.fsdecode(self.root), recursive=True,
+                               event_filter=EVENTS)
+        self.observer.start()
+
+    def stop(self) -> None:
+        for name in ("watchdog.observers.inotify_c", "watchdog.observers.inotify"):
+            logging.getLogger(name).removeHandler(self._signal)
+        if self.observer is not None:
+            self.observer.stop()
+            self.observer.join(timeout=10)
+            self.observer = None
+
+    @staticmethod
+    def watches_held() -> int:
+        """inotify watches this process holds (kernel's own count, from /proc/self/fdinfo)."""
+        count = 0
+        for fd in os.listdir("/proc/self/fd"):
+            try:
+                if os.readlink(f"/proc/self/fd/{fd}") != "anon_inode:inotify":
+                    continue
+                with open(f"/proc/self/fdinfo/{fd}") as info:
+                    count += sum(line.startswith("inotify wd:") for line in info)
+            except OSError:
+                continue
+        return count
+
+
+def inotify_limit(name: str) -> int | None:
+    try:
+        with open(f"/proc/sys/fs/inotify/{name}") as f:
+            return int(f.read())
+    except (OSError, ValueError):
+        return None
