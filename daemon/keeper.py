@@ -30,9 +30,9 @@ from .names import show
 from .rules import Rulebook, Violation
 from .tree import Tree, open_file
 
-# The rules a folder listing decides (its own description, its subfolders' names).
-FOLDER_RULES = ("folder.no-description", "structure.department", "structure.category", "naming.encoding",
-                "naming.too-long")
+# What a folder listing decides: its own description, and its subfolders' names.
+DESCRIPTION_RULE = "folder.no-description"
+NAME_RULES = ("structure.department", "structure.category", "naming.encoding", "naming.too-long")
 
 
 class Outcome(Enum):
@@ -240,6 +240,40 @@ class Keeper:
             self._judge_folder(new.rpartition(b"/")[0], at)
         return Outcome.DONE
 
+    def folder_moved(self, old: bytes, new: bytes) -> None:
+        """A folder renamed or moved inside the archive: one rename on the mirror when possible."""
+        records = self.catalog.records([old])
+        renamed = False
+        if records and self.mirror_writable():
+            try:
+                renamed = self.mirror.rename_folder(old, new)
+            except (MirrorWriteError, MirrorUnavailable) as exc:
+                if isinstance(exc, MirrorWriteError):
+                    self._mirror_failed(exc)
+        if not renamed:
+            for path in sorted(records):
+                self.moved(path, new + path[len(old):])
+            if self.mirror_writable():
+                self.mirror.prune_empty(old)
+            return
+        at = now()
+        with self.catalog.transaction():
+            for path, record in records.items():
+                target = new + path[len(old):]
+                try:
+                    st = self.tree.lstat(target)
+                except OSError:
+                    continue  # already gone again: its own events follow
+                facts = json.loads(record.facts) if record.facts else {}
+                self.catalog.register(target, st, record.hash, facts, self.algorithm, at, moved_from=record)
+                if record.mirrored:
+                    self.catalog.forget([path])
+                    self.catalog.set_mirrored(target, record.hash)
+                self.catalog.sync_violations([], None, at, paths=[path])
+                self._judge_file(target, st, facts, at)
+            self._judge_folder(old.rpartition(b"/")[0], at)
+            self._judge_folder(new.rpartition(b"/")[0], at)
+
     # -- the rules ----------------------------------------------------------------------------
     def _judge_file(self, path: bytes, st: os.stat_result, facts: dict[str, Any], at: str) -> None:
         found = self.rulebook.for_file(path, st, facts)
@@ -265,8 +299,14 @@ class Keeper:
             return json.loads(record.facts) if record and record.facts else {}
 
         found = self.rulebook.for_folder(listing, facts_of)
-        scope = [folder] + [listing.child(name) for name in listing.dirs]
-        self.catalog.sync_violations(_rows(found), None, at, paths=scope, rules=FOLDER_RULES)
+        # The folder's own listing decides its description; its subfolders' names are decided here
+        # too, but the folder's own name belongs to its parent's listing.
+        own = [v for v in found if v.path == folder]
+        self.catalog.sync_violations(_rows(own), None, at, paths=[folder], rules=[DESCRIPTION_RULE])
+        children = [listing.child(name) for name in listing.dirs]
+        if children:
+            self.catalog.sync_violations(_rows([v for v in found if v.path != folder]), None, at, paths=children,
+                                         rules=NAME_RULES)
 
     def judge_listing(self, folder: bytes) -> None:
         """Re-judge a folder's listing (its description, its subfolders' names)."""

@@ -187,7 +187,7 @@ class Mirror:
             raise MirrorWriteError(relpath, exc) from None
         try:
             kept = self._keep(folder, name, relpath, link=False)
-            self._prune_empty(head)
+            self.prune_empty(head)
             return kept
         except OSError as exc:
             raise MirrorWriteError(relpath, exc) from None
@@ -224,6 +224,37 @@ class Mirror:
             os.close(src)
             if dst >= 0:
                 os.close(dst)
+
+    def rename_folder(self, old: bytes, new: bytes) -> bool:
+        """A folder renamed or moved on the archive: one rename here. False when the mirror has
+        no such folder or already has one at ``new`` (the caller then moves file by file)."""
+        self.require()
+        old_head, _, old_name = old.rpartition(b"/")
+        new_head, _, new_name = new.rpartition(b"/")
+        try:
+            src = self._open_dir(old_head, create=False)
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            raise MirrorWriteError(old, exc) from None
+        dst = -1
+        try:
+            if not _exists(old_name, src):
+                return False
+            dst = self._open_dir(new_head, create=True)
+            if _exists(new_name, dst):
+                return False
+            os.rename(old_name, new_name, src_dir_fd=src, dst_dir_fd=dst)
+            os.fsync(dst)
+            os.fsync(src)
+        except OSError as exc:
+            raise MirrorWriteError(new, exc) from None
+        finally:
+            os.close(src)
+            if dst >= 0:
+                os.close(dst)
+        self.prune_empty(old_head)
+        return True
 
     # -- versions ---------------------------------------------------------------------------
     def _keep(self, folder: int, name: bytes, relpath: bytes, link: bool) -> KeptVersion | None:
@@ -285,7 +316,7 @@ class Mirror:
             fd = child
         return fd
 
-    def _prune_empty(self, head: bytes) -> None:
+    def prune_empty(self, head: bytes) -> None:
         """Remove folders a deletion left empty, as the archive has them removed too."""
         while head:
             parent, _, name = head.rpartition(b"/")

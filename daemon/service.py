@@ -289,12 +289,7 @@ class Service:
                 self._watch_settle(listing.child(name))
 
     def _dir_moved(self, old: bytes, new: bytes) -> None:
-        keeper = self.parts.keeper
-        records = self.parts.catalog.records([old])
-        for path in sorted(records):
-            keeper.moved(path, new + path[len(old):])
-        keeper.judge_listing(old.rpartition(b"/")[0])
-        keeper.judge_listing(new.rpartition(b"/")[0])
+        self.parts.keeper.folder_moved(old, new)
         self._scan(new)  # anything the catalog did not know yet
 
     def _reconcile(self) -> None:
