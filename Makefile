@@ -1,5 +1,5 @@
 # The two commands of the README:
-#   make run   installs dangan into .venv and runs it on a working local default under ./local
+#   make run   installs dangan into .venv and runs the service on a working local default under ./local
 #   make test  installs the test tools and runs the test suite (plain `pytest`)
 VENV   ?= .venv
 LOCAL  ?= $(CURDIR)/local
@@ -24,8 +24,8 @@ $(CONFIG): | install
 	  --mirror-root $(LOCAL)/mirror --state-dir $(LOCAL)/state
 
 run: install $(CONFIG)
-	# exit 1 only means "rule problems found", which the report lists
-	$(DANGAN) check --config $(CONFIG); test $$? -le 1
+	# the service in the foreground: watches local/archive, mirrors to local/mirror (Ctrl-C stops it)
+	$(DANGAN) run --config $(CONFIG)
 
 test: install
 	$(VENV)/bin/pytest

@@ -286,6 +286,18 @@ class Mirror:
             os.close(vfolder)
         return KeptVersion(relpath, st.st_size, st.st_mtime_ns, location)
 
+    def drop_version(self, location: bytes) -> None:
+        """Delete one kept version (retention expired) and the folders it leaves empty."""
+        head, _, name = (self.versions_rel + b"/" + location).rpartition(b"/")
+        try:
+            folder = self._open_dir(head, create=False, base=self.own)
+        except FileNotFoundError:
+            return
+        try:
+            _unlink_quietly(name, folder)
+        finally:
+            os.close(folder)
+
     # -- housekeeping -----------------------------------------------------------------------
     def sweep_temps(self) -> int:
         """Remove temp files a crash left behind (never a final name: those are only renamed)."""

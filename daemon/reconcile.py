@@ -12,6 +12,7 @@ import os
 import sqlite3
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 
 from loguru import logger
 
@@ -81,6 +82,7 @@ class Reconciler:
         self._apply(changed, gone, result)
         result.caught_up = self.catch_up()
         result.removals_applied = self.guard.tick()
+        self.prune_versions()
         self.backup_catalog()
         result.seconds = time.monotonic() - started
         logger.info("reconcile: {} files in {} folders, {} arrived/changed, {} gone, {} moved, {:.2f}s",
@@ -134,6 +136,20 @@ class Reconciler:
             if not self.keeper.mirror_writable():
                 break
         return done
+
+    def prune_versions(self) -> int:
+        """Drop versions older than ``mirror.keep_versions_days`` (0, the default: keep forever,
+        since destroying archive records needs approval)."""
+        days = self.config.mirror.keep_versions_days
+        if not days or not self.keeper.mirror_writable():
+            return 0
+        cutoff = (datetime.now(timezone.utc) - timedelta(days=days)).isoformat(timespec="milliseconds")
+        rows = self.catalog.db.execute("SELECT id, location FROM versions WHERE kept_at < ?", (cutoff,)).fetchall()
+        for version_id, location in rows:
+            self.keeper.mirror.drop_version(location)
+            with self.catalog.transaction():
+                self.catalog.db.execute("DELETE FROM versions WHERE id = ?", (version_id,))
+        return len(rows)
 
     def backup_catalog(self) -> None:
         """A consistent copy of the catalog on the mirror disk (SQLite's online backup), so a

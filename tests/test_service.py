@@ -197,3 +197,24 @@ def test_dangan_mirror_reconciles_when_service_is_down(archive):
     assert done.returncode == 0, done.stderr
     assert tree_files(archive.mirror) == tree_files(archive.root)
     assert (archive.mirror / ".dangan" / "catalog.sqlite").exists()  # the catalog's copy on the mirror
+
+
+def test_versions_past_retention_are_dropped(archive):
+    """Kept forever by default; with keep_versions_days set, a reconcile drops older versions."""
+    import sqlite3
+
+    set_mirror_settings(archive)
+    rel = f"{TASK}/纪要.pdf"
+    archive.write(rel, b"one")
+    assert subprocess.run([DANGAN, "mirror", "--config", str(archive.config)], timeout=60).returncode == 0
+    archive.write(rel, b"two!")
+    assert subprocess.run([DANGAN, "mirror", "--config", str(archive.config)], timeout=60).returncode == 0
+    assert len(versions(archive, rel)) == 1
+    with sqlite3.connect(archive.state / "catalog.sqlite") as db:
+        db.execute("UPDATE versions SET kept_at = '2000-01-01T00:00:00.000+00:00'")
+    assert subprocess.run([DANGAN, "mirror", "--config", str(archive.config)], timeout=60).returncode == 0
+    assert len(versions(archive, rel)) == 1  # keep_versions_days: 0 keeps them forever
+    text = archive.config.read_text(encoding="utf-8").replace("keep_versions_days: 0", "keep_versions_days: 30")
+    archive.config.write_text(text, encoding="utf-8")
+    assert subprocess.run([DANGAN, "mirror", "--config", str(archive.config)], timeout=60).returncode == 0
+    assert versions(archive, rel) == []
