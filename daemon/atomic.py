@@ -15,8 +15,11 @@ def fsync_dir(path: str | os.PathLike | bytes) -> None:
         os.close(fd)
 
 
-def write_atomic(path: str | os.PathLike, data: bytes, mode: int = 0o644) -> None:
-    """Replace ``path`` with ``data`` so that a crash leaves either the old or the new content."""
+def write_atomic(path: str | os.PathLike, data: bytes, mode: int = 0o644, durable: bool = True) -> None:
+    """Replace ``path`` with ``data`` so that a crash leaves either the old or the new content.
+
+    ``durable=False`` skips the fsyncs, for files that are rewritten every second and worthless
+    after a crash (the service's status): the rename still keeps readers from a half-written file."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=".dangan-tmp-", dir=path.parent)
     try:
@@ -24,7 +27,8 @@ def write_atomic(path: str | os.PathLike, data: bytes, mode: int = 0o644) -> Non
             f.write(data)
             f.flush()
             os.fchmod(f.fileno(), mode)
-            os.fsync(f.fileno())
+            if durable:
+                os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -32,4 +36,5 @@ def write_atomic(path: str | os.PathLike, data: bytes, mode: int = 0o644) -> Non
         except FileNotFoundError:
             pass
         raise
-    fsync_dir(path.parent)
+    if durable:
+        fsync_dir(path.parent)

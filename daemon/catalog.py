@@ -49,6 +49,7 @@ MIGRATIONS: tuple[str, ...] = (
     ) WITHOUT ROWID;
     CREATE INDEX files_hash ON files(hash);
     CREATE INDEX files_parent ON files(parent);
+    CREATE INDEX files_removed ON files(removed_at) WHERE removed_at IS NOT NULL;
 
     -- Previous versions kept on the mirror disk (never deleted without approval).
     CREATE TABLE versions (

@@ -56,6 +56,8 @@ class Keeper:
         self.algorithm = config.hash_algorithm
         self.retry_at = 0.0  # monotonic time before which the mirror is not tried again
         self.retry_delay = 0.0
+        # Files were registered without reaching the mirror: a catch-up is due when it is back.
+        self.behind = True
 
     # -- the mirror's health ------------------------------------------------------------------
     def mirror_writable(self) -> bool:
@@ -137,6 +139,8 @@ class Keeper:
             if copied is not None:
                 self.catalog.set_mirrored(path, digest)
                 self._record_version(copied.kept, old, "change", at)
+            else:
+                self.behind = True
             self._judge_file(path, st, facts, at)
             self._judge_folder(path.rpartition(b"/")[0], at)
         return Outcome.DONE

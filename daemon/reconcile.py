@@ -130,10 +130,12 @@ class Reconciler:
         if not self.keeper.mirror_writable():
             return 0
         done = 0
+        self.keeper.behind = False
         for path in self.catalog.unmirrored():
             if self.keeper.arrived(path) is Outcome.DONE:
                 done += 1
             if not self.keeper.mirror_writable():
+                self.keeper.behind = True
                 break
         return done
 

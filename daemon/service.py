@@ -205,7 +205,7 @@ class Service:
         now_ = time.monotonic()
         if now_ >= self.reconcile_due:
             self._reconcile()
-        elif self.parts.keeper.mirror_writable() and self.parts.catalog.unmirrored():
+        elif self.parts.keeper.behind and self.parts.keeper.mirror_writable():
             self.parts.reconciler.catch_up()
         if now_ >= self.next_status:
             self._write_status("running")

@@ -20,7 +20,8 @@ STATUS_FILE = "status.json"
 
 
 def write(layout: Layout, state: dict[str, Any]) -> None:
-    write_atomic(layout.state_dir / STATUS_FILE, json.dumps(state, ensure_ascii=False, indent=1).encode("utf-8"))
+    write_atomic(layout.state_dir / STATUS_FILE, json.dumps(state, ensure_ascii=False, indent=1).encode("utf-8"),
+                 durable=False)
 
 
 def read(layout: Layout) -> dict[str, Any] | None:

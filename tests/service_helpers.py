@@ -124,7 +124,11 @@ def tree_files(root: Path) -> dict[str, bytes]:
         for name in files:
             if not name.startswith(".dangan"):
                 path = Path(folder) / name
-                found[str(path.relative_to(root))] = path.read_bytes()
+                try:
+                    found[str(path.relative_to(root))] = path.read_bytes()
+                except FileNotFoundError:
+                    continue  # moved away while we looked (the service is working): not there
+
     return found
 
 
