@@ -29,7 +29,8 @@ def setup(config: Config | None) -> None:
     logger.remove()
     if os.environ.get("JOURNAL_STREAM"):
         def journal_format(record: dict) -> str:
-            return f"<{PRIORITY.get(record['level'].name, 6)}>{{message}}\n"
+            # "\<" : a literal "<", not the start of one of loguru's colour tags
+            return f"\\<{PRIORITY.get(record['level'].name, 6)}>{{message}}\n{{exception}}"
 
         logger.add(sys.stderr, level=level, format=journal_format, colorize=False)
     else:

@@ -218,3 +218,17 @@ def test_versions_past_retention_are_dropped(archive):
     archive.config.write_text(text, encoding="utf-8")
     assert subprocess.run([DANGAN, "mirror", "--config", str(archive.config)], timeout=60).returncode == 0
     assert versions(archive, rel) == []
+
+
+def test_logs_carry_journald_priorities_under_systemd(archive):
+    set_mirror_settings(archive)
+    archive.write(f"{TASK}/a.pdf", b"x")
+    env = {**os.environ, "JOURNAL_STREAM": "8:12345"}
+    done = subprocess.run([DANGAN, "mirror", "--config", str(archive.config)], capture_output=True, text=True,
+                          timeout=60, env=env)
+    lines = [line for line in done.stderr.splitlines() if line]
+    assert lines and all(line.startswith("<") and line[2] == ">" for line in lines), done.stderr
+    assert any(line.startswith("<6>reconcile:") for line in lines)
+    plain = subprocess.run([DANGAN, "mirror", "--config", str(archive.config)], capture_output=True, text=True,
+                           timeout=60, env={k: v for k, v in os.environ.items() if k != "JOURNAL_STREAM"})
+    assert " INFO " in plain.stderr and not plain.stderr.startswith("<")
