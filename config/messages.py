@@ -48,6 +48,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "check only these files or folders (inside the archive root; default: all)",
     },
     "cli.rules.help": {"zh": "列出全部归档规则", "en": "list every filing rule"},
+    "cli.backup.help": {
+        "zh": "异地备份：把镜像盘上的新内容加密传送到合作单位，附清单；或验证对方持有的副本",
+        "en": "off-site copy: ship new content, encrypted, with its inventory to the partner; or verify it",
+    },
+    "cli.backup.full": {"zh": "全量：重新核对并补传全部内容", "en": "full pass: re-check and re-ship everything"},
+    "cli.backup.snapshot": {"zh": "年度报送快照：清单另存并标记为报送", "en": "yearly submission snapshot"},
+    "cli.backup.verify": {
+        "zh": "验证合作单位的副本与最近的清单一致（cryptcheck 或抽样下载）",
+        "en": "verify the partner's copy against the latest inventory (cryptcheck or a downloaded sample)",
+    },
     "cli.run.help": {
         "zh": "以服务方式运行：实时监视档案目录，检查规则，镜像到第二块硬盘（systemd 用）",
         "en": "run the service: watch the archive, check the rules, mirror to the second disk (for systemd)",
@@ -124,6 +134,12 @@ MESSAGES: dict[str, dict[str, str]] = {
     "config.bad_hash": {
         "zh": "本机的 Python/OpenSSL 不支持这个哈希算法",
         "en": "this machine's Python/OpenSSL does not provide this hash algorithm",
+    },
+    "config.bad_clock": {"zh": "应为“时:分”，如 02:00", "en": "must be HH:MM, e.g. 02:00"},
+    "config.bad_month_day": {"zh": "应为“月-日”，如 12-31", "en": "must be MM-DD, e.g. 12-31"},
+    "config.bad_bwlimit": {
+        "zh": "应为 rclone 的带宽时间表，如 \"08:00,512k 18:00,off\"",
+        "en": "must be an rclone bandwidth timetable, e.g. \"08:00,512k 18:00,off\"",
     },
     "config.unknown_rule": {"zh": "不是已知的规则编号{suggestion}", "en": "not a known rule id{suggestion}"},
     "config.nested_roots": {
@@ -236,6 +252,80 @@ MESSAGES: dict[str, dict[str, str]] = {
     "alert.watch_shortfall": {"zh": "部分文件夹未被监视，已改为每 5 分钟核对", "en": "some folders are not watched; reconciling every 5 minutes"},
     "alert.watch_limit_near": {"zh": "文件夹数接近 inotify 监视上限", "en": "folder count near the inotify watch limit"},
     "alert.reload_failed": {"zh": "新配置有误，仍按原配置运行", "en": "new config invalid, old one still running"},
+    # --- off-site ---------------------------------------------------------------------------------
+    "offsite.not_configured": {
+        "zh": "尚未配置异地备份（配置项 offsite.remote 为空）。请填写合作单位的 rclone 远端，或本机文件夹。",
+        "en": "no off-site target configured (offsite.remote is empty).",
+    },
+    "offsite.nothing_to_verify": {
+        "zh": "还没有成功的异地备份可供验证。请先运行 dangan backup。",
+        "en": "no successful off-site run to verify yet; run dangan backup first.",
+    },
+    "offsite.manifest_missing": {
+        "zh": "本地找不到第 {run} 次异地备份的清单。",
+        "en": "the manifest of off-site run {run} is missing locally.",
+    },
+    "offsite.manifest_gone": {
+        "zh": "合作单位处缺少清单 {name}（被删除或被回滚）",
+        "en": "the partner no longer holds manifest {name} (deleted or rolled back)",
+    },
+    "offsite.sample_missing": {"zh": "{object}：合作单位处缺失", "en": "{object}: missing at the partner"},
+    "offsite.sample_corrupt": {"zh": "{object}：内容与清单不符", "en": "{object}: content differs from the manifest"},
+    "offsite.run_ok": {
+        "zh": "异地备份完成（{kind}，编号 {run}）：本次传送 {files} 个文件、{bytes} 字节；清单共 {total} 个文件。清单：{manifest}",
+        "en": "off-site run done ({kind}, id {run}): shipped {files} files, {bytes} bytes; the inventory lists {total} files. Manifest: {manifest}",
+    },
+    "offsite.run_failed": {
+        "zh": "异地备份失败（编号 {run}）：{reason}。已传送的部分保留，下次从中断处继续。",
+        "en": "off-site run {run} failed: {reason}. What was shipped stays; the next run continues from there.",
+    },
+    "offsite.not_shipped": {
+        "zh": "另有 {count} 个文件尚未在镜像盘上核实，下次备份时传送。",
+        "en": "{count} more files are not yet verified on the mirror and will ship next time.",
+    },
+    "offsite.verify_ok": {
+        "zh": "验证通过（{method}）：合作单位持有第 {run} 次清单中的全部 {count} 个对象，内容完好。",
+        "en": "verified ({method}): the partner holds all {count} objects of run {run}, intact.",
+    },
+    "offsite.verify_failed": {
+        "zh": "验证未通过（{method}，第 {run} 次清单）：\n{problems}",
+        "en": "verification failed ({method}, run {run}):\n{problems}",
+    },
+    "manifest.title": {"zh": "异地备份清单（登记用）", "en": "Off-site inventory (for the register)"},
+    "manifest.run": {"zh": "编号：{run}　类型：{kind}　时间：{created}", "en": "run: {run}  kind: {kind}  time: {created}"},
+    "manifest.kind.incremental": {"zh": "增量", "en": "incremental"},
+    "manifest.kind.full": {"zh": "全量", "en": "full"},
+    "manifest.kind.snapshot": {"zh": "年度报送", "en": "yearly submission"},
+    "manifest.totals": {
+        "zh": "清单共 {files} 个文件，{bytes}；本次传送 {shipped} 个，{shipped_bytes}",
+        "en": "{files} files, {bytes} in all; shipped this run: {shipped}, {shipped_bytes}",
+    },
+    "manifest.header": {"zh": "处室\t文件数\t大小", "en": "department\tfiles\tsize"},
+    "manifest.sign": {
+        "zh": "移交方签字：__________　接收方签字：__________　日期：__________",
+        "en": "handed over by: __________  received by: __________  date: __________",
+    },
+    "key.missing": {
+        "zh": "找不到异地备份密钥文件 {path}。它由 dangan init 生成；如已丢失，请用打印的恢复单重建。",
+        "en": "off-site key file {path} not found; dangan init creates it, or rebuild it from the recovery sheet.",
+    },
+    "key.too_open": {
+        "zh": "密钥文件 {path} 的权限为 {mode}，其他用户可读；为安全起见拒绝使用。请执行 chmod 600 {path}",
+        "en": "key file {path} has mode {mode} and others can read it; refused. Run chmod 600 {path}",
+    },
+    "key.unreadable": {"zh": "无法读取密钥文件 {path}：{detail}", "en": "cannot read key file {path}: {detail}"},
+    "key.recovery_sheet": {
+        "zh": "===== 异地备份恢复单（请打印后封存，勿存放在服务器上）=====\n"
+              "没有这张单上的密钥，任何人（包括本校和合作单位）都无法读取异地备份，也无法从异地恢复！\n"
+              "异地存储：{remote}\n密钥文件：{path}（权限 600）\n生成时间：{created}\n"
+              "password：{password}\nsalt：{salt}\n"
+              "==============================================================",
+        "en": "===== OFF-SITE RECOVERY SHEET (print it, seal it, keep it off this server) =====\n"
+              "Without these keys nobody, school or partner, can read the off-site copy or restore from it!\n"
+              "off-site storage: {remote}\nkey file: {path} (mode 600)\ncreated: {created}\n"
+              "password: {password}\nsalt: {salt}\n"
+              "==============================================================================",
+    },
     # --- ledger events (the seeds' own words) -----------------------------------------------
     "event.intake": {"zh": "收进", "en": "intake"},
     "event.change": {"zh": "修改", "en": "change"},

@@ -6,6 +6,8 @@ from __future__ import annotations
 import difflib
 import hashlib
 import os
+import re
+from datetime import datetime
 from pathlib import PurePosixPath
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -108,10 +110,47 @@ class RulesConfig(_Section):
     ignore_patterns: list[str]
 
 
+def _clock(value: str) -> str:
+    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+        raise _fail("config.bad_clock")
+    return value
+
+
+def _month_day(value: str) -> str:
+    try:
+        datetime.strptime("2024-" + value, "%Y-%m-%d")  # a leap year: 02-29 is a real day
+    except ValueError:
+        raise _fail("config.bad_month_day") from None
+    return value
+
+
+def _bwlimit(value: str) -> str:
+    # rclone's own timetable syntax ("08:00,512k 18:00,off"), nothing a shell would act on
+    if not re.fullmatch(r"[0-9A-Za-z:,.\- ]*", value):
+        raise _fail("config.bad_bwlimit")
+    return value
+
+
+Retention = Literal["永久", "长期", "短期"]
+
+
 class OffsiteConfig(_Section):
-    """The partner site (``offsite:``)."""
+    """The partner site and the backup policy (``offsite:``)."""
 
     remote: Annotated[str, BeforeValidator(_none_as_empty), AfterValidator(_no_shell_chars)]
+    rclone_config: Annotated[str, BeforeValidator(_none_as_empty), AfterValidator(_no_shell_chars)]
+    key_file: Annotated[str, BeforeValidator(_none_as_empty), AfterValidator(_no_shell_chars)]
+    daily_at: Annotated[str, AfterValidator(_clock)]
+    full_every_days: Annotated[int, Field(ge=1, le=3660)]
+    snapshot_on: Annotated[str, AfterValidator(_month_day)]
+    bwlimit: Annotated[str, BeforeValidator(_none_as_empty), AfterValidator(_bwlimit)]
+    timeout_minutes: Annotated[float, Field(gt=0)]
+    retries: Annotated[int, Field(ge=0, le=100)]
+    verify: Literal["cryptcheck", "sample"]
+    sample_share: Annotated[float, Field(gt=0, le=1)]
+    max_age_hours: Annotated[float, Field(gt=0)]
+    retention_default: Retention
+    retention_rules: dict[str, Retention]
 
 
 class MirrorConfig(_Section):

@@ -89,6 +89,28 @@ MIGRATIONS: tuple[str, ...] = (
 
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
+    -- Off-site runs to the partner site and what the partner holds (content-addressed objects).
+    CREATE TABLE offsite_runs (
+        id           TEXT PRIMARY KEY,    -- run id, a UTC time: 20261121T180000.123Z
+        kind         TEXT NOT NULL,       -- incremental | full | snapshot
+        started      TEXT NOT NULL,
+        ended        TEXT,
+        files        INTEGER NOT NULL DEFAULT 0,  -- shipped by this run
+        bytes        INTEGER NOT NULL DEFAULT 0,
+        total_files  INTEGER NOT NULL DEFAULT 0,  -- listed in its manifest
+        total_bytes  INTEGER NOT NULL DEFAULT 0,
+        result       TEXT NOT NULL,       -- running | ok | failed
+        reason       TEXT,
+        verified_at  TEXT,
+        verification TEXT                 -- ok | failed: … (what --verify found)
+    );
+    CREATE TABLE offsite_objects (
+        hash        TEXT PRIMARY KEY,
+        size        INTEGER NOT NULL,
+        run_id      TEXT NOT NULL,
+        verified_at TEXT
+    ) WITHOUT ROWID;
+
     CREATE VIEW file_status AS
         SELECT f.*, (SELECT group_concat(v.rule, ',') FROM violations v
                      WHERE v.path = f.path AND v.fixed_at IS NULL) AS open_violations

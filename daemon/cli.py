@@ -19,6 +19,7 @@ from dangan.config.schema import Config
 from .atomic import write_atomic
 from .catalog import Catalog, now
 from .layout import Layout
+from dangan.backup.keys import OffsiteKey, key_path
 
 VERSION = "0.1.0"
 
@@ -119,6 +120,12 @@ def _build_parser() -> _Parser:
     check.add_argument("paths", nargs="*", metavar="PATH", help=t("cli.check.paths"))
 
     command("rules", _cmd_rules, "cli.rules.help")
+    backup = command("backup", _cmd_backup, "cli.backup.help")
+    kind = backup.add_mutually_exclusive_group()
+    kind.add_argument("--full", action="store_true", help=t("cli.backup.full"))
+    kind.add_argument("--snapshot", action="store_true", help=t("cli.backup.snapshot"))
+    kind.add_argument("--verify", action="store_true", help=t("cli.backup.verify"))
+    backup.add_argument("--format", choices=("text", "json"), default="text", help=t("cli.check.format"))
     command("run", _cmd_run, "cli.run.help")
     mirror = command("mirror", _cmd_mirror, "cli.mirror.help")
     mirror.add_argument("--confirm-deletes", action="store_true", help=t("cli.mirror.confirm"))
@@ -160,7 +167,14 @@ def _cmd_init(args: argparse.Namespace) -> int:
     write_atomic(path, text.encode("utf-8"), mode=0o600)
     with Catalog(Layout.of(config).catalog_path):
         pass  # created and migrated now, so that a permission problem shows at init, not later
+    if os.path.isabs(remote):
+        os.makedirs(remote, mode=0o700, exist_ok=True)  # the embedded default: a local, still encrypted copy
     print(t("init.done", config=path, archive=archive, mirror=mirror, state=state, offsite=remote))
+    key_file = key_path(path, config.offsite.key_file)
+    if not key_file.exists():  # never replace a key: the partner's copy is sealed with it
+        key = OffsiteKey.generate()
+        key.save(key_file)
+        print(key.recovery_sheet(key_file, remote))
     return EXIT_OK
 
 
@@ -269,3 +283,40 @@ def _cmd_status(args: argparse.Namespace) -> int:
         state = status.gather(layout, catalog)
     print(json.dumps(state, ensure_ascii=False, indent=2) if args.format == "json" else status.render(state))
     return EXIT_OK
+
+
+def _cmd_backup(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from dangan.backup.offsite import Offsite
+
+    from . import logs
+
+    config = _load_config(args)
+    logs.setup(config)
+    path = loader.resolve_path(args.config)
+    with Catalog(Layout.of(config).catalog_path) as catalog:
+        offsite = Offsite(config, path, catalog, progress=sys.stdout.isatty() and args.format == "text")
+        if args.verify:
+            result = offsite.verify()
+            if args.format == "json":
+                print(json.dumps(asdict(result), ensure_ascii=False, indent=2))
+            elif result.ok:
+                print(t("offsite.verify_ok", method=result.method, run=result.run_id, count=result.checked))
+            else:
+                print(t("offsite.verify_failed", method=result.method, run=result.run_id,
+                        problems="\n".join(f"  - {p}" for p in result.problems)))
+            return EXIT_OK if result.ok else EXIT_PROBLEMS
+        kind = "full" if args.full else "snapshot" if args.snapshot else "incremental"
+        run = offsite.run(kind)
+    if args.format == "json":
+        print(json.dumps({**asdict(run), "manifest": str(run.manifest) if run.manifest else None},
+                         ensure_ascii=False, indent=2))
+    elif run.ok:
+        print(t("offsite.run_ok", kind=t(f"manifest.kind.{kind}"), run=run.run_id, files=run.files, bytes=run.bytes,
+                total=run.total_files, manifest=run.manifest))
+        if run.not_shipped:
+            print(t("offsite.not_shipped", count=run.not_shipped))
+    else:
+        print(t("offsite.run_failed", run=run.run_id, reason=run.reason), file=sys.stderr)
+    return EXIT_OK if run.ok else EXIT_PROBLEMS

@@ -298,6 +298,32 @@ class Mirror:
         finally:
             os.close(folder)
 
+    def stage(self, relpath: bytes, name: str, stage_dir: str) -> bool:
+        """Hard-link the mirror's copy of ``relpath`` as ``.dangan/<stage_dir>/<name>``.
+
+        Mirror files are only ever replaced by a rename, never rewritten, so the link is an
+        immutable view of content whose hash the catalog knows: what the off-site run ships."""
+        head, _, base = relpath.rpartition(b"/")
+        target = (stage_dir + "/" + name).encode()
+        thead, _, tname = target.rpartition(b"/")
+        try:
+            folder = self._open_dir(head, create=False)
+        except OSError:
+            return False
+        try:
+            tfolder = self._open_dir(thead, create=True, base=self.own)
+            try:
+                os.link(base, tname, src_dir_fd=folder, dst_dir_fd=tfolder, follow_symlinks=False)
+            except FileExistsError:
+                pass  # staged before: same hash, same content
+            finally:
+                os.close(tfolder)
+        except OSError:
+            return False
+        finally:
+            os.close(folder)
+        return True
+
     # -- housekeeping -----------------------------------------------------------------------
     def sweep_temps(self) -> int:
         """Remove temp files a crash left behind (never a final name: those are only renamed)."""

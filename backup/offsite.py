@@ -1,0 +1,293 @@
+"""Off-site runs to the partner site: encrypted, content-addressed, inventoried, verified.
+
+The partner's storage holds, inside rclone's crypt layer (names and content sealed):
+
+* ``data/<2 hex>/<hash>`` — each distinct content once (no redundant data), never overwritten
+  (``--immutable``) and never deleted by a run, so every version stays restorable;
+* ``manifests/<run id>.json.gz`` — each run's inventory, with the exact bytes of every name (so
+  names too long for crypt, or not UTF-8, come back exactly), and its register sheet (清单).
+
+The source is the mirror disk, not the archive: content there is written by dangan only, atomically,
+so a hard link to it (in ``<mirror>/.dangan/stage``) is an immutable view whose hash is known, and
+the transfer names only those ASCII hash paths — no archive name ever reaches rclone's shell.
+A run ships what changed since the partner last received it (by the catalog, without listing the
+remote), in priority order: retention 永久 first, then files damaged on the primary, then newest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from loguru import logger
+
+from dangan.config.errors import EnvironmentProblem
+from dangan.config.messages import t
+from dangan.config.schema import Config
+from dangan.daemon.atomic import write_atomic
+from dangan.daemon.catalog import Catalog, now
+from dangan.daemon.layout import Layout, MIRROR_DIR
+from dangan.daemon.mirror import Mirror
+
+from .keys import OffsiteKey, key_path, require_private
+from .manifest import Entry, Manifest, current_entries, object_name
+from .rclone import CRYPT, Rclone, RcloneError, last_error, obscure
+
+STAGE = "stage"
+SMALL_BATCH = 1000  # below this many objects, asking the partner per file beats listing it
+
+
+@dataclass
+class RunResult:
+    """What one off-site run did."""
+
+    run_id: str
+    kind: str
+    ok: bool
+    files: int = 0
+    bytes: int = 0
+    total_files: int = 0
+    total_bytes: int = 0
+    not_shipped: int = 0  # records with no verified mirror copy yet (shipped next time)
+    reason: str = ""
+    manifest: Path | None = None
+
+
+@dataclass
+class VerifyResult:
+    """What a verification of the partner's copy found."""
+
+    run_id: str
+    ok: bool
+    method: str
+    checked: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def run_id_now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%f")[:-3] + "Z"
+
+
+class Offsite:
+    """The partner site as dangan sees it: a crypt remote over the admin's storage."""
+
+    def __init__(self, config: Config, config_path: Path, catalog: Catalog, progress: bool = False) -> None:
+        if not config.offsite.remote:
+            raise EnvironmentProblem(t("offsite.not_configured"))
+        self.config = config
+        self.catalog = catalog
+        self.layout = Layout.of(config)
+        self.progress = progress
+        self.key = OffsiteKey.load(key_path(config_path, config.offsite.key_file))
+        if config.offsite.rclone_config:
+            require_private(Path(config.offsite.rclone_config))  # it holds the partner's passwords
+        self.rclone = Rclone(config.offsite.remote, obscure(self.key.password), obscure(self.key.salt),
+                             config.offsite.rclone_config)
+        self.work = self.layout.state_dir / "offsite-work"
+        self.manifests = self.layout.state_dir / "manifests"
+
+    # -- shipping ---------------------------------------------------------------------------
+    def run(self, kind: str = "incremental") -> RunResult:
+        """Ship what the partner lacks, then the inventory. ``kind``: incremental | full | snapshot."""
+        run_id = run_id_now()
+        result = RunResult(run_id, kind, ok=False)
+        with self.catalog.transaction():
+            self.catalog.db.execute("INSERT INTO offsite_runs (id, kind, started, result) VALUES (?,?,?,?)",
+                                    (run_id, kind, now(), "running"))
+        try:
+            self._ship(result)
+            result.ok = True
+        except (RcloneError, EnvironmentProblem, OSError) as exc:
+            result.reason = getattr(exc, "reason", "") or str(exc)
+            logger.error("off-site run {} failed: {}", run_id, result.reason)
+        with self.catalog.transaction():
+            self.catalog.db.execute(
+                "UPDATE offsite_runs SET ended = ?, files = ?, bytes = ?, total_files = ?, total_bytes = ?,"
+                " result = ?, reason = ? WHERE id = ?",
+                (now(), result.files, result.bytes, result.total_files, result.total_bytes,
+                 "ok" if result.ok else "failed", result.reason or None, run_id))
+        return result
+
+    def _ship(self, result: RunResult) -> None:
+        mirror = Mirror(self.layout, self.config.hash_algorithm)
+        mirror.require()  # the mirror disk is the source
+        entries = current_entries(self.catalog, self.config)
+        result.total_files = len(entries)
+        result.total_bytes = sum(e.size for e in entries)
+        result.not_shipped = self.catalog.db.execute(
+            "SELECT count(*) FROM files WHERE removed_at IS NULL AND (mirror_hash IS NULL OR mirror_hash != hash)"
+        ).fetchone()[0]
+        held = {row[0] for row in self.catalog.db.execute("SELECT hash FROM offsite_objects")}
+        todo: dict[str, Entry] = {}
+        for entry in self._by_priority(entries):
+            if (result.kind == "full" or entry.hash not in held) and entry.hash not in todo:
+                todo[entry.hash] = entry
+        self.work.mkdir(parents=True, exist_ok=True)
+        stage = self.layout.mirror_root / MIRROR_DIR / STAGE
+        for digest, entry in list(todo.items()):
+            if not mirror.stage(entry.path, object_name(digest), STAGE):
+                del todo[digest]  # gone from the mirror meanwhile: the next run ships it
+                result.not_shipped += 1
+        if todo:
+            tiers = self._tiers(list(todo.values()))
+            flags = self._flags(no_traverse=len(todo) < SMALL_BATCH)
+            for number, tier in enumerate(tiers):
+                listing = self.work / f"{result.run_id}-{number}.txt"
+                listing.write_text("".join(object_name(e.hash) + "\n" for e in tier), encoding="ascii")
+                self.rclone.transfer(str(stage), f"{CRYPT}:", listing, flags, self._timeout(), self.progress)
+                with self.catalog.transaction():
+                    self.catalog.db.executemany(
+                        "INSERT OR REPLACE INTO offsite_objects (hash, size, run_id) VALUES (?,?,?)",
+                        [(e.hash, e.size, result.run_id) for e in tier])
+                result.files += len(tier)
+                result.bytes += sum(e.size for e in tier)
+                listing.unlink()
+        manifest = Manifest(result.run_id, result.kind, now(), self.layout.archive_id(),
+                            self.config.hash_algorithm, entries)
+        result.manifest = self._write_manifest(manifest, result)
+
+    def _by_priority(self, entries: list[Entry]) -> list[Entry]:
+        """永久 first, then records damaged on the primary (the mirror holds their good copy), then
+        newest first: an interrupted run has shipped what matters most."""
+        damaged = {row[0] for row in self.catalog.db.execute(
+            "SELECT path FROM violations WHERE fixed_at IS NULL AND rule = 'readable.corrupt'")}
+        return sorted(entries, key=lambda e: (e.retention != "永久", e.path not in damaged, -e.mtime_ns))
+
+    @staticmethod
+    def _tiers(entries: list[Entry]) -> list[list[Entry]]:
+        # Each tier is one rclone call; calls run in order, so priority holds across an interruption.
+        first = [e for e in entries if e.retention == "永久"]
+        rest = [e for e in entries if e.retention != "永久"]
+        return [tier for tier in (first, rest) if tier]
+
+    def _flags(self, no_traverse: bool) -> list[str]:
+        settings = self.config.offsite
+        flags = ["--immutable", f"--retries={settings.retries}", "--low-level-retries=10", "--contimeout=30s",
+                 "--timeout=5m", "--stats-one-line"]
+        if no_traverse:
+            flags.append("--no-traverse")
+        if settings.bwlimit:
+            flags.append(f"--bwlimit='{settings.bwlimit}'")
+        return flags
+
+    def _timeout(self) -> float:
+        return self.config.offsite.timeout_minutes * 60
+
+    def _write_manifest(self, manifest: Manifest, result: RunResult) -> Path:
+        self.manifests.mkdir(parents=True, exist_ok=True)
+        name = f"{manifest.run_id}{'-snapshot' if manifest.kind == 'snapshot' else ''}"
+        local = self.manifests / f"{name}.json.gz"
+        sheet = self.manifests / f"{name}-清单.txt"
+        write_atomic(local, manifest.to_bytes(), mode=0o600)
+        write_atomic(sheet, manifest.summary(result.files, result.bytes).encode("utf-8"), mode=0o600)
+        # The register sheet travels under an ASCII name: only dangan's own names reach rclone.
+        self.rclone.run(["copyto", str(local), f"{CRYPT}:manifests/{name}.json.gz", "--immutable"],
+                        timeout=self._timeout())
+        self.rclone.run(["copyto", str(sheet), f"{CRYPT}:manifests/{name}-register.txt", "--immutable"],
+                        timeout=self._timeout())
+        return local
+
+    # -- verification -----------------------------------------------------------------------
+    def verify(self) -> VerifyResult:
+        """Prove the partner holds every object of the latest manifest, intact."""
+        latest = self.catalog.db.execute(
+            "SELECT id FROM offsite_runs WHERE result = 'ok' ORDER BY id DESC LIMIT 1").fetchone()
+        if latest is None:
+            raise EnvironmentProblem(t("offsite.nothing_to_verify"))
+        run_id = latest[0]
+        manifest = self.local_manifest(run_id)
+        method = self.config.offsite.verify
+        result = VerifyResult(run_id, ok=False, method=method)
+        digests = sorted({e.hash for e in manifest.entries})
+        try:
+            self._verify_manifest_present(run_id, manifest.kind)
+            if method == "cryptcheck":
+                result.problems = self._cryptcheck(digests)
+                result.checked = len(digests)
+            else:
+                result.problems, result.checked = self._sample(digests)
+        except RcloneError as exc:
+            result.problems.append(exc.reason)
+        result.ok = not result.problems
+        verdict = "ok" if result.ok else "failed: " + "; ".join(result.problems[:5])
+        with self.catalog.transaction():
+            self.catalog.db.execute("UPDATE offsite_runs SET verified_at = ?, verification = ? WHERE id = ?",
+                                    (now(), verdict, run_id))
+            if result.ok and method == "cryptcheck":
+                self.catalog.db.execute("UPDATE offsite_objects SET verified_at = ?", (now(),))
+        return result
+
+    def local_manifest(self, run_id: str) -> Manifest:
+        for name in (f"{run_id}.json.gz", f"{run_id}-snapshot.json.gz"):
+            path = self.manifests / name
+            if path.exists():
+                return Manifest.from_bytes(path.read_bytes())
+        raise EnvironmentProblem(t("offsite.manifest_missing", run=run_id))
+
+    def _verify_manifest_present(self, run_id: str, kind: str) -> None:
+        name = f"{run_id}{'-snapshot' if kind == 'snapshot' else ''}.json.gz"
+        listing = self.rclone.run(["lsf", f"{CRYPT}:manifests"], timeout=self._timeout()).stdout.split()
+        if name not in listing:
+            raise RcloneError("rclone lsf", t("offsite.manifest_gone", name=name))
+
+    def _cryptcheck(self, digests: list[str]) -> list[str]:
+        """rclone cryptcheck: encrypts each local object with the partner's nonce and compares the
+        partner's checksum, so nothing is downloaded; reports missing and differing objects."""
+        stage = self.layout.mirror_root / MIRROR_DIR / STAGE
+        self.work.mkdir(parents=True, exist_ok=True)
+        listing = self.work / "verify.txt"
+        listing.write_text("".join(object_name(d) + "\n" for d in digests), encoding="ascii")
+        try:
+            done = self.rclone.run(["cryptcheck", str(stage), f"{CRYPT}:", f"--files-from={listing}", "--one-way",
+                                    "--log-level=ERROR"], timeout=self._timeout(), check=False)
+        finally:
+            listing.unlink(missing_ok=True)
+        if done.returncode == 0:
+            return []
+        problems = [line.split(" : ", 1)[-1].strip() for line in done.stderr.splitlines()
+                    if "ERROR" in line and "data/" in line]
+        return problems or [last_error(done.stderr) or f"rclone cryptcheck exit code {done.returncode}"]
+
+    def _sample(self, digests: list[str]) -> tuple[list[str], int]:
+        """restic's --read-data-subset idea: download a share and hash it against the manifest."""
+        share = self.config.offsite.sample_share
+        chosen = random.sample(digests, max(1, round(len(digests) * share))) if digests else []
+        problems: list[str] = []
+        with tempfile.TemporaryDirectory(dir=self.layout.state_dir, prefix=".dangan-verify-") as scratch:
+            listing = Path(scratch) / "sample.txt"
+            listing.write_text("".join(object_name(d) + "\n" for d in chosen), encoding="ascii")
+            try:
+                self.rclone.run(["copy", f"{CRYPT}:", f"{scratch}/data-root", f"--files-from={listing}"],
+                                timeout=self._timeout())
+            except RcloneError as exc:
+                problems.append(exc.reason)
+            for digest in chosen:
+                path = Path(scratch) / "data-root" / object_name(digest)
+                if not path.exists():
+                    problems.append(t("offsite.sample_missing", object=object_name(digest)))
+                    continue
+                h = hashlib.new(self.config.hash_algorithm)
+                with open(path, "rb") as f:
+                    while chunk := f.read(1 << 20):
+                        h.update(chunk)
+                if h.hexdigest() != digest:
+                    problems.append(t("offsite.sample_corrupt", object=object_name(digest)))
+        return problems, len(chosen)
+
+
+def summary_of(catalog: Catalog) -> dict:
+    """The last runs for `dangan status` and the weekly report."""
+    rows = catalog.db.execute(
+        "SELECT id, kind, started, ended, files, bytes, total_files, total_bytes, result, reason, verified_at,"
+        " verification FROM offsite_runs ORDER BY id DESC LIMIT 1").fetchone()
+    last_ok = catalog.db.execute(
+        "SELECT id, ended, verified_at, verification FROM offsite_runs WHERE result = 'ok' ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    keys = ("id", "kind", "started", "ended", "files", "bytes", "total_files", "total_bytes", "result", "reason",
+            "verified_at", "verification")
+    return {"last": dict(zip(keys, rows)) if rows else None,
+            "last_ok": dict(zip(("id", "ended", "verified_at", "verification"), last_ok)) if last_ok else None}

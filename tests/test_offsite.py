@@ -1,0 +1,272 @@
+"""Off-site copies through a real crypt layer to a real `rclone serve sftp` / `serve s3` partner."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from makers import TASK, jpeg_bytes, text_pdf_bytes
+from partner import RCLONE, no_rclone_left, start_s3, start_sftp, use_partner
+
+from dangan.daemon.cli import main
+
+DANGAN = str(Path(sys.executable).with_name("dangan"))
+
+
+@pytest.fixture
+def sftp_partner(tmp_path):
+    partner = start_sftp(tmp_path)
+    yield partner
+    partner.stop()
+
+
+def dangan(archive, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([DANGAN, args[0], "--config", str(archive.config), *args[1:]], capture_output=True,
+                          text=True, timeout=300, cwd=archive.base, env=env)
+
+
+def backup(archive, *args: str, env: dict | None = None) -> dict:
+    mirrored = dangan(archive, "mirror")
+    assert mirrored.returncode == 0, mirrored.stderr
+    done = dangan(archive, "backup", "--format", "json", *args, env=env)
+    assert done.returncode in (0, 1), done.stderr
+    return {**json.loads(done.stdout), "returncode": done.returncode, "stderr": done.stderr}
+
+
+def fetch_back(archive, partner, tmp_path) -> dict[bytes, bytes]:
+    """Read the partner's copy back with only the key and rclone: path bytes -> content."""
+    key = json.loads((archive.config.parent / "offsite.key").read_text())
+
+    def obscured(secret: str) -> str:
+        return subprocess.run([RCLONE, "obscure", "-"], input=secret, capture_output=True, text=True).stdout.strip()
+
+    env = {**os.environ, "RCLONE_CONFIG": str(partner.rclone_config), "RCLONE_CONFIG_BACK_TYPE": "crypt",
+           "RCLONE_CONFIG_BACK_REMOTE": partner.remote, "RCLONE_CONFIG_BACK_PASSWORD": obscured(key["password"]),
+           "RCLONE_CONFIG_BACK_PASSWORD2": obscured(key["salt"])}
+    target = tmp_path / "fetched"
+    subprocess.run([RCLONE, "copy", "back:", str(target)], env=env, check=True, capture_output=True)
+    newest = sorted((target / "manifests").glob("*.json.gz"))[-1]
+    manifest = json.loads(gzip.decompress(newest.read_bytes()))
+    import base64
+
+    return {base64.b64decode(f["path_base64"]): (target / "data" / f["hash"][:2] / f["hash"]).read_bytes()
+            for f in manifest["files"]}
+
+
+def test_partner_sees_neither_names_nor_content(archive, sftp_partner, tmp_path):
+    use_partner(archive, sftp_partner)
+    secret = b"CONFIDENTIAL-MEETING-MINUTES-" + os.urandom(8).hex().encode()
+    archive.write(f"{TASK}/绝密会议纪要.txt", secret)
+    result = backup(archive)
+    assert result["ok"], result
+    assert result["files"] == 1
+    stored = sftp_partner.files()
+    assert stored, "nothing reached the partner"
+    for path in stored:
+        assert "会议" not in str(path) and "manifest" not in str(path) and "data" not in path.name
+        content = path.read_bytes()
+        assert b"CONFIDENTIAL" not in content and "绝密".encode() not in content and b"01" not in content[:2]
+    assert fetch_back(archive, sftp_partner, tmp_path)[f"{TASK}/绝密会议纪要.txt".encode()] == secret
+
+
+def test_incremental_runs_ship_only_what_changed_and_keep_every_version(archive, sftp_partner, tmp_path):
+    use_partner(archive, sftp_partner)
+    for i in range(5):
+        archive.write(f"{TASK}/{i}.txt", f"first {i}".encode())
+    first = backup(archive)
+    assert first["ok"] and first["files"] == 5
+    second = backup(archive)
+    assert second["ok"] and second["files"] == 0  # nothing new: nothing shipped, the remote not listed
+    archive.write(f"{TASK}/0.txt", b"second version of 0")
+    os.unlink(archive.path(f"{TASK}/1.txt"))
+    third = backup(archive)
+    assert third["ok"] and third["files"] == 1 and third["total_files"] == 4
+    objects_before = len([p for p in sftp_partner.files()])
+    # the overwritten and the deleted content are still on the partner: nothing is ever deleted
+    fetched = fetch_back(archive, sftp_partner, tmp_path)
+    assert fetched[f"{TASK}/0.txt".encode()] == b"second version of 0"
+    assert f"{TASK}/1.txt".encode() not in fetched
+    first_manifest = sorted((archive.state / "manifests").glob("*.json.gz"))[0]
+    listed = json.loads(gzip.decompress(first_manifest.read_bytes()))
+    assert {f["path"] for f in listed["files"]} >= {f"{TASK}/0.txt", f"{TASK}/1.txt"}
+    assert objects_before >= 6 + 3 * 2  # 6 contents + per run a manifest and a register sheet
+
+
+def test_register_sheet_counts_per_department(archive, sftp_partner):
+    use_partner(archive, sftp_partner)
+    archive.write(f"{TASK}/a.txt", b"a" * 1000)
+    archive.write("02教务处/B教学诊改/B1/b.txt", b"b" * 2000)
+    result = backup(archive)
+    sheet = Path(result["manifest"].replace(".json.gz", "-清单.txt")).read_text(encoding="utf-8")
+    assert "01办公室\t1\t1.0 KB" in sheet and "02教务处\t1\t2.0 KB" in sheet
+    assert "签字" in sheet
+
+
+def test_verify_catches_altered_and_removed_objects(archive, sftp_partner):
+    use_partner(archive, sftp_partner)
+    for i in range(3):
+        archive.write(f"{TASK}/{i}.txt", f"content {i}".encode() * 100)
+    assert backup(archive)["ok"]
+    ok = dangan(archive, "backup", "--verify")
+    assert ok.returncode == 0 and "验证通过" in ok.stdout
+    # crypt adds a 32-byte header and 16 bytes per 64 KiB block: the three 900-byte records
+    data_files = sorted(p for p in sftp_partner.files() if p.stat().st_size == 900 + 32 + 16)
+    assert len(data_files) == 3
+    victim = data_files[0]
+    raw = bytearray(victim.read_bytes())
+    raw[-5] ^= 0xFF
+    victim.write_bytes(bytes(raw))
+    data_files[1].unlink()
+    bad = dangan(archive, "backup", "--verify", "--format", "json")
+    assert bad.returncode == 1
+    report = json.loads(bad.stdout)
+    assert report["ok"] is False and len(report["problems"]) == 2
+
+
+def test_verify_by_download_sample(archive, sftp_partner):
+    use_partner(archive, sftp_partner, verify="sample", sample_share="1.0")
+    for i in range(3):
+        archive.write(f"{TASK}/{i}.txt", f"content {i}".encode() * 100)
+    assert backup(archive)["ok"]
+    ok = dangan(archive, "backup", "--verify", "--format", "json")
+    assert ok.returncode == 0 and json.loads(ok.stdout)["checked"] == 3
+    big = max(sftp_partner.files(), key=lambda p: p.stat().st_size)
+    raw = bytearray(big.read_bytes())
+    raw[-3] ^= 0x01
+    big.write_bytes(bytes(raw))
+    bad = dangan(archive, "backup", "--verify", "--format", "json")
+    assert bad.returncode == 1 and json.loads(bad.stdout)["problems"]
+
+
+def test_rolled_back_partner_is_detected(archive, sftp_partner):
+    use_partner(archive, sftp_partner)
+    archive.write(f"{TASK}/a.txt", b"first")
+    assert backup(archive)["ok"]
+    before = {p: p.read_bytes() for p in sftp_partner.files()}
+    archive.write(f"{TASK}/b.txt", b"second")
+    assert backup(archive)["ok"]
+    for path in sftp_partner.files():  # the partner restores yesterday's disk image
+        if path not in before:
+            path.unlink()
+    bad = dangan(archive, "backup", "--verify", "--format", "json")
+    assert bad.returncode == 1
+
+
+def test_shell_metacharacters_in_names_are_data(archive, sftp_partner, tmp_path):
+    use_partner(archive, sftp_partner)
+    names = ["$(touch pwned).txt", "`touch pwned2`.txt", "a;touch pwned3;.txt", "\"quoted\" 'name'.txt"]
+    for i, name in enumerate(names):
+        archive.write(f"{TASK}/{name}", f"data {i}".encode())
+    result = backup(archive)
+    assert result["ok"], result
+    for folder in (archive.base, Path.cwd(), archive.state, tmp_path):
+        assert not list(folder.rglob("pwned*")), folder
+    fetched = fetch_back(archive, sftp_partner, tmp_path)
+    for i, name in enumerate(names):
+        assert fetched[f"{TASK}/{name}".encode()] == f"data {i}".encode()
+
+
+def test_long_cjk_and_gbk_names_round_trip(archive, sftp_partner, tmp_path):
+    use_partner(archive, sftp_partner)
+    long_name = ("关于举办二〇二一年全校师生运动会暨教职工趣味运动会开幕式的通知及活动方案和获奖名单汇总表格" * 2)[:78] + ".txt"
+    assert 200 < len(long_name.encode()) <= 255  # legal on ext4, far past crypt's ~140-byte limit
+    gbk = os.fsencode(TASK) + b"/" + "校运动会.txt".encode("gbk")
+    archive.write(f"{TASK}/{long_name}", b"long")
+    archive.write(gbk, b"gbk")
+    result = backup(archive)
+    assert result["ok"], result
+    fetched = fetch_back(archive, sftp_partner, tmp_path)
+    assert fetched[f"{TASK}/{long_name}".encode()] == b"long"
+    assert fetched[gbk] == b"gbk"
+
+
+def test_unreachable_partner_and_wrong_key_say_why(archive, sftp_partner):
+    use_partner(archive, sftp_partner)
+    archive.write(f"{TASK}/a.txt", b"a")
+    assert backup(archive)["ok"]
+    sftp_partner.stop()
+    archive.write(f"{TASK}/b.txt", b"b")
+    down = backup(archive)
+    assert down["returncode"] == 1 and not down["ok"]
+    assert down["reason"] and "connect" in down["reason"].lower(), down["reason"]
+    failed = dangan(archive, "backup")
+    assert "异地备份失败" in failed.stderr and "Traceback" not in failed.stderr
+
+
+def test_wrong_key_cannot_read_the_partner(archive, sftp_partner):
+    use_partner(archive, sftp_partner)
+    archive.write(f"{TASK}/a.txt", b"sealed" * 100)
+    assert backup(archive)["ok"]
+    key_file = archive.config.parent / "offsite.key"
+    key = json.loads(key_file.read_text())
+    key["password"] = "not-the-password"
+    key_file.write_text(json.dumps(key))
+    key_file.chmod(0o600)
+    bad = dangan(archive, "backup", "--verify", "--format", "json")
+    assert bad.returncode == 1 and json.loads(bad.stdout)["problems"]
+
+
+def test_key_readable_by_others_is_refused(archive, sftp_partner):
+    use_partner(archive, sftp_partner)
+    key_file = archive.config.parent / "offsite.key"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    key_file.chmod(0o644)
+    done = dangan(archive, "backup")
+    assert done.returncode == 2 and "chmod 600" in done.stderr
+
+
+def test_the_bundled_rclone_is_used_not_path(archive, sftp_partner, tmp_path):
+    fake_bin = tmp_path / "fake-bin"
+    fake_bin.mkdir()
+    trap = tmp_path / "old-rclone-ran"
+    (fake_bin / "rclone").write_text(f"#!/bin/sh\ntouch {trap}\nexit 1\n")
+    (fake_bin / "rclone").chmod(0o755)
+    use_partner(archive, sftp_partner)
+    archive.write(f"{TASK}/a.txt", b"a")
+    env = {**os.environ, "PATH": f"{fake_bin}:{os.environ['PATH']}"}
+    result = backup(archive, env=env)
+    assert result["ok"], result
+    assert not trap.exists()
+
+
+def test_transfer_killed_halfway_then_resumed(archive, sftp_partner):
+    use_partner(archive, sftp_partner, bwlimit='"200k"', timeout_minutes="0.05")  # 3 s, then the group is killed
+    for i in range(8):
+        archive.write(f"{TASK}/{i}.bin", os.urandom(300_000))
+    cut = backup(archive)
+    assert not cut["ok"] and "3 s" in cut["reason"]
+    assert no_rclone_left()
+    use_partner(archive, sftp_partner, bwlimit='""', timeout_minutes="240")
+    resumed = backup(archive)
+    assert resumed["ok"] and resumed["total_files"] == 8
+    assert 0 < resumed["files"] <= 8
+    assert dangan(archive, "backup", "--verify").returncode == 0
+
+
+def test_s3_partner(archive, tmp_path):
+    partner = start_s3(tmp_path)
+    try:
+        use_partner(archive, partner)
+        archive.write(f"{TASK}/纪要.pdf", text_pdf_bytes())
+        archive.write(f"{TASK}/20210205升旗.jpg", jpeg_bytes())
+        result = backup(archive)
+        assert result["ok"], result
+        assert dangan(archive, "backup", "--verify").returncode == 0
+        assert not any("纪要" in str(p) for p in partner.files())
+    finally:
+        partner.stop()
+
+
+def test_local_default_target_works_out_of_the_box(archive, capsys):
+    archive.write(f"{TASK}/a.txt", b"local partner")
+    assert main(["mirror", "--config", str(archive.config)]) in (0, 1)
+    assert main(["backup", "--config", str(archive.config)]) == 0
+    assert main(["backup", "--config", str(archive.config), "--verify"]) == 0
+    stored = [p for p in (archive.state / "offsite").rglob("*") if p.is_file()]
+    assert stored and all(b"local partner" not in p.read_bytes() for p in stored)
