@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -92,8 +93,12 @@ class Rclone:
         worker.start()
         child.close()
         deadline = time.monotonic() + timeout
-        while worker.is_alive() and time.monotonic() < deadline:
-            worker.join(0.2)
+        try:
+            while worker.is_alive() and time.monotonic() < deadline:
+                worker.join(0.2)
+        except BaseException:  # Ctrl-C, or the service stopping us: take rclone down too
+            _kill_group(worker.pid)
+            raise
         if worker.is_alive():
             _kill_group(worker.pid)
             worker.join(10)
@@ -127,8 +132,9 @@ def last_error(text: str) -> str:
             if entry.get("level") in ("error", "critical", "fatal"):
                 obj = entry.get("object", "")
                 reasons.append(f"{obj}: {entry.get('msg', '')}" if obj else entry.get("msg", ""))
-        elif "ERROR" in line or "CRITICAL" in line or "Failed" in line or "NOTICE" in line:
-            reasons.append(line.split(" : ", 1)[-1] if " : " in line else line)
+        elif re.search(r"\b(ERROR|CRITICAL|NOTICE)\b|Failed", line):
+            # "2026/11/21 18:09:29 ERROR : object: reason" -> "object: reason"
+            reasons.append(re.sub(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \w+\s*:\s*", "", line))
     return reasons[-1].strip() if reasons else ""
 
 

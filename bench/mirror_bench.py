@@ -138,6 +138,40 @@ def _vm_hwm_kib(pid: int) -> int:
     return 0
 
 
+def _thread_cpu(pid: int) -> dict[str, float]:
+    """CPU seconds (utime + stime) per thread of a live process: "main" (dangan's worker) and the
+    others by name/tid (Python 3.11 does not give its threads OS names; lsyncd has one thread)."""
+    out: dict[str, float] = {}
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return out
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat", "rb") as f:
+                raw = f.read()
+            name = "main" if int(tid) == pid else raw[raw.index(b"(") + 1:raw.rindex(b")")].decode() + "/" + tid
+            fields = raw.rsplit(b")", 1)[1].split()
+            out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError):
+            continue
+    return out
+
+
+PROFILE_SNIPPET = """
+import cProfile, sys
+from dangan.daemon.cli import main
+profile = cProfile.Profile()
+profile.enable()
+try:
+    code = main(["run", "--config", sys.argv[1]])
+finally:
+    profile.disable()
+    profile.dump_stats(sys.argv[2])
+sys.exit(code)
+"""
+
+
 class Daemon:
     """One mirror daemon on a fresh source/target pair under ``run``. Subclasses: start/stop."""
 
@@ -168,6 +202,7 @@ class Daemon:
 
     def stop(self) -> None:
         self.hwm_kib = _vm_hwm_kib(self.proc.pid)
+        self.threads = _thread_cpu(self.proc.pid)
         self.proc.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + 60
         while True:
@@ -193,6 +228,8 @@ class Daemon:
 class DanganService(Daemon):
     name = "dangan"
 
+    profile_dir: Path | None = None  # set: run the service under cProfile (its main thread: the worker)
+
     def __init__(self, run: Path, dangan: str) -> None:
         super().__init__(run)
         self.dangan = dangan
@@ -212,8 +249,12 @@ class DanganService(Daemon):
         env = dict(os.environ, NOTIFY_SOCKET=address)
         self.started_at = time.perf_counter()
         self.stderr = open(self.run / "dangan.stderr", "wb")
-        self.proc = subprocess.Popen([self.dangan, "run", "--config", str(self.config)], env=env,
-                                     stdout=self.stderr, stderr=self.stderr)
+        argv = [self.dangan, "run", "--config", str(self.config)]
+        if self.profile_dir is not None:
+            self.profile_dir.mkdir(parents=True, exist_ok=True)
+            self.profile_path = self.profile_dir / f"{self.run.parent.name}-{self.run.name}.prof"
+            argv = [sys.executable, "-c", PROFILE_SNIPPET, str(self.config), str(self.profile_path)]
+        self.proc = subprocess.Popen(argv, env=env, stdout=self.stderr, stderr=self.stderr)
         self.sock.settimeout(120)
         while True:
             try:
@@ -320,6 +361,7 @@ class Series:
     ready_seconds: float = 0.0
     exit_code: int | None = None
     log_problems: list[str] = field(default_factory=list)
+    threads: dict = field(default_factory=dict)  # CPU s per thread name over the daemon's life
 
 
 def latency_series(kind: str, number: int, work: Path, dangan: str, files: int, size: int, rng: random.Random,
@@ -376,6 +418,7 @@ def latency_series(kind: str, number: int, work: Path, dangan: str, files: int, 
         daemon.stop()
     series.hwm_mib = daemon.hwm_kib / 1024
     series.exit_code = daemon.exit_code
+    series.threads = daemon.threads
     series.log_problems = _log_problems(daemon)
     return series
 
@@ -422,6 +465,7 @@ class Burst:
     tree_procs: int = 0
     exit_code: int | None = None
     log_problems: list[str] = field(default_factory=list)
+    threads: dict = field(default_factory=dict)  # CPU s per thread name over the daemon's life
 
 
 def burst_round(kind: str, rnd: int, work: Path, dangan: str, files: int, size: int, per_folder: int,
@@ -498,6 +542,7 @@ def burst_round(kind: str, rnd: int, work: Path, dangan: str, files: int, size: 
             pass
     result.hwm_mib = daemon.hwm_kib / 1024
     result.exit_code = daemon.exit_code
+    result.threads = daemon.threads
     result.log_problems = _log_problems(daemon)
     shutil.rmtree(daemon.run, ignore_errors=True)  # 500 MB per round
     return result
@@ -653,6 +698,7 @@ def machine_facts() -> dict:
             "find": sh("find --version | head -1"),
             "sqlite": sh(f"{sys.executable} -c 'import sqlite3; print(sqlite3.sqlite_version)'"),
             "watchdog": sh(f"{sys.executable} -c 'import importlib.metadata as m; print(m.version(\"watchdog\"))'"),
+            "loadavg": sh("cat /proc/loadavg"),
             "inotify": sh("cat /proc/sys/fs/inotify/max_user_watches /proc/sys/fs/inotify/max_queued_events"
                           " | paste -sd' '")}
 
@@ -704,11 +750,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scan-files", type=int, default=200_000)
     parser.add_argument("--scan-per-folder", type=int, default=100)
     parser.add_argument("--scan-rounds", type=int, default=5)
+    parser.add_argument("--profile", type=Path, default=None,
+                        help="run every dangan service under cProfile, writing DIR/<bench>-<run>.prof and printing"
+                             " the top entries (slows the service: figures are then not comparable)")
     args = parser.parse_args(argv)
     if args.quick:
         args.latency_files, args.series, args.burst_files, args.rounds = 5, 1, 300, 1
         args.scan_files, args.scan_rounds = 2000, 1
     only = set(args.only.split(","))
+    if args.profile:
+        DanganService.profile_dir = args.profile.resolve()
 
     dangan = args.dangan or str(Path(sys.executable).parent / "dangan")
     work: Path = args.dir.resolve()
@@ -755,6 +806,9 @@ def main(argv: list[str] | None = None) -> int:
                       f" {b.lag_seconds:.2f} s  missing {b.missing}  mismatched {b.mismatched}  cpu"
                       f" {b.cpu_seconds:.1f} s  hwm {b.hwm_mib:.1f} MiB  tree rss {b.tree_rss_mib:.1f} MiB"
                       f" ({b.tree_procs})  exit {b.exit_code}", flush=True)
+                print(f"[burst]   CPU by thread over the daemon's life: "
+                      + ", ".join(f"{k} {v:.1f} s" for k, v in sorted(b.threads.items(), key=lambda kv: -kv[1])),
+                      flush=True)
                 for p in b.log_problems:
                     print(f"[burst]   log: {p}", flush=True)
         results["burst"] = [b.__dict__ for b in bursts]
@@ -787,6 +841,13 @@ def main(argv: list[str] | None = None) -> int:
         results["catalog_mib"] = sum(p.stat().st_size for p in state.glob("catalog.sqlite*")) / 2**20
         results["bench_hwm_mib"] = _vm_hwm_kib(os.getpid()) / 1024
 
+    results["loadavg_at_end"] = open("/proc/loadavg").read().strip()
+    if args.profile:
+        import pstats
+
+        for prof in sorted(DanganService.profile_dir.glob("*.prof")):
+            print(f"\n== cProfile of the service's worker thread: {prof}")
+            pstats.Stats(str(prof)).sort_stats("cumulative").print_stats(30)
     print()
     report(results)
     out = work / f"results-{datetime.now():%Y%m%d-%H%M%S}.json"

@@ -17,7 +17,12 @@ def notify(**fields: str | int) -> bool:
         address = "\0" + address[1:]  # abstract namespace socket
     message = "\n".join(f"{key.upper()}={value}" for key, value in fields.items()).encode("utf-8")
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
-        sock.sendto(message, address)
+        try:
+            # Never wait for the reader: a full socket must not stall the service. A dropped STATUS
+            # is replaced a second later; systemd reads READY and WATCHDOG promptly.
+            sock.sendto(message, socket.MSG_DONTWAIT, address)
+        except (BlockingIOError, ConnectionRefusedError, FileNotFoundError):
+            return False
     return True
 
 

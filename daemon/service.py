@@ -34,6 +34,7 @@ from .layout import Layout, is_own
 from .mirror import Mirror
 from .notify import notify, watchdog_interval
 from .reconcile import Reconciler
+from .timetable import Timetable
 from .watch import OVERFLOW, Change, Watch, inotify_limit
 
 TICK = 0.25  # seconds between housekeeping passes when no event arrives
@@ -82,18 +83,21 @@ class Parts:
     keeper: Keeper
     guard: DeletionGuard
     reconciler: Reconciler
+    timetable: Timetable
     settling: dict[bytes, _Settling] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, config: Config, alerts: Alerts) -> "Parts":
+    def build(cls, config: Config, config_path: Path, alerts: Alerts) -> "Parts":
         layout = Layout.of(config)
         catalog = Catalog(layout.catalog_path)
         mirror = Mirror(layout, config.hash_algorithm)
         keeper = Keeper(config, catalog, mirror, alerts)
         guard = DeletionGuard(config, catalog, keeper, alerts)
-        return cls(config, layout, catalog, alerts, mirror, keeper, guard, Reconciler(config, catalog, keeper, guard))
+        return cls(config, layout, catalog, alerts, mirror, keeper, guard, Reconciler(config, catalog, keeper, guard),
+                   Timetable(config, config_path, catalog, alerts))
 
     def close(self) -> None:
+        self.timetable.stop()
         self.catalog.close()
 
 
@@ -103,7 +107,7 @@ class Service:
     def __init__(self, config_path: Path, config: Config) -> None:
         self.config_path = config_path
         self.alerts = Alerts()
-        self.parts = Parts.build(config, self.alerts)
+        self.parts = Parts.build(config, self.config_path, self.alerts)
         self.changes: queue.SimpleQueue[Change] = queue.SimpleQueue()
         self.watch: Watch | None = None
         self.stop_requested = False
@@ -173,7 +177,7 @@ class Service:
         if self.watch:
             self.watch.stop()
         self.parts.close()
-        self.parts = Parts.build(config, self.alerts)
+        self.parts = Parts.build(config, self.config_path, self.alerts)
         self._start()
 
     def _shutdown(self) -> None:
@@ -202,6 +206,7 @@ class Service:
                 change = None
         self._settle()
         self.parts.guard.tick()
+        self.parts.timetable.tick()
         now_ = time.monotonic()
         if now_ >= self.reconcile_due:
             self._reconcile()

@@ -270,3 +270,51 @@ def test_local_default_target_works_out_of_the_box(archive, capsys):
     assert main(["backup", "--config", str(archive.config), "--verify"]) == 0
     stored = [p for p in (archive.state / "offsite").rglob("*") if p.is_file()]
     assert stored and all(b"local partner" not in p.read_bytes() for p in stored)
+
+
+def _runs(archive) -> list[tuple[str, str]]:
+    import sqlite3
+
+    with sqlite3.connect(archive.state / "catalog.sqlite") as db:
+        return db.execute("SELECT kind, result FROM offsite_runs ORDER BY id").fetchall()
+
+
+def test_service_catches_up_a_missed_backup_exactly_once(archive):
+    from service_helpers import Running, set_mirror_settings, wait_for
+
+    set_mirror_settings(archive)
+    archive.write(f"{TASK}/a.txt", b"shipped by the schedule")
+    running = Running(archive)
+    running.wait_ready()
+    try:
+        wait_for(lambda: _runs(archive) == [("full", "ok")], timeout=60)  # never run before: once, now
+    finally:
+        assert running.stop() == 0
+    running = Running(archive)
+    running.wait_ready()
+    try:
+        import time
+
+        time.sleep(3)
+        assert _runs(archive) == [("full", "ok")]  # caught up already: not again
+    finally:
+        assert running.stop() == 0
+
+
+def test_failing_scheduled_backup_backs_off(archive, sftp_partner):
+    from service_helpers import Running, set_mirror_settings, wait_for
+
+    set_mirror_settings(archive)
+    use_partner(archive, sftp_partner)
+    sftp_partner.stop()
+    running = Running(archive)
+    running.wait_ready()
+    try:
+        alert = wait_for(lambda: running.status()["alerts"].get("job_offsite"), timeout=180)
+        assert alert["retry_in"] >= 300 and "connect" in alert["reason"].lower()
+        import time
+
+        time.sleep(3)
+        assert _runs(archive) == [("full", "failed")]  # not fired again every tick
+    finally:
+        assert running.stop() == 0

@@ -1,0 +1,163 @@
+"""Periodic jobs inside `dangan run` (off-site copies; later the weekly audit and monthly drill).
+
+The ``schedule`` library raises the triggers; what it does not do is done here (see the library
+facts in shared/reference): last-run times are persisted in the catalog, so a restarted or
+sleeping service catches up exactly once; a failing job is retried with back-off instead of being
+fired again every tick; times are in the configured time zone. Each job runs as a child `dangan`
+process, so a long transfer never stalls the mirror, and it stops cleanly with the service.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Callable
+
+import schedule
+from loguru import logger
+
+from dangan.config.schema import Config
+
+from .alerts import Alerts
+from .catalog import Catalog, now
+
+RETRY_FIRST = 300.0  # seconds; doubles per failure
+RETRY_MAX = 6 * 3600.0
+
+
+@dataclass
+class Job:
+    """One periodic job: when it is due, and the dangan command line that does it."""
+
+    name: str
+    at: str  # HH:MM in the configured time zone, daily
+    argv: Callable[[], list[str]]  # decided at start time (e.g. incremental, full or snapshot)
+    process: subprocess.Popen | None = None
+    wanted: bool = False
+    retry_at: float = 0.0
+    failures: int = 0
+    started: float = 0.0
+    args: list[str] = field(default_factory=list)
+
+
+class Timetable:
+    """The service's periodic jobs."""
+
+    def __init__(self, config: Config, config_path: Path, catalog: Catalog, alerts: Alerts) -> None:
+        self.config = config
+        self.config_path = config_path
+        self.catalog = catalog
+        self.alerts = alerts
+        self.scheduler = schedule.Scheduler()
+        self.jobs: dict[str, Job] = {}
+        if config.offsite.remote:
+            self.add(Job("offsite", config.offsite.daily_at, self._offsite_argv))
+
+    def add(self, job: Job) -> None:
+        self.jobs[job.name] = job
+        self.scheduler.every().day.at(job.at, self.config.timezone).do(self._want, job.name)
+        state = self._state(job.name)
+        job.failures = state.get("failures", 0)
+        if self._missed(job, state.get("last_success")):
+            logger.info("job {} missed its time while the service was down: running it once now", job.name)
+            job.wanted = True
+
+    # -- the loop ---------------------------------------------------------------------------
+    def tick(self) -> None:
+        self.scheduler.run_pending()
+        for job in self.jobs.values():
+            if job.process is not None:
+                self._poll(job)
+            elif job.wanted and time.monotonic() >= job.retry_at:
+                self._start(job)
+
+    def stop(self) -> None:
+        """SIGINT to running jobs: a transfer stops its rclone group; the next run resumes."""
+        for job in self.jobs.values():
+            if job.process is not None and job.process.poll() is None:
+                job.process.send_signal(signal.SIGINT)
+                try:
+                    job.process.wait(15)
+                except subprocess.TimeoutExpired:
+                    job.process.kill()
+
+    # -- internals --------------------------------------------------------------------------
+    def _want(self, name: str) -> None:
+        self.jobs[name].wanted = True
+
+    def _start(self, job: Job) -> None:
+        job.args = job.argv()
+        command = [str(Path(sys.executable).with_name("dangan")), *job.args, "--config", str(self.config_path)]
+        logger.info("starting job {}: {}", job.name, " ".join(job.args))
+        job.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                       stderr=subprocess.PIPE, text=True)
+        job.started = time.monotonic()
+        job.wanted = False
+        self._save(job.name, last_attempt=now())
+
+    def _poll(self, job: Job) -> None:
+        code = job.process.poll()
+        if code is None:
+            return
+        stderr = job.process.stderr.read() if job.process.stderr else ""
+        job.process = None
+        if code == 0:
+            job.failures = 0
+            self.alerts.clear(f"job_{job.name}")
+            self._save(job.name, last_success=now(), failures=0, last_result="ok",
+                       last_kind=" ".join(job.args))
+            return
+        job.failures += 1
+        delay = min(RETRY_FIRST * 2 ** (job.failures - 1), RETRY_MAX)
+        job.retry_at = time.monotonic() + delay
+        job.wanted = True
+        reason = _last_line(stderr) or f"exit code {code}"
+        self.alerts.raise_(f"job_{job.name}", reason=reason, retry_in=round(delay))
+        self._save(job.name, failures=job.failures, last_result=reason)
+
+    def _missed(self, job: Job, last_success: str | None) -> bool:
+        """Whether the latest scheduled time (today's, once past, else yesterday's) went by unserved."""
+        tz = self.config.tz
+        current = datetime.now(tz)
+        hour, minute = map(int, job.at.split(":"))
+        latest = current.replace(hour=hour, minute=minute, second=0, microsecond=0)
+        if latest > current:
+            latest -= timedelta(days=1)
+        if last_success is None:
+            return True
+        return datetime.fromisoformat(last_success) < latest
+
+    def _state(self, name: str) -> dict:
+        value = self.catalog.get_meta(f"job.{name}")
+        return json.loads(value) if value else {}
+
+    def _save(self, name: str, **values: object) -> None:
+        state = self._state(name) | values
+        with self.catalog.transaction():
+            self.catalog.set_meta(f"job.{name}", json.dumps(state, ensure_ascii=False))
+
+    def _offsite_argv(self) -> list[str]:
+        """Today's off-site run: the yearly 报送 snapshot on its day, a full pass when due, else
+        an incremental run."""
+        settings = self.config.offsite
+        today = datetime.now(self.config.tz)
+        last = dict(self.catalog.db.execute(
+            "SELECT kind, max(started) FROM offsite_runs WHERE result = 'ok' GROUP BY kind").fetchall())
+        if today.strftime("%m-%d") == settings.snapshot_on and not (last.get("snapshot") or "").startswith(
+                str(today.year)):
+            return ["backup", "--snapshot"]
+        last_full = last.get("full")
+        if last_full is None or datetime.fromisoformat(last_full) < today - timedelta(days=settings.full_every_days):
+            return ["backup", "--full"]
+        return ["backup"]
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    return lines[-1][:300] if lines else ""
