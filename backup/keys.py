@@ -8,7 +8,6 @@ nobody — not the school, not the partner — can read the off-site copy again.
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import stat
 from dataclasses import dataclass

@@ -277,17 +277,3 @@ class Offsite:
                 if h.hexdigest() != digest:
                     problems.append(t("offsite.sample_corrupt", object=object_name(digest)))
         return problems, len(chosen)
-
-
-def summary_of(catalog: Catalog) -> dict:
-    """The last runs for `dangan status` and the weekly report."""
-    rows = catalog.db.execute(
-        "SELECT id, kind, started, ended, files, bytes, total_files, total_bytes, result, reason, verified_at,"
-        " verification FROM offsite_runs ORDER BY id DESC LIMIT 1").fetchone()
-    last_ok = catalog.db.execute(
-        "SELECT id, ended, verified_at, verification FROM offsite_runs WHERE result = 'ok' ORDER BY id DESC LIMIT 1"
-    ).fetchone()
-    keys = ("id", "kind", "started", "ended", "files", "bytes", "total_files", "total_bytes", "result", "reason",
-            "verified_at", "verification")
-    return {"last": dict(zip(keys, rows)) if rows else None,
-            "last_ok": dict(zip(("id", "ended", "verified_at", "verification"), last_ok)) if last_ok else None}

@@ -13,7 +13,9 @@ Three measurements, each a ratio against an anchor measured in the same run, int
               cached with its populated catalog and mirror): dangan mirror (a full reconcile)  vs
               find A -type f -printf '%s %T@\\n' > /dev/null.  --scan-rounds rounds.
 
-Each daemon runs on its own fresh source/target pair, started for one series or round and stopped
+dangan's service config: mirror settle_seconds 0.5, reconcile_minutes 1440, and no off-site remote
+(a fresh service would otherwise start a catch-up off-site run at once). Each daemon runs on its
+own fresh source/target pair, started for one series or round and stopped
 after it, so an idle daemon never competes with the one being measured. The target is watched
 with inotify (IN_MOVED_TO | IN_CLOSE_WRITE | IN_ATTRIB on the target folder) in the writer's own
 process; on each event for the file the target is read back and compared with what was written.
@@ -239,6 +241,7 @@ class DanganService(Daemon):
                         "--mirror-root", str(self.target), "--state-dir", str(self.state)],
                        check=True, stdout=subprocess.DEVNULL)
         set_mirror_settings(self.config, DANGAN_MIRROR_SETTINGS)
+        no_offsite(self.config)
         self.sock: socket.socket | None = None
         self.messages: list[str] = []
 
@@ -321,6 +324,15 @@ def set_mirror_settings(config: Path, settings: dict) -> None:
     for key, value in settings.items():
         text, n = re.subn(rf"(?m)^(  {key}:)\s.*$", rf"\g<1> {value}", text, count=1)
         assert n == 1, f"config has no mirror key {key}"
+    config.write_text(text, encoding="utf-8")
+
+
+def no_offsite(config: Path) -> None:
+    """No off-site remote: since 298540d a fresh service starts a catch-up off-site run (rclone
+    children) right away, which would run during the series. The benchmark measures the mirror."""
+    text = config.read_text(encoding="utf-8")
+    text, n = re.subn(r'(?m)^(\s*remote:)\s.*$', r'\g<1> ""', text, count=1)
+    assert n == 1, "config has no offsite remote key"
     config.write_text(text, encoding="utf-8")
 
 

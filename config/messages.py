@@ -238,6 +238,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "暂停的删除：{count} 个文件（自 {since} 起）。确认无误后运行 dangan mirror --confirm-deletes",
         "en": "deletions held: {count} files (since {since}). If intended, run dangan mirror --confirm-deletes",
     },
+    "status.offsite": {
+        "zh": "异地备份：最近成功 {ended}，清单 {files} 个文件；验证：{verified}",
+        "en": "off-site: last success {ended}, {files} files listed; verification: {verified}",
+    },
+    "status.offsite_unverified": {"zh": "尚未验证", "en": "not verified yet"},
+    "status.offsite_never": {"zh": "异地备份：从未成功", "en": "off-site: never succeeded"},
+    "status.offsite_failed": {"zh": "最近一次异地备份失败（{ended}）：{reason}", "en": "last off-site run failed ({ended}): {reason}"},
     "status.pending_deletions": {"zh": "待执行的删除：{count} 个", "en": "removals pending: {count}"},
     "status.violations": {
         "zh": "未改正的规则问题：错误 {errors}，警告 {warnings}",

@@ -22,7 +22,6 @@ from dangan.config.schema import Config
 from . import inspector
 from .catalog import Catalog, Event, FileRecord, now
 from .layout import Layout
-from .names import show
 from .rules import ERROR, Rulebook, Violation
 from .tree import Folder, Skipped, Tree, below_any, open_file
 

@@ -20,7 +20,6 @@ from datetime import datetime, timezone
 from dangan.config.errors import EnvironmentProblem
 from dangan.config.messages import t
 
-from .atomic import fsync_dir
 from .hashing import CHUNK
 from .inspector import INLINE_LIMIT
 from .layout import Layout, MIRROR_DIR, MIRROR_MARKER

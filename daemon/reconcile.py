@@ -8,6 +8,7 @@ folder), nothing unchanged is read, and memory holds only the differences.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import time
@@ -19,7 +20,7 @@ from loguru import logger
 from dangan.config.schema import Config
 
 from .atomic import fsync_dir
-from .catalog import Catalog
+from .catalog import Catalog, now
 from .guard import DeletionGuard
 from .keeper import Keeper, Outcome
 from .layout import Layout, MIRROR_DIR
@@ -42,6 +43,11 @@ class ReconcileResult:
     seconds: float = 0.0
     retry: list[bytes] = field(default_factory=list)
     unlisted: list[bytes] = field(default_factory=list)
+
+    def summary(self) -> dict:
+        """What `dangan status` and the report show of it."""
+        return {"at": now(), "seconds": round(self.seconds, 3), "files": self.files, "folders": self.folders,
+                "arrived": self.arrived, "gone": self.gone, "moved": self.moved}
 
 
 class Reconciler:
@@ -85,6 +91,8 @@ class Reconciler:
         self.prune_versions()
         self.backup_catalog()
         result.seconds = time.monotonic() - started
+        with self.catalog.transaction():
+            self.catalog.set_meta("last_reconcile", json.dumps(result.summary()))
         logger.info("reconcile: {} files in {} folders, {} arrived/changed, {} gone, {} moved, {:.2f}s",
                     result.files, result.folders, result.arrived, result.gone, result.moved, result.seconds)
         return result

@@ -9,12 +9,10 @@ pending work lives in the catalog.
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import queue
 import signal
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -308,11 +306,7 @@ class Service:
         self.alerts.clear("archive_missing")
         for path in result.retry:
             self._watch_settle(path)
-        self.last_reconcile = {"at": now(), "seconds": round(result.seconds, 3), "files": result.files,
-                               "folders": result.folders, "arrived": result.arrived, "gone": result.gone,
-                               "moved": result.moved}
-        with parts.catalog.transaction():
-            parts.catalog.set_meta("last_reconcile", json.dumps(self.last_reconcile))
+        self.last_reconcile = result.summary()
         self._check_watches(result.folders)
         minutes = parts.config.mirror.reconcile_minutes
         if self.watch_shortfall:

@@ -72,9 +72,22 @@ def gather(layout: Layout, catalog: Catalog) -> dict[str, Any]:
             "lag_seconds": lag,
         },
         "deletions": {"pending": pending, "held": json.loads(held) if held else None},
+        "offsite": _offsite(catalog),
         "violations": {"error": violations.get("error", 0), "warning": violations.get("warning", 0)},
         "alerts": service.get("alerts", {}) if running else {},
         "inotify": service.get("inotify") if running else None,
+    }
+
+
+def _offsite(catalog: Catalog) -> dict[str, Any]:
+    row = catalog.db.execute(
+        "SELECT id, kind, ended, result, reason FROM offsite_runs ORDER BY id DESC LIMIT 1").fetchone()
+    ok = catalog.db.execute(
+        "SELECT id, ended, total_files, total_bytes, verified_at, verification FROM offsite_runs"
+        " WHERE result = 'ok' ORDER BY id DESC LIMIT 1").fetchone()
+    return {
+        "last": dict(zip(("id", "kind", "ended", "result", "reason"), row)) if row else None,
+        "last_ok": dict(zip(("id", "ended", "files", "bytes", "verified_at", "verification"), ok)) if ok else None,
     }
 
 
@@ -100,6 +113,15 @@ def render(status: dict[str, Any]) -> str:
         lines.append(t("status.held", count=deletions["held"]["count"], since=deletions["held"]["since"]))
     elif deletions["pending"]:
         lines.append(t("status.pending_deletions", count=deletions["pending"]))
+    offsite = status["offsite"]
+    if offsite["last_ok"]:
+        ok = offsite["last_ok"]
+        lines.append(t("status.offsite", ended=ok["ended"], files=ok["files"],
+                       verified=ok["verification"] or t("status.offsite_unverified")))
+    else:
+        lines.append(t("status.offsite_never"))
+    if offsite["last"] and offsite["last"]["result"] == "failed":
+        lines.append(t("status.offsite_failed", ended=offsite["last"]["ended"], reason=offsite["last"]["reason"]))
     lines.append(t("status.violations", errors=status["violations"]["error"],
                    warnings=status["violations"]["warning"]))
     for kind, detail in sorted(status["alerts"].items()):

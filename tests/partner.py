@@ -3,7 +3,6 @@ started on a random port and stopped by pid."""
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
