@@ -17,6 +17,7 @@ remote), in priority order: retention 永久 first, then files damaged on the pr
 from __future__ import annotations
 
 import hashlib
+import os
 import random
 import tempfile
 from dataclasses import dataclass, field
@@ -75,7 +76,7 @@ def run_id_now() -> str:
 class Offsite:
     """The partner site as dangan sees it: a crypt remote over the admin's storage."""
 
-    def __init__(self, config: Config, config_path: Path, catalog: Catalog, progress: bool = False) -> None:
+    def __init__(self, config: Config, config_path: Path, catalog: Catalog | None, progress: bool = False) -> None:
         if not config.offsite.remote:
             raise EnvironmentProblem(t("offsite.not_configured"))
         self.config = config
@@ -221,6 +222,32 @@ class Offsite:
                 self.catalog.db.execute("UPDATE offsite_objects SET verified_at = ?", (now(),))
         return result
 
+    # -- reading back (restore, drills) --------------------------------------------------------
+    def manifest_at(self, at: datetime | None) -> Manifest:
+        """The partner's latest inventory (made at or before ``at``), fetched through the crypt layer:
+        what a restore needs when the state folder and the mirror are gone."""
+        names = self.rclone.run(["lsf", f"{CRYPT}:manifests"], timeout=self._timeout()).stdout.split()
+        runs = sorted(n for n in names if n.endswith(".json.gz"))
+        if at is not None:
+            limit = at.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%S.%f")
+            runs = [n for n in runs if n[:len(limit) - 3] <= limit[:-3]]
+        if not runs:
+            raise EnvironmentProblem(t("restore.no_manifest"))
+        with tempfile.TemporaryDirectory(prefix=".dangan-manifest-") as scratch:
+            local = Path(scratch) / "manifest.json.gz"
+            self.rclone.run(["copyto", f"{CRYPT}:manifests/{runs[-1]}", str(local)], timeout=self._timeout())
+            return Manifest.from_bytes(local.read_bytes())
+
+    def fetch(self, digests: list[str], into: Path) -> None:
+        """Download objects (by hash) into ``into/data/<hh>/<hash>``; what exists is not fetched again."""
+        into.mkdir(parents=True, exist_ok=True)
+        listing = into / "wanted.txt"
+        listing.write_text("".join(object_name(d) + "\n" for d in digests), encoding="ascii")
+        try:
+            self.rclone.transfer(f"{CRYPT}:", str(into), listing, ["--retries=3"], self._timeout(), self.progress)
+        finally:
+            listing.unlink(missing_ok=True)
+
     def local_manifest(self, run_id: str) -> Manifest:
         for name in (f"{run_id}.json.gz", f"{run_id}-snapshot.json.gz"):
             path = self.manifests / name
@@ -277,3 +304,25 @@ class Offsite:
                 if h.hexdigest() != digest:
                     problems.append(t("offsite.sample_corrupt", object=object_name(digest)))
         return problems, len(chosen)
+
+
+def offsite_fetch(offsite: Offsite, scratch: Path):
+    """A restore source reading the partner: download the wanted objects, then hand them over."""
+    from dangan.daemon.restore import Item
+
+    def fetch(items: list[Item]):
+        try:
+            offsite.fetch(sorted({item.hash for item in items}), scratch)
+        except RcloneError as exc:
+            for item in items:
+                yield item, None, item.mtime_ns, exc.reason
+            return
+        for item in items:
+            path = scratch / object_name(item.hash)
+            try:
+                fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+            except OSError:
+                yield item, None, item.mtime_ns, t("restore.not_at_partner")
+                continue
+            yield item, fd, item.mtime_ns, ""
+    return fetch

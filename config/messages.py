@@ -58,6 +58,19 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "验证合作单位的副本与最近的清单一致（cryptcheck 或抽样下载）",
         "en": "verify the partner's copy against the latest inventory (cryptcheck or a downloaded sample)",
     },
+    "cli.restore.help": {
+        "zh": "从镜像盘或合作单位恢复档案（可恢复到任一时刻），逐个文件核验哈希",
+        "en": "restore the archive from the mirror or the partner (as of any moment), every file verified",
+    },
+    "cli.restore.from": {"zh": "从哪里恢复：mirror（镜像盘）或 offsite（合作单位）", "en": "restore from: mirror or offsite"},
+    "cli.restore.to": {"zh": "恢复到这个文件夹", "en": "restore into this folder"},
+    "cli.restore.at": {
+        "zh": "恢复到这一时刻的状态（ISO 8601，如 2026-10-01T08:00；不写时区则按配置的时区）",
+        "en": "restore the state as of this moment (ISO 8601; without an offset, in the config's time zone)",
+    },
+    "cli.restore.only": {"zh": "只恢复这些文件或文件夹（档案内的相对路径）", "en": "restore only these files or folders (archive-relative)"},
+    "cli.restore.dry_run": {"zh": "只列出将恢复多少内容，不写入", "en": "only show what would be restored"},
+    "cli.restore.overwrite": {"zh": "允许覆盖目标文件夹中已有的不同文件", "en": "allow overwriting different files in the target"},
     "cli.run.help": {
         "zh": "以服务方式运行：实时监视档案目录，检查规则，镜像到第二块硬盘（systemd 用）",
         "en": "run the service: watch the archive, check the rules, mirror to the second disk (for systemd)",
@@ -333,6 +346,41 @@ MESSAGES: dict[str, dict[str, str]] = {
               "password: {password}\nsalt: {salt}\n"
               "==============================================================================",
     },
+    # --- restore ---------------------------------------------------------------------------------
+    "restore.summary": {
+        "zh": "恢复（来源：{source}，目标：{target}，时刻：{at}）：应恢复 {requested} 个文件，本次恢复 {restored} 个，此前已恢复或相同 {already} 个，共 {bytes} 字节，用时 {seconds} 秒。",
+        "en": "restore (from {source} into {target}, as of {at}): {requested} files requested, {restored} restored now, {already} already there, {bytes} bytes, {seconds} s.",
+    },
+    "restore.latest": {"zh": "最新", "en": "latest"},
+    "restore.all_verified": {"zh": "全部文件已恢复，哈希逐一核验无误。", "en": "every file restored and verified against its hash."},
+    "restore.some_failed": {"zh": "有 {count} 个文件未能恢复或核验：", "en": "{count} file(s) could not be restored or verified:"},
+    "restore.progress": {"zh": "已恢复 {done}/{total}", "en": "restored {done}/{total}"},
+    "restore.bad_at": {
+        "zh": "--at 的值 {value} 不是 ISO 8601 时间（如 2026-10-01T08:00 或 2026-10-01T08:00+08:00）",
+        "en": "--at {value} is not an ISO 8601 time (e.g. 2026-10-01T08:00)",
+    },
+    "restore.bad_only": {
+        "zh": "--only {path} 被拒绝：须为档案内的相对路径，不能以 / 开头，不能含 ..",
+        "en": "--only {path} refused: it must be an archive-relative path without .. or a leading /",
+    },
+    "restore.no_catalog": {
+        "zh": "找不到目录库（已查：{paths}）。镜像盘上的目录库副本也不在时，请改用 --from offsite。",
+        "en": "no catalog found (looked at {paths}); use --from offsite.",
+    },
+    "restore.no_manifest": {"zh": "合作单位处没有（该时刻之前的）清单。", "en": "the partner holds no inventory (from before that moment)."},
+    "restore.no_copy": {"zh": "没有找到哈希相符的副本", "en": "no copy with a matching hash was found"},
+    "restore.not_at_partner": {"zh": "合作单位处缺少该内容", "en": "the partner lacks this content"},
+    "restore.source_corrupt": {"zh": "副本内容与记录的哈希不符（已损坏），未采用", "en": "the copy does not match the recorded hash (damaged); not used"},
+    "restore.write_corrupt": {"zh": "写入后读回的内容与哈希不符", "en": "what was written does not read back with the right hash"},
+    "restore.source_unreadable": {"zh": "副本无法读取：{detail}", "en": "the copy cannot be read: {detail}"},
+    "restore.exists": {"zh": "目标中已有不同的文件，未覆盖（需要时加 --overwrite）", "en": "a different file exists in the target; not overwritten (use --overwrite)"},
+    "restore.refused_path": {
+        "zh": "目标路径被拒绝（可能有符号链接指向目标之外）：{detail}",
+        "en": "target path refused (a symlink pointing out of the target?): {detail}",
+    },
+    "restore.plan": {"zh": "将恢复 {count} 个文件，共 {bytes} 字节（演练，未写入）。", "en": "would restore {count} files, {bytes} bytes (dry run)."},
+    "restore.report_at": {"zh": "报告和核验清单：{path}", "en": "report and verified list: {path}"},
+    "restore.list_header": {"zh": "核验清单（哈希\t大小\t路径）：", "en": "verified list (hash\tsize\tpath):"},
     # --- ledger events (the seeds' own words) -----------------------------------------------
     "event.intake": {"zh": "收进", "en": "intake"},
     "event.change": {"zh": "修改", "en": "change"},

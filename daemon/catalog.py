@@ -15,6 +15,7 @@ The schema has a version (``PRAGMA user_version``) and forward migrations from d
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import sqlite3
@@ -286,7 +287,9 @@ class Catalog:
         old = self.record(path)
         present = old is not None and old.removed_at is None
         if moved_from is not None:
-            event = (Event.MOVE, path, {"from": moved_from.path.decode("utf-8", "backslashreplace")})
+            event = (Event.MOVE, path, {"from": moved_from.path.decode("utf-8", "backslashreplace"),
+                                        "from_base64": base64.b64encode(moved_from.path).decode("ascii"),
+                                        "hash": digest})
             self.mark_removed([moved_from.path], at)
         elif not present:
             event = (Event.INTAKE, path, {"hash": digest})

@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -126,6 +127,15 @@ def _build_parser() -> _Parser:
     kind.add_argument("--snapshot", action="store_true", help=t("cli.backup.snapshot"))
     kind.add_argument("--verify", action="store_true", help=t("cli.backup.verify"))
     backup.add_argument("--format", choices=("text", "json"), default="text", help=t("cli.check.format"))
+    restore = command("restore", _cmd_restore, "cli.restore.help")
+    restore.add_argument("--from", dest="source", choices=("mirror", "offsite"), required=True,
+                         help=t("cli.restore.from"))
+    restore.add_argument("--to", dest="target", metavar="DIR", required=True, help=t("cli.restore.to"))
+    restore.add_argument("--at", metavar="DATETIME", help=t("cli.restore.at"))
+    restore.add_argument("--only", metavar="PATH", nargs="+", default=[], help=t("cli.restore.only"))
+    restore.add_argument("--dry-run", action="store_true", help=t("cli.restore.dry_run"))
+    restore.add_argument("--overwrite", action="store_true", help=t("cli.restore.overwrite"))
+    restore.add_argument("--format", choices=("text", "json"), default="text", help=t("cli.check.format"))
     command("run", _cmd_run, "cli.run.help")
     mirror = command("mirror", _cmd_mirror, "cli.mirror.help")
     mirror.add_argument("--confirm-deletes", action="store_true", help=t("cli.mirror.confirm"))
@@ -320,3 +330,58 @@ def _cmd_backup(args: argparse.Namespace) -> int:
     else:
         print(t("offsite.run_failed", run=run.run_id, reason=run.reason), file=sys.stderr)
     return EXIT_OK if run.ok else EXIT_PROBLEMS
+
+
+def _cmd_restore(args: argparse.Namespace) -> int:
+    from .restore import CatalogView, Restore, RestoreReport, Target, check_only, mirror_fetch, parse_at, write_report
+
+    config = _load_config(args)
+    path = loader.resolve_path(args.config)
+    layout = Layout.of(config)
+    at = parse_at(args.at, config) if args.at else None
+    only = check_only(args.only)
+    target = Path(os.path.abspath(args.target))
+    sources = []
+    if args.source == "mirror":
+        view = CatalogView(layout)
+        items = view.items(at, only)
+        sources.append(mirror_fetch(view, layout.mirror_root))
+    else:
+        view = None
+    offsite = _offsite_if_configured(config, path, required=args.source == "offsite")
+    if args.source == "offsite":
+        manifest = offsite.manifest_at(at)
+        from .restore import Item
+
+        items = [Item(e.path, e.hash, e.size, e.mtime_ns) for e in manifest.entries if _only(e.path, only)]
+    if offsite is not None:
+        from dangan.backup.offsite import offsite_fetch
+
+        sources.append(offsite_fetch(offsite, target / ".dangan-restore" / "objects"))
+    if args.dry_run:
+        print(t("restore.plan", count=len(items), bytes=sum(max(i.size, 0) for i in items)))
+        return EXIT_OK
+    report = RestoreReport(args.source, str(target), args.at)
+    Restore(Target(target, config.hash_algorithm, args.overwrite), report,
+            progress=sys.stderr.isatty() and args.format == "text").run(items, sources)
+    if view is not None:
+        view.close()
+    if report.ok:  # downloaded objects are copies of what is now in place
+        shutil.rmtree(target / ".dangan-restore" / "objects", ignore_errors=True)
+    written = write_report(target, report)
+    print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if args.format == "json"
+          else report.to_text() + "\n" + t("restore.report_at", path=written))
+    return EXIT_OK if report.ok else EXIT_PROBLEMS
+
+
+def _only(path: bytes, only: list[bytes]) -> bool:
+    return not only or any(path == p or path.startswith(p + b"/") for p in only)
+
+
+def _offsite_if_configured(config: Config, path: Path, required: bool):
+    """The partner, when a remote and its key are there; a restore from the mirror then falls back to it."""
+    from dangan.backup.offsite import Offsite
+
+    if not required and (not config.offsite.remote or not key_path(path, config.offsite.key_file).exists()):
+        return None
+    return Offsite(config, path, None)

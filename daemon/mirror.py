@@ -23,7 +23,7 @@ from dangan.config.messages import t
 from .hashing import CHUNK
 from .inspector import INLINE_LIMIT
 from .layout import Layout, MIRROR_DIR, MIRROR_MARKER
-from .tree import DIR_FLAGS
+from .tree import open_dir
 
 TEMP_PREFIX = b".dangan-tmp-"
 VERSION_DIR = b".dangan-v"  # an own name: no record can be called this
@@ -117,7 +117,10 @@ class Mirror:
                 out = os.open(temp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600, dir_fd=folder)
             except OSError as exc:
                 raise MirrorWriteError(relpath, exc) from None
-            digest, data = self._transfer(relpath, source_fd, out, before)
+            try:
+                digest, data = copy_hashing(source_fd, out, self.algorithm, before.st_size <= INLINE_LIMIT)
+            except OSError as exc:
+                raise MirrorWriteError(relpath, exc) from None
             after = os.fstat(source_fd)
             if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
                 raise SourceChanged(relpath)
@@ -125,7 +128,7 @@ class Mirror:
                 os.utime(out, ns=(before.st_atime_ns, before.st_mtime_ns))
                 os.fchmod(out, before.st_mode & 0o777)
                 os.fsync(out)
-                if self._hash_fd(out) != digest:  # read back what the disk now holds
+                if hash_fd(out, self.algorithm) != digest:  # read back what the disk now holds
                     raise OSError(errno.EIO, "verification after write failed")
                 os.close(out)
                 out = -1
@@ -143,36 +146,6 @@ class Mirror:
             if temp:
                 _unlink_quietly(temp, folder)
             os.close(folder)
-
-    def _transfer(self, relpath: bytes, source_fd: int, out: int, before: os.stat_result) -> tuple[str, bytes | None]:
-        h = hashlib.new(self.algorithm)
-        keep = before.st_size <= INLINE_LIMIT
-        parts: list[bytes] = []
-        while True:
-            try:
-                chunk = os.read(source_fd, CHUNK)
-            except OSError as exc:
-                raise SourceUnreadable(exc.strerror or str(exc)) from None
-            if not chunk:
-                break
-            h.update(chunk)
-            if keep:
-                parts.append(chunk)
-            try:
-                view = memoryview(chunk)
-                while view:
-                    view = view[os.write(out, view):]
-            except OSError as exc:
-                raise MirrorWriteError(relpath, exc) from None
-        return h.hexdigest(), b"".join(parts) if keep else None
-
-    def _hash_fd(self, fd: int) -> str:
-        h = hashlib.new(self.algorithm)
-        offset = 0
-        while chunk := os.pread(fd, CHUNK, offset):
-            h.update(chunk)
-            offset += len(chunk)
-        return h.hexdigest()
 
     def remove(self, relpath: bytes) -> KeptVersion | None:
         """A deletion on the archive: move the mirror's copy into the versions area."""
@@ -335,23 +308,7 @@ class Mirror:
         return removed
 
     def _open_dir(self, relpath: bytes, create: bool, base: bytes | None = None) -> int:
-        fd = os.open(base or self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-        for part in relpath.split(b"/") if relpath else ():
-            try:
-                try:
-                    child = os.open(part, DIR_FLAGS, dir_fd=fd)
-                except FileNotFoundError:
-                    if not create:
-                        raise
-                    try:
-                        os.mkdir(part, 0o755, dir_fd=fd)
-                    except FileExistsError:
-                        pass
-                    child = os.open(part, DIR_FLAGS, dir_fd=fd)
-            finally:
-                os.close(fd)
-            fd = child
-        return fd
+        return open_dir(base or self.root, relpath, create=create)
 
     def prune_empty(self, head: bytes) -> None:
         """Remove folders a deletion left empty, as the archive has them removed too."""
@@ -372,6 +329,39 @@ class Mirror:
 
     def path_of(self, relpath: bytes) -> bytes:
         return self.root + b"/" + relpath
+
+
+def copy_hashing(source: int, out: int, algorithm: str, keep: bool) -> tuple[str, bytes | None]:
+    """Copy ``source`` to ``out`` reading it once, hashing as it goes; return the hash and, when
+    ``keep``, the content (so a small file can be inspected without a second read).
+
+    A read error raises SourceUnreadable; a write error raises OSError."""
+    h = hashlib.new(algorithm)
+    parts: list[bytes] = []
+    while True:
+        try:
+            chunk = os.read(source, CHUNK)
+        except OSError as exc:
+            raise SourceUnreadable(exc.strerror or str(exc)) from None
+        if not chunk:
+            break
+        h.update(chunk)
+        if keep:
+            parts.append(chunk)
+        view = memoryview(chunk)
+        while view:
+            view = view[os.write(out, view):]
+    return h.hexdigest(), b"".join(parts) if keep else None
+
+
+def hash_fd(fd: int, algorithm: str) -> str:
+    """Hash an open file from its start with positional reads (the offset is left alone)."""
+    h = hashlib.new(algorithm)
+    offset = 0
+    while chunk := os.pread(fd, CHUNK, offset):
+        h.update(chunk)
+        offset += len(chunk)
+    return h.hexdigest()
 
 
 def _exists(name: bytes, folder: int) -> bool:

@@ -146,12 +146,22 @@ def below_any(path: bytes, prefixes: list[bytes]) -> bool:
     return any(not p or path == p or path.startswith(p + b"/") for p in prefixes)
 
 
-def open_dir(root: bytes, relpath: bytes) -> int:
-    """Open a folder below ``root`` one component at a time, never following a symlink."""
+def open_dir(root: bytes, relpath: bytes, create: bool = False) -> int:
+    """Open a folder below ``root`` one component at a time, never following a symlink (a symlink
+    on the way fails with ELOOP), creating missing folders when asked."""
     fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     for part in relpath.split(b"/") if relpath else ():
         try:
-            child = os.open(part, DIR_FLAGS, dir_fd=fd)
+            try:
+                child = os.open(part, DIR_FLAGS, dir_fd=fd)
+            except FileNotFoundError:
+                if not create:
+                    raise
+                try:
+                    os.mkdir(part, 0o755, dir_fd=fd)
+                except FileExistsError:
+                    pass
+                child = os.open(part, DIR_FLAGS, dir_fd=fd)
         finally:
             os.close(fd)
         fd = child
