@@ -58,6 +58,9 @@ class Keeper:
         self.retry_delay = 0.0
         # Files were registered without reaching the mirror: a catch-up is due when it is back.
         self.behind = True
+        # Folders whose listing changed: judged once when the queue runs dry, not once per file
+        # (a burst of 5,000 photos into one folder would otherwise list it 5,000 times).
+        self.dirty: set[bytes] = set()
 
     # -- the mirror's health ------------------------------------------------------------------
     def mirror_writable(self) -> bool:
@@ -142,7 +145,7 @@ class Keeper:
             else:
                 self.behind = True
             self._judge_file(path, st, facts, at)
-            self._judge_folder(path.rpartition(b"/")[0], at)
+        self.dirty.add(path.rpartition(b"/")[0])
         return Outcome.DONE
 
     def _facts(self, path: bytes, st: os.stat_result, data: bytes | None) -> dict[str, Any]:
@@ -178,7 +181,7 @@ class Keeper:
             self.catalog.record_events([(Event.REMOVAL, path, {"hash": record.hash})], at)
             self.catalog.mark_removed([path], at)
             self.catalog.sync_violations([], None, at, paths=[path])
-            self._judge_folder(path.rpartition(b"/")[0], at)
+        self.dirty.add(path.rpartition(b"/")[0])
 
     def gone_below(self, folder: bytes) -> None:
         """A folder disappeared (deleted, or moved out of the archive)."""
@@ -240,8 +243,7 @@ class Keeper:
                 self._record_version(kept, previous, "change", at)
             self.catalog.sync_violations([], None, at, paths=[old])
             self._judge_file(new, st, facts, at)
-            self._judge_folder(old.rpartition(b"/")[0], at)
-            self._judge_folder(new.rpartition(b"/")[0], at)
+        self.dirty.update((old.rpartition(b"/")[0], new.rpartition(b"/")[0]))
         return Outcome.DONE
 
     def folder_moved(self, old: bytes, new: bytes) -> None:
@@ -275,8 +277,7 @@ class Keeper:
                     self.catalog.set_mirrored(target, record.hash)
                 self.catalog.sync_violations([], None, at, paths=[path])
                 self._judge_file(target, st, facts, at)
-            self._judge_folder(old.rpartition(b"/")[0], at)
-            self._judge_folder(new.rpartition(b"/")[0], at)
+        self.dirty.update((old.rpartition(b"/")[0], new.rpartition(b"/")[0], old, new))
 
     # -- the rules ----------------------------------------------------------------------------
     def _judge_file(self, path: bytes, st: os.stat_result, facts: dict[str, Any], at: str) -> None:
@@ -316,6 +317,17 @@ class Keeper:
         """Re-judge a folder's listing (its description, its subfolders' names)."""
         with self.catalog.transaction():
             self._judge_folder(folder, now())
+        self.dirty.discard(folder)
+
+    def judge_dirty(self) -> None:
+        """Judge every folder whose listing changed since the last time, once each."""
+        if not self.dirty:
+            return
+        folders, self.dirty = self.dirty, set()
+        at = now()
+        with self.catalog.transaction():
+            for folder in folders:
+                self._judge_folder(folder, at)
 
 
 def _rows(found: list[Violation]) -> list[tuple[bytes, str, str, str]]:

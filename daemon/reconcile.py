@@ -118,20 +118,19 @@ class Reconciler:
                 result.arrived += outcome is Outcome.DONE
             if outcome is Outcome.RETRY:
                 result.retry.append(path)
-            touched.add(path.rpartition(b"/")[0])
+            touched.add(path.rpartition(b"/")[0])  # its own listing is judged via keeper.dirty
         for path in gone:
             self.keeper.gone(path)
             result.gone += 1
         if gone:
             self.guard.noted()
         # New folders' names are judged by their parents' listings: judge every ancestor once.
-        ancestors = {b""}
         for folder in touched:
             while folder:
                 folder = folder.rpartition(b"/")[0]
-                ancestors.add(folder)
-        for folder in ancestors:
-            self.keeper.judge_listing(folder)
+                self.keeper.dirty.add(folder)
+        self.keeper.dirty.add(b"")
+        self.keeper.judge_dirty()
 
     def catch_up(self) -> int:
         """Copy what the catalog knows but the mirror lacks (registered while it was away)."""
@@ -163,8 +162,17 @@ class Reconciler:
 
     def backup_catalog(self) -> None:
         """A consistent copy of the catalog on the mirror disk (SQLite's online backup), so a
-        restore still knows every hash and version when the state folder died with the archive."""
+        restore still knows every hash and version when the state folder died with the archive.
+
+        Skipped when nothing a restore needs changed since the last copy: on a large archive the
+        catalog is hundreds of MB, and an hourly reconcile of an unchanged tree should write nothing."""
         if not self.keeper.mirror_writable():
+            return
+        signature = json.dumps(self.catalog.db.execute(
+            "SELECT (SELECT max(id) FROM ledger), (SELECT max(id) FROM versions), (SELECT count(*) FROM files),"
+            " (SELECT count(mirror_hash) FROM files)").fetchone())
+        if signature == self.catalog.get_meta("catalog_copy") and (
+                self.layout.mirror_root / MIRROR_DIR / CATALOG_COPY).exists():
             return
         target_dir = self.layout.mirror_root / MIRROR_DIR
         temp = target_dir / ".dangan-tmp-catalog.sqlite"
@@ -175,6 +183,8 @@ class Reconciler:
                 os.fsync(f.fileno())
             os.replace(temp, target_dir / CATALOG_COPY)
             fsync_dir(target_dir)
+            with self.catalog.transaction():
+                self.catalog.set_meta("catalog_copy", signature)
         except (OSError, sqlite3.Error) as exc:
             logger.warning("catalog copy to the mirror failed: {}", exc)
             try:

@@ -199,6 +199,11 @@ class Target:
         self.work.mkdir(exist_ok=True)
         self.journal_path = self.work / JOURNAL
         self.done = self._load_journal()
+        if self.done:  # resuming: an interrupted write may have left its temp file
+            for _, _, files, dirfd in os.fwalk(self.root, follow_symlinks=False):
+                for name in files:
+                    if name.startswith(TEMP_PREFIX):
+                        os.unlink(name, dir_fd=dirfd)
         self._journal = open(self.journal_path, "a", encoding="ascii")
         self._unsynced = 0
 

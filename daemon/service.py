@@ -202,6 +202,8 @@ class Service:
                 change = self.changes.get_nowait()
             except queue.Empty:
                 change = None
+        if self.changes.empty():
+            self.parts.keeper.judge_dirty()
         self._settle()
         self.parts.guard.tick()
         self.parts.timetable.tick()

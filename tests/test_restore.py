@@ -1,0 +1,226 @@
+"""Disasters played for real on tmp folders, and the restores that undo them."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from makers import TASK
+from partner import start_sftp, use_partner
+from service_helpers import tree_files
+
+DANGAN = str(Path(sys.executable).with_name("dangan"))
+
+
+def dangan(archive, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([DANGAN, args[0], "--config", str(archive.config), *args[1:]], capture_output=True,
+                          text=True, timeout=timeout, cwd=archive.base)
+
+
+def mirror(archive) -> None:
+    done = dangan(archive, "mirror")
+    assert done.returncode == 0, done.stderr
+
+
+def restore(archive, *args: str) -> tuple[int, dict]:
+    done = dangan(archive, "restore", "--format", "json", *args)
+    assert "Traceback" not in done.stderr, done.stderr
+    return done.returncode, json.loads(done.stdout) if done.stdout.strip().startswith("{") else {"stderr": done.stderr}
+
+
+def fill(archive) -> dict[str, bytes]:
+    files = {
+        f"{TASK}/纪要.pdf": b"%PDF-1.4 minutes",
+        f"{TASK}/20210205运动会.jpg": os.urandom(5000),
+        "02教务处/B教学诊改/B1/方案.docx": b"plan" * 100,
+        "02教务处/B教学诊改/B1/深/更深/最深/说明.txt": b"deep",
+    }
+    for rel, data in files.items():
+        archive.write(rel, data, mtime=1_600_000_000)
+    gbk = os.fsencode(TASK) + b"/" + "校运动会.txt".encode("gbk")
+    archive.write(gbk, b"gbk name")
+    return {**files, os.fsdecode(gbk): b"gbk name"}
+
+
+def assert_tree(root: Path, expected: dict[str, bytes]) -> None:
+    found = {}
+    for folder, dirs, names in os.walk(os.fsencode(root)):
+        dirs[:] = [d for d in dirs if not d.startswith(b".dangan")]
+        for name in names:
+            if not name.startswith(b".dangan"):
+                path = os.path.join(folder, name)
+                found[os.fsdecode(os.path.relpath(path, os.fsencode(root)))] = open(path, "rb").read()
+                if os.fsdecode(os.path.relpath(path, os.fsencode(root))).endswith("纪要.pdf"):
+                    assert os.stat(path).st_mtime == 1_600_000_000  # mtimes come back
+    assert found == expected
+
+
+def test_primary_and_state_lost_restore_from_mirror(archive, tmp_path):
+    expected = fill(archive)
+    mirror(archive)
+    shutil.rmtree(archive.root)
+    shutil.rmtree(archive.state)  # the catalog died with the archive disk: its copy on the mirror serves
+    code, report = restore(archive, "--from", "mirror", "--to", str(tmp_path / "new-disk"))
+    assert code == 0, report
+    assert report["ok"] and report["requested"] == 5 and report["restored"] == 5
+    assert_tree(tmp_path / "new-disk", expected)
+    text = next((tmp_path / "new-disk" / ".dangan-restore").glob("report-*.txt")).read_text(encoding="utf-8")
+    assert "核验" in text and "签字" in text
+
+
+def test_everything_lost_but_config_and_key_restore_from_partner(archive, tmp_path):
+    partner = start_sftp(tmp_path)
+    try:
+        use_partner(archive, partner)
+        expected = fill(archive)
+        mirror(archive)
+        assert dangan(archive, "backup").returncode == 0
+        for folder in (archive.root, archive.state, archive.mirror):
+            shutil.rmtree(folder)
+        code, report = restore(archive, "--from", "offsite", "--to", str(tmp_path / "rebuilt"))
+        assert code == 0, report
+        assert report["restored"] == 5
+        assert_tree(tmp_path / "rebuilt", expected)
+    finally:
+        partner.stop()
+
+
+def test_point_in_time_overwritten_and_deleted(archive, tmp_path):
+    rel = f"{TASK}/纪要.txt"
+    archive.write(rel, b"version 1")
+    archive.write(f"{TASK}/后来删除.txt", b"deleted later")
+    mirror(archive)
+    time.sleep(0.05)
+    moment = datetime.now(timezone.utc)
+    time.sleep(0.05)
+    archive.write(rel, b"version 2")
+    os.unlink(archive.path(f"{TASK}/后来删除.txt"))
+    mirror(archive)
+    code, now_report = restore(archive, "--from", "mirror", "--to", str(tmp_path / "now"))
+    assert code == 0 and (tmp_path / "now" / rel).read_bytes() == b"version 2"
+    assert not (tmp_path / "now" / TASK / "后来删除.txt").exists()  # deleted files need --at
+    code, then_report = restore(archive, "--from", "mirror", "--to", str(tmp_path / "then"), "--at",
+                                moment.isoformat())
+    assert code == 0, then_report
+    assert (tmp_path / "then" / rel).read_bytes() == b"version 1"
+    assert (tmp_path / "then" / TASK / "后来删除.txt").read_bytes() == b"deleted later"
+
+
+def test_at_without_offset_uses_the_configured_time_zone(archive, tmp_path):
+    archive.write(f"{TASK}/a.txt", b"a")
+    mirror(archive)
+    shanghai_now = datetime.now(timezone.utc).astimezone().replace(tzinfo=None)  # naive local time
+    code, report = restore(archive, "--from", "mirror", "--to", str(tmp_path / "x"), "--at", "2000-01-01T08:00")
+    assert code == 0 and report["requested"] == 0  # nothing existed in 2000
+    assert shanghai_now  # the naive form is accepted
+    code, report = restore(archive, "--from", "mirror", "--to", str(tmp_path / "y"), "--at", "yesterday")
+    assert code == 2
+
+
+def test_only_restores_one_folder_and_refuses_traversal(archive, tmp_path):
+    fill(archive)
+    mirror(archive)
+    code, report = restore(archive, "--from", "mirror", "--to", str(tmp_path / "part"), "--only", "02教务处")
+    assert code == 0 and report["requested"] == 2
+    assert not (tmp_path / "part" / "01办公室").exists()
+    for bad in ("../../etc/passwd", "/etc/passwd", "02教务处/../../x"):
+        done = dangan(archive, "restore", "--from", "mirror", "--to", str(tmp_path / "t"), "--only", bad)
+        assert done.returncode == 2 and "--only" in done.stderr
+
+
+def test_symlink_planted_in_the_target_is_refused(archive, tmp_path):
+    fill(archive)
+    mirror(archive)
+    target = tmp_path / "target"
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    target.mkdir()
+    (target / "02教务处").symlink_to(outside)
+    code, report = restore(archive, "--from", "mirror", "--to", str(target))
+    assert code == 1
+    assert {f["path"].split("/")[0] for f in report["failures"]} == {"02教务处"}
+    assert list(outside.iterdir()) == []  # nothing written through the link
+
+
+def test_existing_files_are_not_overwritten_without_leave(archive, tmp_path):
+    fill(archive)
+    mirror(archive)
+    target = tmp_path / "target"
+    (target / TASK).mkdir(parents=True)
+    (target / TASK / "纪要.pdf").write_bytes(b"someone else's file")
+    code, report = restore(archive, "--from", "mirror", "--to", str(target))
+    assert code == 1 and [f["path"] for f in report["failures"]] == [f"{TASK}/纪要.pdf"]
+    assert (target / TASK / "纪要.pdf").read_bytes() == b"someone else's file"
+    code, report = restore(archive, "--from", "mirror", "--to", str(target), "--overwrite")
+    assert code == 0 and report["already"] == 4 and report["restored"] == 1
+
+
+def test_interrupted_restore_resumes_without_redoing_verified_files(archive, tmp_path):
+    for i in range(300):
+        archive.write(f"{TASK}/{i:03d}.bin", os.urandom(30_000))
+    mirror(archive)
+    target = tmp_path / "target"
+    process = subprocess.Popen([DANGAN, "restore", "--config", str(archive.config), "--from", "mirror", "--to",
+                                str(target)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    journal = target / ".dangan-restore" / "journal.jsonl"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (journal.exists() and journal.stat().st_size > 0):
+        time.sleep(0.01)
+    process.kill()
+    process.wait()
+    code, report = restore(archive, "--from", "mirror", "--to", str(target))
+    assert code == 0, report
+    assert report["already"] >= 1 and report["already"] + report["restored"] == 300
+    assert not list(target.rglob(".dangan-tmp-*"))
+    assert len([p for p in (target / TASK).iterdir()]) == 300
+
+
+def test_corrupted_mirror_copy_is_flagged_and_fetched_from_the_partner(archive, tmp_path):
+    partner = start_sftp(tmp_path)
+    try:
+        use_partner(archive, partner)
+        archive.write(f"{TASK}/证书.txt", b"the good content" * 50)
+        mirror(archive)
+        assert dangan(archive, "backup").returncode == 0
+        bad = archive.mirror / TASK / "证书.txt"
+        data = bytearray(bad.read_bytes())
+        data[10] ^= 0xFF
+        stat_before = bad.stat()
+        bad.write_bytes(bytes(data))
+        os.utime(bad, ns=(stat_before.st_atime_ns, stat_before.st_mtime_ns))
+        shutil.rmtree(archive.mirror / ".dangan" / "stage")  # the stage would otherwise still hold it
+        shutil.rmtree(archive.root)
+        code, report = restore(archive, "--from", "mirror", "--to", str(tmp_path / "target"))
+        assert code == 0, report
+        assert (tmp_path / "target" / TASK / "证书.txt").read_bytes() == b"the good content" * 50
+    finally:
+        partner.stop()
+
+
+def test_corrupted_mirror_copy_without_partner_fails_loudly(archive, tmp_path):
+    text = archive.config.read_text(encoding="utf-8").replace(
+        f'  remote: "{archive.state}/offsite"', '  remote: ""')
+    archive.config.write_text(text, encoding="utf-8")
+    archive.write(f"{TASK}/证书.txt", b"the good content")
+    mirror(archive)
+    bad = archive.mirror / TASK / "证书.txt"
+    bad.write_bytes(b"the bad  content")
+    code, report = restore(archive, "--from", "mirror", "--to", str(tmp_path / "target"))
+    assert code == 1 and "哈希" in report["failures"][0]["reason"]
+    assert not (tmp_path / "target" / TASK / "证书.txt").exists()
+
+
+@pytest.mark.parametrize("source", ["mirror"])
+def test_dry_run_writes_nothing(archive, tmp_path, source):
+    fill(archive)
+    mirror(archive)
+    done = dangan(archive, "restore", "--from", source, "--to", str(tmp_path / "dry"), "--dry-run")
+    assert done.returncode == 0 and "5" in done.stdout
+    assert not (tmp_path / "dry").exists()
