@@ -38,6 +38,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "off-site rclone remote, or a local folder (default: offsite/ in the state folder)",
     },
     "cli.init.force": {"zh": "覆盖已有的配置文件", "en": "overwrite an existing config file"},
+    "cli.init.adopt": {
+        "zh": "接管恢复到新硬盘上的档案：与目录库相同的文件不再重新复制（配置文件已存在时只需 --config）",
+        "en": "take over an archive restored onto a new disk without re-copying identical files",
+    },
     "cli.check.help": {
         "zh": "按归档规则检查档案文件，按处室列出问题和改正方法",
         "en": "check the records against the filing rules, listed per department",
@@ -71,6 +75,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "cli.restore.only": {"zh": "只恢复这些文件或文件夹（档案内的相对路径）", "en": "restore only these files or folders (archive-relative)"},
     "cli.restore.dry_run": {"zh": "只列出将恢复多少内容，不写入", "en": "only show what would be restored"},
     "cli.restore.overwrite": {"zh": "允许覆盖目标文件夹中已有的不同文件", "en": "allow overwriting different files in the target"},
+    "cli.drill.help": {
+        "zh": "恢复演练：从每份副本抽样恢复到临时目录，核验、计时后删除，并推算完整恢复所需时间",
+        "en": "restore drill: restore a sample from each copy into scratch, verify, time it, project a full restore",
+    },
     "cli.run.help": {
         "zh": "以服务方式运行：实时监视档案目录，检查规则，镜像到第二块硬盘（systemd 用）",
         "en": "run the service: watch the archive, check the rules, mirror to the second disk (for systemd)",
@@ -170,6 +178,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "配置文件 {path} 已存在，未覆盖。如确需重写，请加 --force。",
         "en": "config file {path} exists and was not overwritten; add --force to replace it.",
     },
+    "init.missing": {"zh": "缺少必需的参数：{flags}", "en": "missing required arguments: {flags}"},
+    "init.adopted": {
+        "zh": "已接管档案：{files} 个文件，其中 {identical} 个与记录相同（不再复制），{different} 个将由服务复制到镜像。{catalog}下一步：启动服务（systemctl start dangan 或 dangan run）。",
+        "en": "adopted: {files} files, {identical} identical to the catalog (not copied again), {different} to be mirrored by the service. {catalog}Next: start the service.",
+    },
+    "init.catalog_from_mirror": {"zh": "目录库取自镜像盘上的副本。", "en": "The catalog came from its copy on the mirror. "},
     "init.not_empty_mirror": {
         "zh": "镜像目录 {path} 不是空的，也没有 dangan 的标记文件；为防止写错硬盘，已停止。请确认路径，或先清空该目录。",
         "en": "mirror folder {path} is not empty and carries no dangan marker; stopped so as not to write to the wrong disk.",
@@ -381,6 +395,14 @@ MESSAGES: dict[str, dict[str, str]] = {
     "restore.plan": {"zh": "将恢复 {count} 个文件，共 {bytes} 字节（演练，未写入）。", "en": "would restore {count} files, {bytes} bytes (dry run)."},
     "restore.report_at": {"zh": "报告和核验清单：{path}", "en": "report and verified list: {path}"},
     "restore.list_header": {"zh": "核验清单（哈希\t大小\t路径）：", "en": "verified list (hash\tsize\tpath):"},
+    "drill.result": {
+        "zh": "恢复演练（{source}）：{files} 个文件，{bytes} 字节，用时 {seconds} 秒，{verdict}；按此速度完整恢复约需 {projected} 秒。",
+        "en": "restore drill ({source}): {files} files, {bytes} bytes, {seconds} s, {verdict}; a full restore would take about {projected} s.",
+    },
+    "drill.ok": {"zh": "全部核验无误", "en": "all verified"},
+    "drill.failed": {"zh": "{count} 个文件失败", "en": "{count} file(s) failed"},
+    "drill.source.mirror": {"zh": "镜像盘", "en": "mirror"},
+    "drill.source.offsite": {"zh": "合作单位", "en": "partner site"},
     # --- ledger events (the seeds' own words) -----------------------------------------------
     "event.intake": {"zh": "收进", "en": "intake"},
     "event.change": {"zh": "修改", "en": "change"},

@@ -165,6 +165,15 @@ class MirrorConfig(_Section):
     retry_max_seconds: Annotated[float, Field(ge=1, le=86400)]
 
 
+class DrillConfig(_Section):
+    """Restore drills (``drill:``)."""
+
+    share: Annotated[float, Field(gt=0, le=1)]
+    min_files: Annotated[int, Field(ge=1)]
+    every_days: Annotated[int, Field(ge=1, le=3660)]
+    at: Annotated[str, AfterValidator(_clock)]
+
+
 class LogConfig(_Section):
     """Logging (``log:``)."""
 
@@ -186,6 +195,7 @@ class Config(_Section):
     rules: RulesConfig
     offsite: OffsiteConfig
     mirror: MirrorConfig
+    drill: DrillConfig
     log: LogConfig
 
     @model_validator(mode="after")

@@ -105,6 +105,18 @@ MIGRATIONS: tuple[str, ...] = (
         verified_at  TEXT,
         verification TEXT                 -- ok | failed: … (what --verify found)
     );
+    -- Restore drills: a sample restored from each copy, verified, timed.
+    CREATE TABLE drills (
+        id          INTEGER PRIMARY KEY,
+        at          TEXT NOT NULL,
+        source      TEXT NOT NULL,        -- mirror | offsite
+        files       INTEGER NOT NULL,
+        bytes       INTEGER NOT NULL,
+        seconds     REAL NOT NULL,
+        ok          INTEGER NOT NULL,
+        projected_seconds REAL,           -- a full restore at the same pace
+        detail      TEXT
+    );
     CREATE TABLE offsite_objects (
         hash        TEXT PRIMARY KEY,
         size        INTEGER NOT NULL,

@@ -110,11 +110,12 @@ def _build_parser() -> _Parser:
         return sub
 
     init = command("init", _cmd_init, "cli.init.help")
-    init.add_argument("--archive-root", metavar="DIR", required=True, help=t("cli.init.archive_root"))
-    init.add_argument("--mirror-root", metavar="DIR", required=True, help=t("cli.init.mirror_root"))
-    init.add_argument("--state-dir", metavar="DIR", required=True, help=t("cli.init.state_dir"))
+    init.add_argument("--archive-root", metavar="DIR", help=t("cli.init.archive_root"))
+    init.add_argument("--mirror-root", metavar="DIR", help=t("cli.init.mirror_root"))
+    init.add_argument("--state-dir", metavar="DIR", help=t("cli.init.state_dir"))
     init.add_argument("--offsite-remote", metavar="REMOTE", help=t("cli.init.offsite_remote"))
     init.add_argument("--force", action="store_true", help=t("cli.init.force"))
+    init.add_argument("--adopt", action="store_true", help=t("cli.init.adopt"))
 
     check = command("check", _cmd_check, "cli.check.help")
     check.add_argument("--format", choices=("text", "json"), default="text", help=t("cli.check.format"))
@@ -136,6 +137,8 @@ def _build_parser() -> _Parser:
     restore.add_argument("--dry-run", action="store_true", help=t("cli.restore.dry_run"))
     restore.add_argument("--overwrite", action="store_true", help=t("cli.restore.overwrite"))
     restore.add_argument("--format", choices=("text", "json"), default="text", help=t("cli.check.format"))
+    drill = command("drill", _cmd_drill, "cli.drill.help")
+    drill.add_argument("--format", choices=("text", "json"), default="text", help=t("cli.check.format"))
     command("run", _cmd_run, "cli.run.help")
     mirror = command("mirror", _cmd_mirror, "cli.mirror.help")
     mirror.add_argument("--confirm-deletes", action="store_true", help=t("cli.mirror.confirm"))
@@ -164,6 +167,12 @@ def _load_config(args: argparse.Namespace) -> Config:
 # -- commands -------------------------------------------------------------------------------
 def _cmd_init(args: argparse.Namespace) -> int:
     path = loader.resolve_path(args.config)
+    if args.adopt and path.exists() and not args.force:
+        return _adopt(args)
+    missing = [flag for flag, value in (("--archive-root", args.archive_root), ("--mirror-root", args.mirror_root),
+                                        ("--state-dir", args.state_dir)) if not value]
+    if missing:
+        raise UsageError(t("init.missing", flags=", ".join(missing)))
     if path.exists() and not args.force:
         raise UsageError(t("init.exists", path=path))
     archive, mirror, state = (os.path.abspath(p) for p in (args.archive_root, args.mirror_root, args.state_dir))
@@ -185,6 +194,16 @@ def _cmd_init(args: argparse.Namespace) -> int:
         key = OffsiteKey.generate()
         key.save(key_file)
         print(key.recovery_sheet(key_file, remote))
+    return _adopt(args) if args.adopt else EXIT_OK
+
+
+def _adopt(args: argparse.Namespace) -> int:
+    from .adopt import adopt
+
+    config = _load_config(args)
+    result = adopt(config)
+    print(t("init.adopted", files=result.files, identical=result.identical, different=result.different,
+            catalog=t("init.catalog_from_mirror") if result.catalog_from_mirror else ""))
     return EXIT_OK
 
 
@@ -385,3 +404,25 @@ def _offsite_if_configured(config: Config, path: Path, required: bool):
     if not required and (not config.offsite.remote or not key_path(path, config.offsite.key_file).exists()):
         return None
     return Offsite(config, path, None)
+
+
+def _cmd_drill(args: argparse.Namespace) -> int:
+    from dangan.backup.offsite import offsite_fetch
+
+    from .drill import as_dicts, run_drill
+
+    config = _load_config(args)
+    path = loader.resolve_path(args.config)
+    offsite = _offsite_if_configured(config, path, required=False)
+    with Catalog(Layout.of(config).catalog_path) as catalog:
+        results = run_drill(config, catalog, (lambda scratch: offsite_fetch(offsite, scratch)) if offsite else None)
+    if args.format == "json":
+        print(json.dumps(as_dicts(results), ensure_ascii=False, indent=2))
+    else:
+        for r in results:
+            print(t("drill.result", source=t(f"drill.source.{r.source}"), files=r.files, bytes=r.bytes,
+                    seconds=r.seconds, verdict=t("drill.ok") if r.ok else t("drill.failed", count=len(r.failures)),
+                    projected=r.projected_seconds if r.projected_seconds is not None else "-"))
+            for failure in r.failures[:10]:
+                print(f"  {failure}")
+    return EXIT_OK if all(r.ok for r in results) else EXIT_PROBLEMS

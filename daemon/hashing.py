@@ -17,10 +17,10 @@ def hash_bytes(data: bytes | memoryview, algorithm: str) -> str:
     return h.hexdigest()
 
 
-def hash_file(path: bytes | str | os.PathLike, algorithm: str) -> str:
-    """Hash a file in 1 MiB reads without following a symlink at its last component."""
+def hash_file(path: bytes | str | os.PathLike | int, algorithm: str) -> str:
+    """Hash a file (a path, not followed if a symlink, or an open descriptor, then closed) in 1 MiB reads."""
     h = hashlib.new(algorithm)
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    fd = path if isinstance(path, int) else os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
     with open(fd, "rb", buffering=0) as f:
         buf = bytearray(CHUNK)
         view = memoryview(buf)

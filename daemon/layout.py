@@ -52,9 +52,9 @@ class Layout:
     def catalog_path(self) -> Path:
         return self.state_dir / CATALOG_FILE
 
-    def archive_id(self) -> str | None:
+    def archive_id(self, marker: Path | None = None) -> str | None:
         try:
-            return json.loads(self.archive_marker.read_text(encoding="utf-8"))["archive_id"]
+            return json.loads((marker or self.archive_marker).read_text(encoding="utf-8"))["archive_id"]
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
@@ -78,7 +78,8 @@ class Layout:
             strangers = [p for p in self.mirror_root.iterdir() if p.name != MIRROR_DIR]
             if strangers:
                 raise EnvironmentProblem(t("init.not_empty_mirror", path=self.mirror_root))
-        archive_id = self.archive_id() or str(uuid.uuid4())
+        # A restored archive on a new disk keeps the identity its mirror already carries.
+        archive_id = self.archive_id() or self.archive_id(self.mirror_marker) or str(uuid.uuid4())
         created = datetime.now(timezone.utc).isoformat(timespec="seconds")
         if not self.archive_marker.exists():
             _write_marker(self.archive_marker, {"role": "archive", "archive_id": archive_id, "created": created})

@@ -38,6 +38,7 @@ class Job:
     name: str
     at: str  # HH:MM in the configured time zone, daily
     argv: Callable[[], list[str]]  # decided at start time (e.g. incremental, full or snapshot)
+    every_days: int = 1  # due on the first daily trigger this many days after the last success
     process: subprocess.Popen | None = None
     wanted: bool = False
     retry_at: float = 0.0
@@ -58,6 +59,7 @@ class Timetable:
         self.jobs: dict[str, Job] = {}
         if config.offsite.remote:
             self.add(Job("offsite", config.offsite.daily_at, self._offsite_argv))
+        self.add(Job("drill", config.drill.at, lambda: ["drill"], every_days=config.drill.every_days))
 
     def add(self, job: Job) -> None:
         self.jobs[job.name] = job
@@ -89,7 +91,11 @@ class Timetable:
 
     # -- internals --------------------------------------------------------------------------
     def _want(self, name: str) -> None:
-        self.jobs[name].wanted = True
+        job = self.jobs[name]
+        last = self._state(name).get("last_success")
+        if job.every_days == 1 or last is None or datetime.fromisoformat(last) <= datetime.now(
+                self.config.tz) - timedelta(days=job.every_days, hours=-1):
+            job.wanted = True
 
     def _start(self, job: Job) -> None:
         job.args = job.argv()
@@ -131,7 +137,7 @@ class Timetable:
             latest -= timedelta(days=1)
         if last_success is None:
             return True
-        return datetime.fromisoformat(last_success) < latest
+        return datetime.fromisoformat(last_success) < latest - timedelta(days=job.every_days - 1)
 
     def _state(self, name: str) -> dict:
         value = self.catalog.get_meta(f"job.{name}")

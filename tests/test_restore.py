@@ -224,3 +224,49 @@ def test_dry_run_writes_nothing(archive, tmp_path, source):
     done = dangan(archive, "restore", "--from", source, "--to", str(tmp_path / "dry"), "--dry-run")
     assert done.returncode == 0 and "5" in done.stdout
     assert not (tmp_path / "dry").exists()
+
+
+def test_adopt_a_restored_disk_without_copying_again(archive, tmp_path):
+    fill(archive)
+    mirror(archive)
+    inodes = {p: p.stat().st_ino for p in archive.mirror.rglob("*") if p.is_file() and ".dangan" not in str(p)}
+    shutil.rmtree(archive.root)
+    shutil.rmtree(archive.state)
+    new_disk = tmp_path / "new-disk"
+    code, _ = restore(archive, "--from", "mirror", "--to", str(new_disk))
+    assert code == 0
+    shutil.rmtree(new_disk / ".dangan-restore")
+    text = archive.config.read_text(encoding="utf-8").replace(f'"{archive.root}"', f'"{new_disk}"')
+    archive.config.write_text(text, encoding="utf-8")
+    done = dangan(archive, "init", "--adopt")
+    assert done.returncode == 0, done.stderr
+    assert "5 个与记录相同" in done.stdout
+    archive.root = new_disk
+    done = dangan(archive, "mirror")
+    assert done.returncode == 0 and "新增或修改 0" in done.stdout, done.stdout
+    after = {p: p.stat().st_ino for p in archive.mirror.rglob("*") if p.is_file() and ".dangan" not in str(p)}
+    assert after == inodes  # nothing identical was copied again
+    assert not (archive.mirror / ".dangan" / "versions").exists()
+
+
+def test_drill_restores_a_sample_from_each_copy_and_records_it(archive):
+    import sqlite3
+
+    for i in range(40):
+        archive.write(f"{TASK}/{i:02d}.txt", f"record {i}".encode() * 20)
+    mirror(archive)
+    assert dangan(archive, "backup").returncode == 0
+    done = dangan(archive, "drill", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    results = {r["source"]: r for r in json.loads(done.stdout)}
+    assert set(results) == {"mirror", "offsite"}
+    assert all(r["ok"] and r["files"] == 20 and r["projected_seconds"] is not None for r in results.values())
+    assert not list(archive.state.glob(".dangan-drill-*"))  # the scratch is gone
+    with sqlite3.connect(archive.state / "catalog.sqlite") as db:
+        assert db.execute("SELECT count(*) FROM drills WHERE ok = 1").fetchone()[0] == 2
+    for path in (archive.mirror / TASK).iterdir():  # rot every mirror copy: the drill must notice
+        path.write_bytes(b"rotten")
+    shutil.rmtree(archive.mirror / ".dangan" / "stage")
+    failed = dangan(archive, "drill", "--format", "json")
+    assert failed.returncode == 1
+    assert not {r["source"]: r for r in json.loads(failed.stdout)}["mirror"]["ok"]
