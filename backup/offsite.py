@@ -16,9 +16,8 @@ remote), in priority order: retention 永久 first, then files damaged on the pr
 
 from __future__ import annotations
 
-import hashlib
+import math
 import os
-import random
 import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -31,6 +30,7 @@ from dangan.config.messages import t
 from dangan.config.schema import Config
 from dangan.daemon.atomic import write_atomic
 from dangan.daemon.catalog import Catalog, now
+from dangan.daemon.hashing import hash_file
 from dangan.daemon.layout import Layout, MIRROR_DIR
 from dangan.daemon.mirror import Mirror
 
@@ -277,12 +277,26 @@ class Offsite:
             return []
         problems = [line.split(" : ", 1)[-1].strip() for line in done.stderr.splitlines()
                     if "ERROR" in line and "data/" in line]
-        return problems or [last_error(done.stderr) or f"rclone cryptcheck exit code {done.returncode}"]
+        if not problems:
+            return [last_error(done.stderr) or f"rclone cryptcheck exit code {done.returncode}"]
+        # cryptcheck compares the partner with the local stage. A stage object whose content no
+        # longer matches its name (the mirror copy it links to rotted) says nothing about the
+        # partner: those objects are checked again by downloading and hashing them.
+        suspects = [p.split(":", 1)[0].rsplit("/", 1)[-1] for p in problems]
+        damaged_here = [d for d in suspects if _hash_of(stage / object_name(d), self.config.hash_algorithm) != d]
+        if not damaged_here:
+            return problems
+        again, _ = self._download_and_hash(damaged_here)
+        return [p for p, d in zip(problems, suspects) if d not in damaged_here] + again
 
     def _sample(self, digests: list[str]) -> tuple[list[str], int]:
-        """restic's --read-data-subset idea: download a share and hash it against the manifest."""
-        share = self.config.offsite.sample_share
-        chosen = random.sample(digests, max(1, round(len(digests) * share))) if digests else []
+        """restic's --read-data-subset idea: download a slice and hash it against the manifest."""
+        # A different slice each ISO week: over ceil(1/share) weeks every object has been read.
+        slices = max(1, math.ceil(1 / self.config.offsite.sample_share))
+        week = datetime.now(timezone.utc).isocalendar().week
+        return self._download_and_hash([d for i, d in enumerate(digests) if i % slices == week % slices])
+
+    def _download_and_hash(self, chosen: list[str]) -> tuple[list[str], int]:
         problems: list[str] = []
         with tempfile.TemporaryDirectory(dir=self.layout.state_dir, prefix=".dangan-verify-") as scratch:
             listing = Path(scratch) / "sample.txt"
@@ -296,14 +310,16 @@ class Offsite:
                 path = Path(scratch) / "data-root" / object_name(digest)
                 if not path.exists():
                     problems.append(t("offsite.sample_missing", object=object_name(digest)))
-                    continue
-                h = hashlib.new(self.config.hash_algorithm)
-                with open(path, "rb") as f:
-                    while chunk := f.read(1 << 20):
-                        h.update(chunk)
-                if h.hexdigest() != digest:
+                elif _hash_of(path, self.config.hash_algorithm) != digest:
                     problems.append(t("offsite.sample_corrupt", object=object_name(digest)))
         return problems, len(chosen)
+
+
+def _hash_of(path: Path, algorithm: str) -> str | None:
+    try:
+        return hash_file(path, algorithm)
+    except OSError:
+        return None
 
 
 def offsite_fetch(offsite: Offsite, scratch: Path):

@@ -268,7 +268,8 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"the first dangan mirror saw {m['files']} files ({m['arrived']} new), expected {info['files']}")
     subprocess.run(["cp", "-a", str(state), str(template)], check=True)
     setup["distinct_contents"] = distinct_hashes(state)
-    setup["archive_files"], setup["archive_bytes"] = count_files(archive)
+    setup["archive_files"], setup["archive_bytes"] = count_files(archive)  # the records + init's .dangan-archive
+    setup["records"], setup["record_bytes"] = info["files"], info["bytes"]
     setup["warm_seconds"] = warm_cache(archive) + warm_cache(mirror)
     env = anchor_env(anchor_dir)
     rclone = str(rclone_binary())
@@ -369,11 +370,9 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(mirror / ".dangan" / "stage", ignore_errors=True)
             shutil.rmtree(state)
             subprocess.run(["cp", "-a", str(template), str(state)], check=True)
-            subprocess.run(["cp", "-a", str(tree / "archive") + "/.", str(archive)], check=True)  # undo the edits
-            dangan_mirror(dangan, config)
+            dangan_mirror(dangan, config)  # takes in the files the incremental rounds changed
             timed_sync()
             profiles.append(profile_backup(config, prof_dir / "full.prof", "a first full dangan backup"))
-        path = sorted(archive.rglob("*.txt"))[0]
         for path in random.Random(1).sample(sorted(archive.rglob("*.txt")), args.changed):
             with open(path, "ab") as f:
                 f.write("\n补充说明：剖析轮修改\n".encode("utf-8"))
@@ -401,7 +400,7 @@ def _json_or_text(text: str):
 def report(results: dict) -> None:
     facts, setup = results["facts"], results["setup"]
     print(f"\ndangan {facts['commit'][:12]}; {facts['date']}; nproc {facts['nproc']} ({facts['cpu']}); {facts['rclone']}")
-    files, size = setup["archive_files"], setup["archive_bytes"]
+    files, size = setup["records"], setup["record_bytes"]
     for name, label in (("full", f"first full run, {files:,} files / {size / 1e6:.0f} MB"),
                         ("incremental", "incremental run after changing files")):
         runs = results.get(name)

@@ -174,6 +174,46 @@ class DrillConfig(_Section):
     at: Annotated[str, AfterValidator(_clock)]
 
 
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+
+
+def _loopback(value: str) -> str:
+    if value and not re.fullmatch(r"(127\.\d+\.\d+\.\d+|localhost|\[::1\]):\d{1,5}", value):
+        raise _fail("config.not_loopback")
+    return value
+
+
+class AuditConfig(_Section):
+    """The weekly fixity audit (``audit:``)."""
+
+    weekday: Weekday
+    at: Annotated[str, AfterValidator(_clock)]
+    auto_repair: bool
+    clamd_socket: Annotated[str, BeforeValidator(_none_as_empty)]
+
+
+class ReportConfig(_Section):
+    """The weekly integrity report and its delivery (``report:``)."""
+
+    weekday: Weekday
+    at: Annotated[str, AfterValidator(_clock)]
+    recipients: list[str]
+    only_when_not_ok: bool
+    mail_from: str
+    smtp_host: Annotated[str, BeforeValidator(_none_as_empty)]
+    smtp_port: Annotated[int, Field(ge=1, le=65535)]
+    smtp_security: Literal["starttls", "ssl", "none"]
+    smtp_user: Annotated[str, BeforeValidator(_none_as_empty)]
+    smtp_password_file: Annotated[str, BeforeValidator(_none_as_empty)]
+
+
+class MetricsConfig(_Section):
+    """Monitoring (``metrics:``)."""
+
+    textfile: Annotated[str, BeforeValidator(_none_as_empty)]
+    listen: Annotated[str, BeforeValidator(_none_as_empty), AfterValidator(_loopback)]
+
+
 class LogConfig(_Section):
     """Logging (``log:``)."""
 
@@ -196,6 +236,9 @@ class Config(_Section):
     offsite: OffsiteConfig
     mirror: MirrorConfig
     drill: DrillConfig
+    audit: AuditConfig
+    report: ReportConfig
+    metrics: MetricsConfig
     log: LogConfig
 
     @model_validator(mode="after")

@@ -105,6 +105,21 @@ MIGRATIONS: tuple[str, ...] = (
         verified_at  TEXT,
         verification TEXT                 -- ok | failed: … (what --verify found)
     );
+    -- Fixity audits and reports (the summary as JSON; problems per file in the summary).
+    CREATE TABLE audits (
+        id       INTEGER PRIMARY KEY,
+        at       TEXT NOT NULL,
+        seconds  REAL NOT NULL,
+        problems INTEGER NOT NULL,
+        summary  TEXT NOT NULL
+    );
+    CREATE TABLE disk_samples (
+        at    TEXT NOT NULL,
+        disk  TEXT NOT NULL,              -- archive | mirror
+        total INTEGER NOT NULL,
+        free  INTEGER NOT NULL
+    );
+
     -- Restore drills: a sample restored from each copy, verified, timed.
     CREATE TABLE drills (
         id          INTEGER PRIMARY KEY,

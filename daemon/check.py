@@ -9,11 +9,8 @@ is a move, not a removal plus an intake. A folder that cannot be listed removes 
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import stat
-from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,8 +21,8 @@ from .catalog import Catalog, Event, FileRecord, now
 from .layout import Layout
 from .rules import ERROR, Rulebook, Violation
 from .tree import Folder, Skipped, Tree, below_any, open_file
+from .workers import parallel_map
 
-POOL_THRESHOLD = 200  # below this many files to read, starting worker processes costs more
 
 
 @dataclass
@@ -134,7 +131,7 @@ class Checker:
         root = os.fsencode(self.layout.archive_root)
         jobs = [(root, item.path, item.st.st_size, algorithm) for item in todo]
         fresh: dict[bytes, tuple[str, dict]] = {}
-        for item, outcome in zip(todo, _run_jobs(jobs)):
+        for item, outcome in zip(todo, parallel_map(_inspect_job, jobs)):
             if isinstance(outcome, str):
                 # Unreadable now (permissions, vanished mid-check): judged next time, never dropped.
                 skipped.append(Skipped(item.path, "unreadable", outcome))
@@ -214,16 +211,6 @@ def _inspect_job(job: tuple[bytes, bytes, int, str]) -> tuple[str, dict] | str:
         return inspector.inspect(open_file(root, path), size, algorithm)
     except OSError as exc:
         return exc.strerror or str(exc)
-
-
-def _run_jobs(jobs: list[tuple[bytes, bytes, int, str]]) -> Iterable[tuple[str, dict] | str]:
-    workers = os.cpu_count() or 1
-    if len(jobs) < POOL_THRESHOLD or workers < 2:
-        return map(_inspect_job, jobs)
-    # forkserver: the service that calls this has threads, and fork() with threads is unsafe.
-    context = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        return list(pool.map(_inspect_job, jobs, chunksize=32))
 
 
 def _outermost(targets: list[bytes]) -> list[bytes]:

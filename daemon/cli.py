@@ -137,6 +137,12 @@ def _build_parser() -> _Parser:
     restore.add_argument("--dry-run", action="store_true", help=t("cli.restore.dry_run"))
     restore.add_argument("--overwrite", action="store_true", help=t("cli.restore.overwrite"))
     restore.add_argument("--format", choices=("text", "json"), default="text", help=t("cli.check.format"))
+    audit = command("audit", _cmd_audit, "cli.audit.help")
+    audit.add_argument("--repair", action="store_true", help=t("cli.audit.repair"))
+    audit.add_argument("--format", choices=("text", "json"), default="text", help=t("cli.check.format"))
+    report = command("report", _cmd_report, "cli.report.help")
+    report.add_argument("--out", metavar="DIR", help=t("cli.report.out"))
+    report.add_argument("--send", action="store_true", help=t("cli.report.send"))
     drill = command("drill", _cmd_drill, "cli.drill.help")
     drill.add_argument("--format", choices=("text", "json"), default="text", help=t("cli.check.format"))
     command("run", _cmd_run, "cli.run.help")
@@ -426,3 +432,76 @@ def _cmd_drill(args: argparse.Namespace) -> int:
             for failure in r.failures[:10]:
                 print(f"  {failure}")
     return EXIT_OK if all(r.ok for r in results) else EXIT_PROBLEMS
+
+
+def _cmd_audit(args: argparse.Namespace) -> int:
+    from .audit import Auditor
+
+    config = _load_config(args)
+    path = loader.resolve_path(args.config)
+    offsite = _offsite_if_configured(config, path, required=False)
+    with Catalog(Layout.of(config).catalog_path) as catalog:
+        if offsite is not None:
+            offsite.catalog = catalog
+        auditor = Auditor(config, catalog, offsite.verify if offsite else None,
+                          key_path(path, config.offsite.key_file), progress=sys.stderr.isatty())
+        result = auditor.run(repair=args.repair)
+    if args.format == "json":
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(audit_text(result))
+    return EXIT_PROBLEMS if result.problems else EXIT_OK
+
+
+def audit_text(result) -> str:
+    from .report import property_lines
+
+    lines = [t("audit.summary", files=result.counts.get("primary", {}).get("confirmed", 0),
+               seconds=round(result.seconds, 1), problems=result.problems)]
+    lines += property_lines(result.properties())
+    for finding in result.findings:
+        lines.append(t("audit.finding", copy=t(f"copy.{finding.copy}"), kind=t(f"finding.{finding.kind}"),
+                       path=finding.to_dict()["path"], detail=finding.detail, action=finding.action))
+    return "\n".join(lines)
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from . import mail, report
+
+    config = _load_config(args)
+    layout = Layout.of(config)
+    out = Path(args.out) if args.out else layout.state_dir / "reports"
+    with Catalog(layout.catalog_path) as catalog:
+        try:
+            data = report.Report(config, catalog).gather()
+            paths = report.write(data, out)
+        except Exception as exc:  # noqa: BLE001 - remembered: next week's report turns red for it
+            with catalog.transaction():
+                catalog.set_meta("report.last_error", f"{type(exc).__name__}: {exc}")
+            raise
+        with catalog.transaction():
+            catalog.db.execute("DELETE FROM meta WHERE key = 'report.last_error'")
+        print(t("report.written", html=paths["html"], verdict=t(f"verdict.{data['verdict']}")))
+        if not args.send:
+            return EXIT_OK
+        settings = config.report
+        if not settings.recipients or not settings.smtp_host:
+            print(t("report.no_recipients"))
+            return EXIT_OK
+        if settings.only_when_not_ok and data["verdict"] == report.OK:
+            print(t("report.not_sent"))
+            return EXIT_OK
+        subject = f"[dangan] {t('report.title', week=data['week'])}：{t('verdict.' + data['verdict'])}"
+        message = mail.build(settings, subject, report.to_text(data), report.to_html(data))
+        try:
+            mail.send(settings, message)
+        except Exception as exc:  # noqa: BLE001 - shown in the next report
+            error = f"{type(exc).__name__}: {exc}"
+            with catalog.transaction():
+                catalog.set_meta("report.last_send_error", error)
+            print(t("report.send_failed", error=error), file=sys.stderr)
+            return EXIT_PROBLEMS
+        with catalog.transaction():
+            catalog.db.execute("DELETE FROM meta WHERE key = 'report.last_send_error'")
+        print(t("report.sent", count=len(settings.recipients)))
+    return EXIT_OK

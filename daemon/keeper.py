@@ -25,7 +25,8 @@ from . import inspector
 from .alerts import Alerts
 from .catalog import Catalog, Event, FileRecord, now
 from .layout import Layout
-from .mirror import Copied, KeptVersion, Mirror, MirrorUnavailable, MirrorWriteError, SourceChanged, SourceUnreadable
+from .mirror import (ContentMismatch, Copied, KeptVersion, Mirror, MirrorUnavailable, MirrorWriteError, SourceChanged,
+                     SourceUnreadable)
 from .names import show
 from .rules import Rulebook, Violation
 from .tree import Tree, open_file
@@ -106,10 +107,15 @@ class Keeper:
             self.alerts.note("unreadable", path=show(path), reason=exc.strerror or str(exc))
             return Outcome.SKIPPED
         copied: Copied | None = None
+        # Unchanged size, mtime and inode: the content must be what the catalog holds. If it is
+        # not, the archive disk is rotting, and that copy must not replace a good one anywhere.
+        expect = old.hash if unchanged and old.hash else None
         if self.mirror_writable():
             try:
-                copied = self.mirror.copy(path, source)
+                copied = self.mirror.copy(path, source, expect=expect)
                 self._mirror_ok()
+            except ContentMismatch:
+                return self._corrupt_primary(path)
             except SourceChanged:
                 return Outcome.RETRY
             except SourceUnreadable as exc:
@@ -131,11 +137,8 @@ class Keeper:
             except OSError as exc:
                 self.alerts.note("unreadable", path=show(path), reason=exc.strerror or str(exc))
                 return Outcome.SKIPPED
-        if unchanged and old.hash and digest != old.hash:
-            # Same size, mtime and inode but other content: the primary disk is rotting. The good
-            # copy on the mirror was kept as a version, and the catalog keeps the good hash.
-            self.alerts.raise_("primary_corrupt", path=show(path))
-            logger.error("silent corruption on the archive disk: {}", show(path))
+        if expect is not None and digest != expect:
+            return self._corrupt_primary(path)
         at = now()
         with self.catalog.transaction():
             self.catalog.register(path, st, digest, facts, self.algorithm, at)
@@ -147,6 +150,13 @@ class Keeper:
             self._judge_file(path, st, facts, at)
         self.dirty.add(path.rpartition(b"/")[0])
         return Outcome.DONE
+
+    def _corrupt_primary(self, path: bytes) -> Outcome:
+        """Same size, mtime and inode, other content: silent corruption on the archive disk. The
+        catalog keeps the good hash, the mirror its good copy; the audit repairs the primary."""
+        self.alerts.raise_("primary_corrupt", path=show(path))
+        logger.error("silent corruption on the archive disk, not propagated: {}", show(path))
+        return Outcome.SKIPPED
 
     def _facts(self, path: bytes, st: os.stat_result, data: bytes | None) -> dict[str, Any]:
         if data is not None:

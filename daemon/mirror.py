@@ -46,6 +46,10 @@ class SourceChanged(Exception):
     """The source changed while it was being copied; the copy was discarded."""
 
 
+class ContentMismatch(Exception):
+    """The source does not hold the expected content (silent corruption); nothing was replaced."""
+
+
 class SourceUnreadable(Exception):
     """The source could not be read; the mirror's good copy was left alone."""
 
@@ -96,11 +100,13 @@ class Mirror:
                                       marker=f"{MIRROR_DIR}/{MIRROR_MARKER}"))
 
     # -- writing ----------------------------------------------------------------------------
-    def copy(self, relpath: bytes, source_fd: int) -> Copied:
+    def copy(self, relpath: bytes, source_fd: int, expect: str | None = None) -> Copied:
         """Copy the open source to ``relpath`` on the mirror, reading it once while hashing.
 
         ``source_fd`` is closed here. Raises SourceChanged (retry later), SourceUnreadable (the
-        good copy stays) or MirrorWriteError (nothing partial left).
+        good copy stays), ContentMismatch (the content is not ``expect``: the copy is discarded,
+        so a silently corrupted source never replaces a good copy) or MirrorWriteError (nothing
+        partial left).
         """
         self.require()
         head, _, name = relpath.rpartition(b"/")
@@ -124,6 +130,8 @@ class Mirror:
             after = os.fstat(source_fd)
             if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
                 raise SourceChanged(relpath)
+            if expect is not None and digest != expect:
+                raise ContentMismatch(digest)
             try:
                 os.utime(out, ns=(before.st_atime_ns, before.st_mtime_ns))
                 os.fchmod(out, before.st_mode & 0o777)

@@ -27,6 +27,7 @@ from dangan.config.schema import Config
 from .alerts import Alerts
 from .catalog import Catalog, now
 
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 RETRY_FIRST = 300.0  # seconds; doubles per failure
 RETRY_MAX = 6 * 3600.0
 
@@ -39,6 +40,7 @@ class Job:
     at: str  # HH:MM in the configured time zone, daily
     argv: Callable[[], list[str]]  # decided at start time (e.g. incremental, full or snapshot)
     every_days: int = 1  # due on the first daily trigger this many days after the last success
+    weekday: str = ""  # a weekly job: monday … sunday
     process: subprocess.Popen | None = None
     wanted: bool = False
     retry_at: float = 0.0
@@ -60,10 +62,14 @@ class Timetable:
         if config.offsite.remote:
             self.add(Job("offsite", config.offsite.daily_at, self._offsite_argv))
         self.add(Job("drill", config.drill.at, lambda: ["drill"], every_days=config.drill.every_days))
+        self.add(Job("audit", config.audit.at, lambda: ["audit"], every_days=7, weekday=config.audit.weekday))
+        self.add(Job("report", config.report.at, lambda: ["report", "--send"], every_days=7,
+                     weekday=config.report.weekday))
 
     def add(self, job: Job) -> None:
         self.jobs[job.name] = job
-        self.scheduler.every().day.at(job.at, self.config.timezone).do(self._want, job.name)
+        every = getattr(self.scheduler.every(), job.weekday) if job.weekday else self.scheduler.every().day
+        every.at(job.at, self.config.timezone).do(self._want, job.name)
         state = self._state(job.name)
         job.failures = state.get("failures", 0)
         if self._missed(job, state.get("last_success")):
@@ -93,7 +99,7 @@ class Timetable:
     def _want(self, name: str) -> None:
         job = self.jobs[name]
         last = self._state(name).get("last_success")
-        if job.every_days == 1 or last is None or datetime.fromisoformat(last) <= datetime.now(
+        if job.every_days in (1, 7) or last is None or datetime.fromisoformat(last) <= datetime.now(
                 self.config.tz) - timedelta(days=job.every_days, hours=-1):
             job.wanted = True
 
@@ -135,6 +141,10 @@ class Timetable:
         latest = current.replace(hour=hour, minute=minute, second=0, microsecond=0)
         if latest > current:
             latest -= timedelta(days=1)
+        if job.weekday:  # back to the latest such weekday
+            target = WEEKDAYS.index(job.weekday)
+            latest -= timedelta(days=(latest.weekday() - target) % 7)
+            return last_success is None or datetime.fromisoformat(last_success) < latest
         if last_success is None:
             return True
         return datetime.fromisoformat(last_success) < latest - timedelta(days=job.every_days - 1)
