@@ -292,7 +292,7 @@ def to_html(data: dict[str, Any]) -> str:
 body{{font-family:"Noto Sans CJK SC","Noto Sans SC","Microsoft YaHei",sans-serif;margin:2em;color:#1f2328;max-width:1000px}}
 .verdict{{font-size:1.6em;font-weight:bold;padding:.5em 1em;border-radius:6px;color:#fff;background:{COLOURS[verdict]}}}
 table{{border-collapse:collapse;margin:.5em 0 1.5em;width:100%}}td,th{{border:1px solid #d0d7de;padding:4px 8px;text-align:left;vertical-align:top}}
-th{{background:#f6f8fa}}h2{{border-bottom:1px solid #d0d7de;padding-bottom:.2em}}code{{font-size:.9em}}
+th{{background:#f6f8fa}}td:nth-child(2){{white-space:nowrap}}h2{{border-bottom:1px solid #d0d7de;padding-bottom:.2em}}code{{font-size:.9em}}
 </style></head><body>
 <h1>{e(t('report.title', week=data['week']))}</h1>
 <div class="verdict" id="verdict">{e(t('verdict.' + verdict))}</div>

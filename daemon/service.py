@@ -23,7 +23,7 @@ from dangan.config.errors import EnvironmentProblem
 from dangan.config.messages import set_language, t
 from dangan.config.schema import Config
 
-from . import logs, status
+from . import logs, metrics, status
 from .alerts import Alerts
 from .catalog import Catalog, now
 from .guard import DeletionGuard
@@ -113,6 +113,8 @@ class Service:
         self.reconcile_due = 0.0
         self.next_status = 0.0
         self.next_ping = 0.0
+        self.next_metrics = 0.0
+        self.metrics_server = None
         self.overflows = 0
         self.watch_shortfall = 0
         self.last_reconcile: dict | None = None
@@ -159,6 +161,10 @@ class Service:
             raise EnvironmentProblem(t("service.inotify_failed", detail=exc.strerror or exc,
                                        limit=inotify_limit("max_user_instances"))) from None
         self._reconcile()
+        listen = parts.config.metrics.listen
+        if listen and self.metrics_server is None:
+            path = parts.layout.catalog_path
+            self.metrics_server = metrics.serve(listen, lambda: _metrics_from(path))
 
     def _reload(self) -> None:
         self.reload_requested = False
@@ -179,6 +185,8 @@ class Service:
         self._start()
 
     def _shutdown(self) -> None:
+        if self.metrics_server is not None:
+            self.metrics_server.shutdown()
         if self.watch:
             self.watch.stop()
             self.watch = None
@@ -215,6 +223,9 @@ class Service:
         if now_ >= self.next_status:
             self._write_status("running")
             self.next_status = now_ + 1.0
+        if now_ >= self.next_metrics and self.parts.config.metrics.textfile:
+            metrics.write_textfile(self.parts.catalog, self.parts.config.metrics.textfile)
+            self.next_metrics = now_ + 60.0
         interval = watchdog_interval()
         if interval and now_ >= self.next_ping:
             notify(watchdog=1)
@@ -336,6 +347,12 @@ class Service:
                         "shortfall": self.watch_shortfall, "max_user_watches": inotify_limit("max_user_watches")},
         })
         notify(status=t("service.status", queue=queue_length, alerts=len(self.alerts.active)))
+
+
+def _metrics_from(catalog_path: Path) -> str:
+    # The HTTP thread gets its own connection: SQLite connections stay in their thread.
+    with Catalog(catalog_path) as catalog:
+        return metrics.render(catalog)
 
 
 def _own(path: bytes) -> bool:

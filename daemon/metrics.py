@@ -1,0 +1,79 @@
+"""Prometheus metrics (text format): written to a file for node_exporter's textfile collector,
+or served on a loopback port, as the config says."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Callable
+
+from .atomic import write_atomic
+from .catalog import Catalog
+
+
+def _stamp(value: str | None) -> float:
+    return datetime.fromisoformat(value).timestamp() if value else 0.0
+
+
+def render(catalog: Catalog) -> str:
+    db = catalog.db
+    files, size = db.execute("SELECT count(*), coalesce(sum(size), 0) FROM files WHERE removed_at IS NULL").fetchone()
+    unmirrored = db.execute("SELECT count(*) FROM files WHERE removed_at IS NULL AND"
+                            " (mirror_hash IS NULL OR mirror_hash != hash)").fetchone()[0]
+    lines = [
+        "# HELP dangan_files Records in the archive catalog.", "# TYPE dangan_files gauge", f"dangan_files {files}",
+        "# HELP dangan_bytes Bytes of the records.", "# TYPE dangan_bytes gauge", f"dangan_bytes {size}",
+        "# HELP dangan_unmirrored Records not yet copied to the mirror disk.", "# TYPE dangan_unmirrored gauge",
+        f"dangan_unmirrored {unmirrored}",
+        "# HELP dangan_violations Open filing-rule violations.", "# TYPE dangan_violations gauge",
+    ]
+    for rule, count in db.execute("SELECT rule, count(*) FROM violations WHERE fixed_at IS NULL GROUP BY rule"):
+        lines.append(f'dangan_violations{{rule="{rule}"}} {count}')
+    reconcile = catalog.get_meta("last_reconcile")
+    last = {
+        "mirror": _stamp(json.loads(reconcile)["at"] if reconcile else None),
+        "offsite": _stamp(db.execute("SELECT max(ended) FROM offsite_runs WHERE result = 'ok'").fetchone()[0]),
+        "audit": _stamp(db.execute("SELECT max(at) FROM audits").fetchone()[0]),
+    }
+    lines += ["# HELP dangan_last_success_timestamp_seconds Last successful mirror reconcile, off-site run, audit.",
+              "# TYPE dangan_last_success_timestamp_seconds gauge"]
+    lines += [f'dangan_last_success_timestamp_seconds{{job="{job}"}} {value:.3f}' for job, value in last.items()]
+    problems = db.execute("SELECT problems FROM audits ORDER BY id DESC LIMIT 1").fetchone()
+    lines += ["# HELP dangan_audit_problems Fixity problems found by the last audit.",
+              "# TYPE dangan_audit_problems gauge", f"dangan_audit_problems {problems[0] if problems else 0}"]
+    held = db.execute("SELECT value FROM meta WHERE key = 'deletions_held'").fetchone()
+    lines += ["# HELP dangan_deletions_held Whether a mass deletion waits for confirmation.",
+              "# TYPE dangan_deletions_held gauge", f"dangan_deletions_held {1 if held else 0}"]
+    return "\n".join(lines) + "\n"
+
+
+def write_textfile(catalog: Catalog, path: str) -> None:
+    write_atomic(Path(path), render(catalog).encode("utf-8"), durable=False)
+
+
+def serve(listen: str, produce: Callable[[], str]) -> ThreadingHTTPServer:
+    """Serve /metrics on a loopback address (checked at config load) in a daemon thread."""
+    host, _, port = listen.rpartition(":")
+    host = host.strip("[]")
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the http.server API
+            if self.path != "/metrics":
+                self.send_error(404)
+                return
+            body = produce().encode("utf-8")
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer((host, int(port)), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True, name="metrics").start()
+    return server
