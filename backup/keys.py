@@ -31,7 +31,7 @@ def require_private(path: Path) -> None:
     except FileNotFoundError:
         raise EnvironmentProblem(t("key.missing", path=path)) from None
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise EnvironmentProblem(t("key.too_open", path=path, mode=oct(stat.S_IMODE(mode))))
+        raise EnvironmentProblem(t("secret.too_open", path=path, mode=oct(stat.S_IMODE(mode))))
 
 
 @dataclass(frozen=True)

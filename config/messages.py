@@ -347,9 +347,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "找不到异地备份密钥文件 {path}。它由 dangan init 生成；如已丢失，请用打印的恢复单重建。",
         "en": "off-site key file {path} not found; dangan init creates it, or rebuild it from the recovery sheet.",
     },
-    "key.too_open": {
-        "zh": "密钥文件 {path} 的权限为 {mode}，其他用户可读；为安全起见拒绝使用。请执行 chmod 600 {path}",
-        "en": "key file {path} has mode {mode} and others can read it; refused. Run chmod 600 {path}",
+    "secret.too_open": {
+        "zh": "{path} 的权限为 {mode}，同组或其他用户可读；其中有密码或密钥，为安全起见拒绝使用。请执行 chmod 600 {path}",
+        "en": "{path} has mode {mode}: group or others can read it, and it holds secrets; refused. Run chmod 600 {path}",
     },
     "key.unreadable": {"zh": "无法读取密钥文件 {path}：{detail}", "en": "cannot read key file {path}: {detail}"},
     "key.recovery_sheet": {

@@ -263,10 +263,18 @@ def _cmd_rules(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from dangan.backup.keys import require_private
+
     from .service import run
 
     path = loader.resolve_path(args.config)
-    return run(path, _load_config(args))
+    config = _load_config(args)
+    # The service refuses secrets others can read: the config names the partner and the SMTP
+    # account, the key opens the partner's copy.
+    require_private(path)
+    if config.offsite.remote:
+        require_private(key_path(path, config.offsite.key_file))
+    return run(path, config)
 
 
 def _cmd_mirror(args: argparse.Namespace) -> int:

@@ -177,8 +177,11 @@ class Reconciler:
         target_dir = self.layout.mirror_root / MIRROR_DIR
         temp = target_dir / ".dangan-tmp-catalog.sqlite"
         try:
-            with sqlite3.connect(temp) as copy:
+            copy = sqlite3.connect(temp)
+            try:
                 self.catalog.db.backup(copy)
+            finally:
+                copy.close()  # "with" would only commit: the file would stay open on the mirror disk
             with open(temp, "rb+") as f:
                 os.fsync(f.fileno())
             os.replace(temp, target_dir / CATALOG_COPY)

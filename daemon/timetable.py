@@ -141,12 +141,14 @@ class Timetable:
         latest = current.replace(hour=hour, minute=minute, second=0, microsecond=0)
         if latest > current:
             latest -= timedelta(days=1)
+        if last_success is None:
+            # A fresh install: the daily off-site copy should not wait a day; the weekly audit and
+            # the monthly drill start at their own time (the archive is new, little to check yet).
+            return job.every_days == 1
         if job.weekday:  # back to the latest such weekday
             target = WEEKDAYS.index(job.weekday)
             latest -= timedelta(days=(latest.weekday() - target) % 7)
-            return last_success is None or datetime.fromisoformat(last_success) < latest
-        if last_success is None:
-            return True
+            return datetime.fromisoformat(last_success) < latest
         return datetime.fromisoformat(last_success) < latest - timedelta(days=job.every_days - 1)
 
     def _state(self, name: str) -> dict:

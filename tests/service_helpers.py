@@ -38,11 +38,15 @@ def wait_for(predicate: Callable[[], object], timeout: float = 20.0, interval: f
         time.sleep(interval)
 
 
-def set_mirror_settings(archive, max_delete_count: int = 500) -> None:
+def set_mirror_settings(archive, max_delete_count: int = 500, offsite: bool = False) -> None:
+    """Fast mirror settings; without ``offsite`` no off-site target, so that the service's
+    scheduled jobs do not run a backup beside what a test measures."""
     text = archive.config.read_text(encoding="utf-8")
     head = text.split("\n# 实时镜像（第二块硬盘）\nmirror:")[0]
-    tail = text.split("\n# 日志\n", 1)[1]
-    archive.config.write_text(head + FAST.format(max_delete_count=max_delete_count) + "\n# 日志\n" + tail,
+    tail = text.split("\n# 恢复演练", 1)[1]
+    if not offsite:
+        head = "\n".join('  remote: ""' if line.startswith("  remote:") else line for line in head.splitlines())
+    archive.config.write_text(head + FAST.format(max_delete_count=max_delete_count) + "\n# 恢复演练" + tail,
                               encoding="utf-8")
 
 

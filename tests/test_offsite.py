@@ -282,7 +282,7 @@ def _runs(archive) -> list[tuple[str, str]]:
 def test_service_catches_up_a_missed_backup_exactly_once(archive):
     from service_helpers import Running, set_mirror_settings, wait_for
 
-    set_mirror_settings(archive)
+    set_mirror_settings(archive, offsite=True)
     archive.write(f"{TASK}/a.txt", b"shipped by the schedule")
     running = Running(archive)
     running.wait_ready()
