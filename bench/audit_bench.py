@@ -157,6 +157,21 @@ print(json.dumps(out))
 """
 
 
+# Start-up cost of one worker pool as dangan makes it (forkserver; each worker re-runs the main
+# script and imports dangan.daemon.audit): run as a file, as forkserver needs a main path.
+POOL_SNIPPET = """
+import os, sys, time
+from dangan.daemon import audit, workers
+if __name__ == "__main__":
+    out = []
+    for i in range(3):
+        t = time.perf_counter()
+        list(workers.parallel_map(audit._hash_job, [(b"/nonexistent", b"x", "sha256")] * workers.POOL_THRESHOLD))
+        out.append(time.perf_counter() - t)
+    print(" ".join(f"{x:.3f}" for x in out))
+"""
+
+
 # == the archive ===============================================================================
 def sizes_for(rng: random.Random, files: int, total: int) -> list[int]:
     """Log-normal sizes (sigma 1), clamped to 1 KiB .. 8 MiB, summing to exactly ``total``."""
@@ -306,16 +321,27 @@ def reap_orphans(timeout: float = 60.0) -> tuple[float, float, int]:
     return cpu, time.perf_counter() - started, count
 
 
+def system_cpu() -> dict[str, float]:
+    """Machine-wide CPU seconds so far (all cores) from /proc/stat: busy, iowait, steal."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    tick = os.sysconf("SC_CLK_TCK")
+    user, nice, system, idle, iowait, irq, softirq, steal = v[:8]
+    return {"busy": (user + nice + system + irq + softirq) / tick, "iowait": iowait / tick, "steal": steal / tick}
+
+
 def timed(argv: list[str], sample: float = 0.1, cwd: str | None = None) -> dict:
     import tempfile
 
     out, err = tempfile.TemporaryFile(), tempfile.TemporaryFile()
+    before = system_cpu()
     started = time.perf_counter()
     child = subprocess.Popen(argv, stdout=out, stderr=err, cwd=cwd)
     sampler = TreeSampler(child.pid, sample)
     sampler.start()
     _, status, usage = os.wait4(child.pid, 0)
     seconds = time.perf_counter() - started
+    after = system_cpu()
     sampler.stopped.set()
     sampler.join()
     child.returncode = os.waitstatus_to_exitcode(status)
@@ -331,6 +357,10 @@ def timed(argv: list[str], sample: float = 0.1, cwd: str | None = None) -> dict:
             "user_seconds": usage.ru_utime, "sys_seconds": usage.ru_stime, "orphan_cpu_seconds": orphan_cpu,
             "orphans": orphans, "orphan_linger_seconds": orphan_linger,
             "tree_cpu_sampled_seconds": sum(sampler.cpu_ticks.values()) / os.sysconf("SC_CLK_TCK"),
+            # the rest of the machine during the run: busy CPU of everything minus this run's own
+            # (the orphans' last ~0.02 s after the child's exit are counted as own but not as busy)
+            "others_cpu_seconds": max(0.0, after["busy"] - before["busy"] - cpu - orphan_cpu),
+            "iowait_seconds": after["iowait"] - before["iowait"], "steal_seconds": after["steal"] - before["steal"],
             "tree_rss_mib": sampler.rss / 1024, "tree_pss_mib": sampler.pss / 1024, "tree_procs": sampler.procs}
 
 
@@ -441,6 +471,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[round {r}] {kind:6} {run['seconds']:7.2f} s  {run['bytes'] / 1e6 / run['seconds']:6.0f} MB/s"
                   f"  cpu {run['cpu_seconds']:5.1f} s (main {run['main_cpu_seconds']:.1f}, orphans"
                   f" {run['orphan_cpu_seconds']:.1f} in {run['orphans']}, gone after {run['orphan_linger_seconds']:.2f} s)"
+                  f"  others {run['others_cpu_seconds']:.1f} s, iowait {run['iowait_seconds']:.1f} s"
                   f"  tree rss {run['tree_rss_mib']:.0f} MiB ({run['tree_procs']})  {extra}", flush=True)
     results["runs"] = runs
     results["residency_after"] = residency([archive, mirror])
@@ -484,7 +515,13 @@ def profile(work: Path, config: Path, archive: Path, commit: str) -> dict:
                       f" {worker['bytes'] / 1e6 / v['seconds']:6.0f} MB/s, {v['seconds'] / worker['files'] * 1e3:.3f} ms/file")
     else:
         print(worker)
-    return {"head": head, "cumulative": cum, "tottime": tot, "worker": worker,
+    script = work / "pool_start.py"
+    script.write_text(POOL_SNIPPET)
+    p = timed([sys.executable, str(script)], cwd="/tmp")
+    pool_start = [float(x) for x in p["stdout"].split()] if p["exit_code"] == 0 else p["stderr"][-1000:]
+    print(f"\n== start-up of one worker pool with {os.cpu_count()} workers doing {200} trivial _hash_job calls"
+          f" (3 pools in a row, s): {pool_start}; total CPU {p['cpu_seconds']:.2f} s")
+    return {"head": head, "cumulative": cum, "tottime": tot, "worker": worker, "pool_start_seconds": pool_start,
             "profile_run": {k: run[k] for k in ("seconds", "cpu_seconds", "main_cpu_seconds", "orphan_cpu_seconds")}}
 
 
@@ -498,8 +535,8 @@ def report(results: dict, files: int) -> dict:
     res_b, res_a = results["residency_before"], results["residency_after"]
     print(f"page cache: {res_b['fraction']:.1%} resident before round 1, {res_a['fraction']:.1%} after the last")
     print(f"\n| run | median s (min–max, n) | MB/s | ÷ cat p+m (per round) | ÷ sha256sum p+m (per round) |"
-          f" CPU s: total (main + forkserver/workers) | peak tree RSS / PSS MiB (procs) |")
-    print("|---|---|---|---|---|---|---|")
+          f" CPU s: total (main + forkserver/workers) | others' CPU s during the run | peak tree RSS / PSS MiB (procs) |")
+    print("|---|---|---|---|---|---|---|---|")
     summary: dict = {}
     for k in KINDS:
         s = secs[k]
@@ -511,11 +548,13 @@ def report(results: dict, files: int) -> dict:
                       "ratio_cat_pm_rounds": rc, "ratio_sha_pm_rounds": rs,
                       "cpu": med([r["cpu_seconds"] for r in by[k]]),
                       "main_cpu": med([r["main_cpu_seconds"] for r in by[k]]),
-                      "orphan_cpu": med([r["orphan_cpu_seconds"] for r in by[k]])}
+                      "orphan_cpu": med([r["orphan_cpu_seconds"] for r in by[k]]),
+                      "others_cpu": [round(r["others_cpu_seconds"], 1) for r in by[k]]}
         print(f"| {LABELS[k]} | **{m:.2f}** ({min(s):.2f}–{max(s):.2f}, {len(s)}) | {mb / m:,.0f} |"
               f" {summary[k]['ratio_cat_pm']:.2f}× ({', '.join(f'{x:.2f}' for x in rc)}) |"
               f" {summary[k]['ratio_sha_pm']:.2f}× ({', '.join(f'{x:.2f}' for x in rs)}) |"
               f" {summary[k]['cpu']:.1f} ({summary[k]['main_cpu']:.1f} + {summary[k]['orphan_cpu']:.1f}) |"
+              f" {', '.join(f'{x:.1f}' for x in summary[k]['others_cpu'])} |"
               f" {max(r['tree_rss_mib'] for r in by[k]):.0f} / {max(r['tree_pss_mib'] for r in by[k]):.0f}"
               f" ({max(r['tree_procs'] for r in by[k])}) |")
     audits = by["audit"]

@@ -175,10 +175,20 @@ class Mirror:
             os.close(folder)
 
     def rename(self, old: bytes, new: bytes) -> tuple[bool, KeptVersion | None]:
-        """A rename or move on the archive becomes a rename here, not a re-copy.
+        """A file renamed or moved on the archive becomes a rename here, not a re-copy; what it
+        replaces at ``new`` is kept as a version. Returns (done, kept); done is False when the mirror
+        has no copy at ``old`` (the caller copies instead)."""
+        return self._rename(old, new, folder=False)
 
-        Returns (done, version kept of what ``new`` replaced); done is False when the mirror has
-        no copy at ``old`` (the caller copies instead)."""
+    def rename_folder(self, old: bytes, new: bytes) -> bool:
+        """A folder renamed or moved on the archive: one rename here. False when the mirror has no
+        such folder or already has one at ``new`` (the caller then moves file by file)."""
+        done, _ = self._rename(old, new, folder=True)
+        if done:
+            self.prune_empty(old.rpartition(b"/")[0])
+        return done
+
+    def _rename(self, old: bytes, new: bytes, folder: bool) -> tuple[bool, KeptVersion | None]:
         self.require()
         old_head, _, old_name = old.rpartition(b"/")
         new_head, _, new_name = new.rpartition(b"/")
@@ -193,7 +203,9 @@ class Mirror:
             if not _exists(old_name, src):
                 return False, None
             dst = self._open_dir(new_head, create=True)
-            kept = self._keep(dst, new_name, new, link=True)
+            if folder and _exists(new_name, dst):
+                return False, None
+            kept = None if folder else self._keep(dst, new_name, new, link=True)
             os.rename(old_name, new_name, src_dir_fd=src, dst_dir_fd=dst)
             os.fsync(dst)
             os.fsync(src)
@@ -204,37 +216,6 @@ class Mirror:
             os.close(src)
             if dst >= 0:
                 os.close(dst)
-
-    def rename_folder(self, old: bytes, new: bytes) -> bool:
-        """A folder renamed or moved on the archive: one rename here. False when the mirror has
-        no such folder or already has one at ``new`` (the caller then moves file by file)."""
-        self.require()
-        old_head, _, old_name = old.rpartition(b"/")
-        new_head, _, new_name = new.rpartition(b"/")
-        try:
-            src = self._open_dir(old_head, create=False)
-        except FileNotFoundError:
-            return False
-        except OSError as exc:
-            raise MirrorWriteError(old, exc) from None
-        dst = -1
-        try:
-            if not _exists(old_name, src):
-                return False
-            dst = self._open_dir(new_head, create=True)
-            if _exists(new_name, dst):
-                return False
-            os.rename(old_name, new_name, src_dir_fd=src, dst_dir_fd=dst)
-            os.fsync(dst)
-            os.fsync(src)
-        except OSError as exc:
-            raise MirrorWriteError(new, exc) from None
-        finally:
-            os.close(src)
-            if dst >= 0:
-                os.close(dst)
-        self.prune_empty(old_head)
-        return True
 
     # -- versions ---------------------------------------------------------------------------
     def _keep(self, folder: int, name: bytes, relpath: bytes, link: bool) -> KeptVersion | None:
