@@ -30,10 +30,12 @@ Every timed command is a child process: wall time from perf_counter around Popen
 wait4's rusage plus that of orphans: this process is a child subreaper, so dangan's unreaped
 forkserver (and with it its pool workers, which it reaps) is re-parented here and collected after
 the child exits; the time it takes to go is recorded, not counted. Peak summed RSS/PSS of the live
-process tree is sampled from /proc. The page cache is warm: archive and mirror are read once before
-round 1, and ``fincore`` residency is recorded before the first and after the last round. Nothing is
-dropped (that needs root and disturbs the shared machine). Each audit's JSON is checked: exit 0,
-0 problems, every file confirmed on both copies.
+process tree is sampled from /proc. The CPU the rest of the machine used during each run (busy time
+from /proc/stat minus the run's own) is recorded too: on this shared 2-core VM it shows how much of
+the second core the two-process runs (audit, py2_pm) actually had. The page cache is warm: archive
+and mirror are read once before round 1, and ``fincore`` residency is recorded before the first and
+after the last round. Nothing is dropped (that needs root and disturbs the shared machine). Each
+audit's JSON is checked: exit 0, 0 problems, every file confirmed on both copies.
 
 If a goal is missed (or with ``--profile``), one audit is run under cProfile (that shows the main
 process only: the pool workers' time appears as waiting in ``parallel_map``), and the per-file

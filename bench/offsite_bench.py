@@ -218,7 +218,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--changed", type=int, default=10, help="files changed per incremental round")
     parser.add_argument("--rev", default="HEAD", help="git revision of dangan to measure, exported (default: HEAD)")
     parser.add_argument("--working-tree", action="store_true", help="measure the installed working tree instead")
-    parser.add_argument("--only", default="full,incremental", help="comma list of full,incremental")
+    parser.add_argument("--only", default="full,incremental",
+                        help="comma list of full,incremental,split (split: where a first run's time goes, see"
+                             " split_rounds; not part of the default)")
     parser.add_argument("--quick", action="store_true", help="smoke run: 2,000 files, 1 round")
     parser.add_argument("--profile", action="store_true",
                         help="after the timed rounds, cProfile one full and one incremental dangan backup")
@@ -315,6 +317,11 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"[full] {kind:6} round {r}: {summary_line(run)}  {extra}", flush=True)
         results["full"] = full
 
+    # -- split: dangan's transfer alone vs the anchor ---------------------------------------------
+    if "split" in only:
+        results["split"] = split_rounds(dangan, config, template, state, mirror, partner, work, archive,
+                                        args.rounds, rclone, env, anchor_dir)
+
     # -- incremental runs ---------------------------------------------------------------------
     incremental: list[dict] = []
     if "incremental" in only:
@@ -388,6 +395,72 @@ def main(argv: list[str] | None = None) -> int:
     out.write_text(json.dumps(results, ensure_ascii=False, indent=2, default=str) + "\n")
     print(f"\nraw results: {out}")
     return 0
+
+
+DANGAN_FLAGS = ["--immutable", "--retries=3", "--low-level-retries=10", "--contimeout=30s", "--timeout=5m",
+                "--stats-one-line"]  # what backup/offsite.py passes for a batch of 1,000 objects or more
+RCLONE_PYTHON_FLAGS = ["--stats", "0.1s", "--stats-unit", "bytes", "--use-json-log", "-v"]  # rclone-python adds these
+
+
+def split_rounds(dangan: str, config: Path, template: Path, state: Path, mirror: Path, partner: Path, work: Path,
+                 archive: Path, rounds: int, rclone: str, env: dict, anchor_dir: Path) -> list[dict]:
+    """Where a first run's time goes, interleaved, each into a fresh folder:
+
+    dangan   the full dangan backup, as in the full rounds;
+    raw      the rclone command it runs, alone: rclone copy STAGE anchor: --files-from LIST + dangan's
+             flags (the same objects, from the same hard links in the mirror's stage);
+    raw-v    the same plus the flags rclone-python adds (JSON log line per file, stats every 0.1 s),
+             its stderr going to a file instead of a Python reader;
+    anchor   rclone copy ARCHIVE anchor:.
+    """
+    stage = mirror / ".dangan" / "stage"
+    listing = work / "split-files.txt"
+    if not stage.is_dir():  # no full round before: one untimed dangan backup stages every object
+        fresh_dir(partner)
+        dangan_backup(dangan, config)
+    names = sorted(str(p.relative_to(stage)) for p in stage.rglob("*") if p.is_file())
+    listing.write_text("".join(n + "\n" for n in names), encoding="ascii")
+    raw_dir = work / "raw"
+    raw_env = anchor_env(raw_dir)
+    raw = [rclone, "copy", str(stage), f"{ANCHOR}:", f"--files-from={listing}", *DANGAN_FLAGS]
+    commands = {"raw": (raw, raw_env), "raw-v": (raw + RCLONE_PYTHON_FLAGS, raw_env),
+                "anchor": ([rclone, "copy", str(archive), f"{ANCHOR}:"], env)}
+    kinds = ["dangan", "raw", "raw-v", "anchor"]
+    runs = []
+    print(f"[split] {len(names):,} staged objects; raw: {' '.join(raw)}", flush=True)
+    for r in range(1, rounds + 1):
+        order = kinds[r - 1:] + kinds[:r - 1]  # rotate the order round by round
+        for kind in order:
+            if kind == "dangan":
+                fresh_dir(partner)
+                shutil.rmtree(stage, ignore_errors=True)
+                shutil.rmtree(state)
+                subprocess.run(["cp", "-a", str(template), str(state)], check=True)
+                timed_sync()
+                run = dangan_backup(dangan, config)
+            else:
+                fresh_dir(raw_dir if kind != "anchor" else anchor_dir)
+                timed_sync()
+                argv, child_env = commands[kind]
+                run = timed(argv, env=child_env)
+                if run["exit_code"] != 0:
+                    raise SystemExit(f"{kind} failed ({run['exit_code']}): {run['stderr']}")
+            run["sync_seconds"] = timed_sync()
+            run.update(kind=kind, round=r)
+            runs.append(run)
+            print(f"[split] {kind:6} round {r}: {summary_line(run)}", flush=True)
+    print("\n| first full run, split | median s (min–max, n) | ÷ anchor (per round) | CPU s (user + sys) |")
+    print("|---|---|---|---|")
+    anchor = {x["round"]: x["seconds"] for x in runs if x["kind"] == "anchor"}
+    for kind in kinds:
+        rs = [x for x in runs if x["kind"] == kind]
+        secs = [x["seconds"] for x in rs]
+        per_round = ", ".join(f"{x['seconds'] / anchor[x['round']]:.2f}" for x in rs)
+        print(f"| {kind} | {med(secs):.2f} ({min(secs):.2f}–{max(secs):.2f}, {len(secs)}) |"
+              f" {med(secs) / med(list(anchor.values())):.2f}× ({per_round}) |"
+              f" {med([x['cpu_seconds'] for x in rs]):.1f} ({med([x['user_seconds'] for x in rs]):.1f} +"
+              f" {med([x['sys_seconds'] for x in rs]):.1f}) |")
+    return runs
 
 
 def _json_or_text(text: str):

@@ -14,6 +14,7 @@ import json
 import os
 import stat
 import time
+from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Any
 
@@ -40,6 +41,24 @@ class Outcome(Enum):
     DONE = "done"
     RETRY = "retry"  # the file is still changing: try again after it settles
     SKIPPED = "skipped"  # not a regular file, gone, or unreadable
+
+
+@dataclass
+class Arrival:
+    """One arrival on its way: decided, then transferred (any thread), then concluded."""
+
+    path: bytes
+    st: os.stat_result
+    old: FileRecord | None
+    expect: str | None  # the content it must have (unchanged size, mtime, inode), else None
+    to_mirror: bool
+    copied: Copied | None = None
+    digest: str | None = None
+    facts: dict[str, Any] | None = None
+    changing: bool = False
+    corrupt: bool = False
+    unreadable: str = ""
+    mirror_error: Exception | None = None
 
 
 class Keeper:
@@ -86,6 +105,11 @@ class Keeper:
     # -- arrivals and changes -----------------------------------------------------------------
     def arrived(self, path: bytes) -> Outcome:
         """A file at ``path`` is complete: mirror it, register it, judge it."""
+        arrival = self.prepare(path)
+        return arrival if isinstance(arrival, Outcome) else self.conclude(self.transfer(arrival))
+
+    def prepare(self, path: bytes) -> "Arrival | Outcome":
+        """Decide what an arrival needs (in the service's thread: it reads the catalog)."""
         try:
             st = self.tree.lstat(path)
         except FileNotFoundError:
@@ -100,54 +124,74 @@ class Keeper:
             st.st_size, st.st_mtime_ns, st.st_ino) and old.hash_algorithm == self.algorithm
         if unchanged and old.mirrored:
             return Outcome.DONE
-        try:
-            source = open_file(self.root, path)
-        except OSError as exc:
-            # Unreadable is not gone: keep what the catalog and the mirror have.
-            self.alerts.note("unreadable", path=show(path), reason=exc.strerror or str(exc))
-            return Outcome.SKIPPED
-        copied: Copied | None = None
         # Unchanged size, mtime and inode: the content must be what the catalog holds. If it is
         # not, the archive disk is rotting, and that copy must not replace a good one anywhere.
         expect = old.hash if unchanged and old.hash else None
-        if self.mirror_writable():
+        return Arrival(path, st, old, expect, to_mirror=self.mirror_writable())
+
+    def transfer(self, arrival: "Arrival") -> "Arrival":
+        """Read the file once: copy it to the mirror while hashing, then inspect it. Touches
+        neither the catalog nor shared state, so copies can run on several threads at once."""
+        path, st = arrival.path, arrival.st
+        try:
+            source = open_file(self.root, path)
+        except OSError as exc:
+            arrival.unreadable = exc.strerror or str(exc)  # unreadable is not gone: keep what we have
+            return arrival
+        if arrival.to_mirror:
             try:
-                copied = self.mirror.copy(path, source, expect=expect)
-                self._mirror_ok()
+                arrival.copied = self.mirror.copy(path, source, expect=arrival.expect)
             except ContentMismatch:
-                return self._corrupt_primary(path)
+                arrival.corrupt = True
+                return arrival
             except SourceChanged:
-                return Outcome.RETRY
+                arrival.changing = True
+                return arrival
             except SourceUnreadable as exc:
-                self.alerts.note("unreadable", path=show(path), reason=str(exc))
-                return Outcome.SKIPPED
+                arrival.unreadable = str(exc)
+                return arrival
             except (MirrorWriteError, MirrorUnavailable) as exc:
-                if isinstance(exc, MirrorWriteError):
-                    self._mirror_failed(exc)
-                source = None
+                arrival.mirror_error = exc
         else:
             os.close(source)
-            source = None
-        if copied is not None:
-            digest = copied.digest
-            facts = self._facts(path, st, copied.data)
-        else:
-            try:
-                digest, facts = inspector.inspect(open_file(self.root, path), st.st_size, self.algorithm)
-            except OSError as exc:
-                self.alerts.note("unreadable", path=show(path), reason=exc.strerror or str(exc))
-                return Outcome.SKIPPED
-        if expect is not None and digest != expect:
+        try:
+            if arrival.copied is not None:
+                arrival.digest = arrival.copied.digest
+                arrival.facts = self._facts(path, st, arrival.copied.data)
+                arrival.copied = replace(arrival.copied, data=None)  # inspected: let the bytes go
+            else:
+                arrival.digest, arrival.facts = inspector.inspect(open_file(self.root, path), st.st_size,
+                                                                  self.algorithm)
+        except OSError as exc:
+            arrival.unreadable = exc.strerror or str(exc)
+            return arrival
+        arrival.corrupt = arrival.expect is not None and arrival.digest != arrival.expect
+        return arrival
+
+    def conclude(self, arrival: "Arrival") -> Outcome:
+        """Register what the transfer found (in the service's thread)."""
+        path = arrival.path
+        if isinstance(arrival.mirror_error, MirrorWriteError):
+            self._mirror_failed(arrival.mirror_error)
+        elif arrival.copied is not None:
+            self._mirror_ok()
+        if arrival.changing:
+            return Outcome.RETRY
+        if arrival.unreadable:
+            self.alerts.note("unreadable", path=show(path), reason=arrival.unreadable)
+            return Outcome.SKIPPED
+        if arrival.corrupt:
             return self._corrupt_primary(path)
         at = now()
+        copied = arrival.copied
         with self.catalog.transaction():
-            self.catalog.register(path, st, digest, facts, self.algorithm, at)
+            self.catalog.register(path, arrival.st, arrival.digest, arrival.facts, self.algorithm, at)
             if copied is not None:
-                self.catalog.set_mirrored(path, digest)
-                self._record_version(copied.kept, old, "change", at)
+                self.catalog.set_mirrored(path, arrival.digest)
+                self._record_version(copied.kept, arrival.old, "change", at)
             else:
                 self.behind = True
-            self._judge_file(path, st, facts, at)
+            self._judge_file(path, arrival.st, arrival.facts, at)
         self.dirty.add(path.rpartition(b"/")[0])
         return Outcome.DONE
 

@@ -107,7 +107,7 @@ def use_partner(archive, partner: Partner, **settings: object) -> None:
     archive.config.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def no_rclone_left() -> bool:
-    """No rclone transfer still running from this test session (serve processes excluded)."""
-    out = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
-    return not [line for line in out.splitlines() if "rclone" in line and " copy " in line]
+def no_rclone_left(marker: str) -> bool:
+    """No rclone transfer still running that names ``marker`` (a folder of this test)."""
+    out = subprocess.run(["ps", "-eww", "-o", "args"], capture_output=True, text=True).stdout
+    return not [line for line in out.splitlines() if "rclone" in line and " copy " in line and marker in line]

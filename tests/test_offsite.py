@@ -241,7 +241,7 @@ def test_transfer_killed_halfway_then_resumed(archive, sftp_partner):
         archive.write(f"{TASK}/{i}.bin", os.urandom(300_000))
     cut = backup(archive)
     assert not cut["ok"] and "3 s" in cut["reason"]
-    assert no_rclone_left()
+    assert no_rclone_left(str(archive.mirror))
     use_partner(archive, sftp_partner, bwlimit='""', timeout_minutes="240")
     resumed = backup(archive)
     assert resumed["ok"] and resumed["total_files"] == 8
