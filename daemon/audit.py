@@ -125,8 +125,25 @@ class Auditor:
         result = AuditResult(at=now())
         self.layout.require_archive()
         records = self.catalog.records()
-        primary = self._primary(records, result)
-        self._mirror(records, result)
+        seen: dict[bytes, os.stat_result] = {}
+        for folder in Tree(self.layout.archive_root, self.config.rules.ignore_patterns).walk():
+            for name, st in folder.files:
+                seen[folder.child(name)] = st
+        primary_paths = sorted(seen)
+        mirror = Mirror(self.layout, self.algorithm)
+        mirror_paths = sorted(p for p, r in records.items() if r.mirror_hash) if mirror.available() else []
+        # One pool for both copies: every file read once, on both cores, in large reads.
+        roots = (os.fsencode(self.layout.archive_root), os.fsencode(self.layout.mirror_root))
+        jobs = [(roots[0], p, self.algorithm) for p in primary_paths] + [(roots[1], p, self.algorithm)
+                                                                         for p in mirror_paths]
+        digests = []
+        for digest in parallel_map(_hash_job, jobs):
+            digests.append(digest)
+            if self.progress and (len(digests) % 500 == 0 or len(digests) == len(jobs)):
+                print(f"\r{len(digests)}/{len(jobs)}", end="\n" if len(digests) == len(jobs) else "",
+                      file=sys.stderr, flush=True)
+        primary = self._primary(records, seen, primary_paths, digests[:len(primary_paths)], result)
+        self._mirror(records, mirror, mirror_paths, digests[len(primary_paths):], result)
         self._offsite(result)
         self._security(result)
         if repair or self.config.audit.auto_repair:
@@ -140,42 +157,38 @@ class Auditor:
         return result
 
     # -- the primary ------------------------------------------------------------------------
-    def _primary(self, records: dict, result: AuditResult) -> dict[bytes, str]:
-        tree = Tree(self.layout.archive_root, self.config.rules.ignore_patterns)
-        seen: dict[bytes, os.stat_result] = {}
-        for folder in tree.walk():
-            for name, st in folder.files:
-                seen[folder.child(name)] = st
+    def _primary(self, records: dict, seen: dict[bytes, os.stat_result], paths: list[bytes],
+                 digests: list[str | None], result: AuditResult) -> dict[bytes, str]:
         root = os.fsencode(self.layout.archive_root)
-        paths = sorted(seen)
         counts: Counter[str] = Counter()
         hashes: dict[bytes, str] = {}
         verified: list[bytes] = []
-        for done, (path, outcome) in enumerate(zip(paths, parallel_map(
-                _inspect_job, [(root, p, seen[p].st_size, self.algorithm) for p in paths])), 1):
-            self._tick("primary", done, len(paths))
-            if isinstance(outcome, str):
-                result.findings.append(Finding("primary", "unreadable", path, outcome))
-                continue
-            digest, facts = outcome
-            hashes[path] = digest
-            result.bytes_read += seen[path].st_size
-            if facts.get("corrupt") or facts.get("encrypted"):
-                result.unreadable += 1
-            record = records.get(path)
+        for path, digest in zip(paths, digests):
             st = seen[path]
-            if record is None:
-                counts["new"] += 1
-            elif record.hash == digest:
+            if digest is None or digest.startswith("!"):
+                result.findings.append(Finding("primary", "unreadable", path, (digest or "!gone")[1:]))
+                continue
+            hashes[path] = digest
+            result.bytes_read += st.st_size
+            record = records.get(path)
+            if record is not None and record.hash == digest:
                 counts["confirmed"] += 1
                 verified.append(path)
-            elif (record.size, record.mtime_ns) == (st.st_size, st.st_mtime_ns):
-                counts["corrupted"] += 1
-                result.findings.append(Finding("primary", "corrupted", path,
-                                               f"{record.hash[:12]}… → {digest[:12]}…"))
+                # The same bytes open as they did: the readability found when they arrived holds.
+                unreadable = bool(record.facts) and ('"corrupt"' in record.facts or '"encrypted"' in record.facts)
             else:
-                counts["changed"] += 1
-                result.findings.append(Finding("primary", "changed", path))
+                outcome = _inspect_job((root, path, st.st_size, self.algorithm))
+                unreadable = isinstance(outcome, str) or bool(outcome[1].get("corrupt") or outcome[1].get("encrypted"))
+                if record is None:
+                    counts["new"] += 1
+                elif (record.size, record.mtime_ns) == (st.st_size, st.st_mtime_ns):
+                    counts["corrupted"] += 1
+                    result.findings.append(Finding("primary", "corrupted", path,
+                                                   f"{record.hash[:12]}… → {digest[:12]}…"))
+                else:
+                    counts["changed"] += 1
+                    result.findings.append(Finding("primary", "changed", path))
+            result.unreadable += unreadable
         by_hash = {}
         for path in paths:
             if path not in records and path in hashes:
@@ -198,18 +211,14 @@ class Auditor:
         return hashes
 
     # -- the mirror -------------------------------------------------------------------------
-    def _mirror(self, records: dict, result: AuditResult) -> None:
-        mirror = Mirror(self.layout, self.algorithm)
+    def _mirror(self, records: dict, mirror: Mirror, wanted: list[bytes], digests: list[str | None],
+                result: AuditResult) -> None:
         if not mirror.available():
             result.counts["mirror"] = {"unavailable": 1}
             result.findings.append(Finding("mirror", "missing", b"", "mirror disk not mounted"))
             return
-        wanted = sorted(p for p, r in records.items() if r.mirror_hash)
         counts: Counter[str] = Counter()
-        root = os.fsencode(self.layout.mirror_root)
-        for done, (path, digest) in enumerate(zip(wanted, parallel_map(
-                _hash_job, [(root, p, self.algorithm) for p in wanted])), 1):
-            self._tick("mirror", done, len(wanted))
+        for path, digest in zip(wanted, digests):
             expected = records[path].mirror_hash
             if digest is None:
                 counts["missing"] += 1
@@ -253,7 +262,7 @@ class Auditor:
         if self.key_file is not None and self.key_file.exists():
             key_ok = not (self.key_file.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO))
         result.security = {"ok": key_ok is not False and result.offsite.get("ok") is not False,
-                           "encrypted": result.offsite.get("configured", False),
+                           "encrypted": result.offsite.get("ok") is not None,  # something was shipped, sealed
                            "offsite_verified": result.offsite.get("ok"), "key_private": key_ok,
                            "antivirus": self._clamd()}
 
@@ -314,9 +323,6 @@ class Auditor:
                          "manifest_files": row[0] if row else None, "manifest_bytes": row[1] if row else None,
                          "match": on_disk + primary.get("removed", 0) + primary.get("moved", 0) == files}
 
-    def _tick(self, what: str, done: int, total: int) -> None:
-        if self.progress and (done % 200 == 0 or done == total):
-            print(f"\r{what}: {done}/{total}", end="\n" if done == total else "", file=sys.stderr, flush=True)
 
 
 def _hash_quiet(path: Path, algorithm: str) -> str | None:
