@@ -8,7 +8,6 @@ pending work lives in the catalog.
 
 from __future__ import annotations
 
-import concurrent.futures
 import fcntl
 import os
 import queue
@@ -37,8 +36,6 @@ from .timetable import Timetable
 from .watch import OVERFLOW, Change, Watch, inotify_limit
 
 TICK = 0.25  # seconds between housekeeping passes when no event arrives
-TRANSFER_THREADS = 4
-MAX_INFLIGHT = 64
 LOCK_FILE = ".dangan-lock"
 
 
@@ -118,11 +115,6 @@ class Service:
         self.next_ping = 0.0
         self.next_metrics = 0.0
         self.metrics_server = None
-        # Copies overlap on a few threads (reading, hashing, writing and fsync release the GIL);
-        # the catalog stays with this thread, so everything is registered in one place.
-        self.transfers = concurrent.futures.ThreadPoolExecutor(TRANSFER_THREADS, thread_name_prefix="transfer")
-        self.inflight: dict[bytes, concurrent.futures.Future] = {}
-        self.again: set[bytes] = set()
         self.overflows = 0
         self.watch_shortfall = 0
         self.last_reconcile: dict | None = None
@@ -188,16 +180,11 @@ class Service:
         logs.setup(config)
         if self.watch:
             self.watch.stop()
-        self._conclude(wait=True)
         self.parts.close()
         self.parts = Parts.build(config, self.config_path, self.alerts)
         self._start()
 
     def _shutdown(self) -> None:
-        try:
-            self._conclude(wait=True)  # SIGTERM finishes the files in flight
-        finally:
-            self.transfers.shutdown(wait=True)
         if self.metrics_server is not None:
             self.metrics_server.shutdown()
         if self.watch:
@@ -223,7 +210,6 @@ class Service:
                 change = self.changes.get_nowait()
             except queue.Empty:
                 change = None
-        self._conclude(wait=self.changes.empty())
         if self.changes.empty():
             self.parts.keeper.judge_dirty()
         self._settle()
@@ -233,7 +219,6 @@ class Service:
         if now_ >= self.reconcile_due:
             self._reconcile()
         elif self.parts.keeper.behind and self.parts.keeper.mirror_writable():
-            self._conclude(wait=True)
             self.parts.reconciler.catch_up()
         if now_ >= self.next_status:
             self._write_status("running")
@@ -248,9 +233,6 @@ class Service:
 
     def _handle(self, change: Change) -> None:
         keeper = self.parts.keeper
-        if change.kind != "closed":
-            # Moves, deletions and folder events act on what is registered: let copies land first.
-            self._conclude(wait=True)
         if change.kind == OVERFLOW:
             self.overflows += 1
             self.alerts.note("inotify_overflow", count=self.overflows)
@@ -284,35 +266,8 @@ class Service:
                 self._watch_settle(change.dest)
 
     def _arrive(self, path: bytes) -> None:
-        """Start an arrival: decided here, copied on the transfer threads, concluded here."""
-        if path in self.inflight:
-            self.again.add(path)  # closed again while being copied: copy once more afterwards
-            return
-        if len(self.inflight) >= MAX_INFLIGHT:  # bounded: a burst must not queue without limit
-            concurrent.futures.wait(list(self.inflight.values()), return_when=concurrent.futures.FIRST_COMPLETED)
-            self._conclude()
-        arrival = self.parts.keeper.prepare(path)
-        if isinstance(arrival, Outcome):
-            if arrival is Outcome.RETRY:
-                self._watch_settle(path)
-            return
-        self.inflight[path] = self.transfers.submit(self.parts.keeper.transfer, arrival)
-
-    def _conclude(self, wait: bool = False) -> None:
-        """Register finished transfers (all of them, waiting, when ``wait``)."""
-        if wait and self.inflight:
-            concurrent.futures.wait(list(self.inflight.values()))
-        for path, future in list(self.inflight.items()):
-            if not future.done():
-                continue
-            del self.inflight[path]
-            if self.parts.keeper.conclude(future.result()) is Outcome.RETRY:
-                self._watch_settle(path)  # still being written: copy it once it settles
-            if path in self.again:
-                self.again.discard(path)
-                self._arrive(path)
-        if wait and self.inflight:
-            self._conclude(wait=True)
+        if self.parts.keeper.arrived(path) is Outcome.RETRY:
+            self._watch_settle(path)  # still being written: copy it once it settles
 
     def _watch_settle(self, path: bytes) -> None:
         try:
@@ -354,7 +309,6 @@ class Service:
         self._scan(new)  # anything the catalog did not know yet
 
     def _reconcile(self) -> None:
-        self._conclude(wait=True)
         parts = self.parts
         try:
             result = parts.reconciler.run()
