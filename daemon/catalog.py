@@ -51,6 +51,7 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX files_hash ON files(hash);
     CREATE INDEX files_parent ON files(parent);
     CREATE INDEX files_removed ON files(removed_at) WHERE removed_at IS NOT NULL;
+    CREATE INDEX files_mirror_hash ON files(mirror_hash);  -- restore: where does this content live?
 
     -- Previous versions kept on the mirror disk (never deleted without approval).
     CREATE TABLE versions (
@@ -64,6 +65,7 @@ MIGRATIONS: tuple[str, ...] = (
         location    BLOB NOT NULL         -- relative to <mirror_root>/.dangan/versions
     );
     CREATE INDEX versions_path ON versions(path);
+    CREATE INDEX versions_hash ON versions(hash);
 
     CREATE TABLE violations (
         id         INTEGER PRIMARY KEY,

@@ -297,7 +297,7 @@ def _cmd_mirror(args: argparse.Namespace) -> int:
         print(t("mirror.confirm_requested"))
         return EXIT_OK
     try:
-        parts = Parts.build(config, loader.resolve_path(args.config), Alerts())
+        parts = Parts.build(config, loader.resolve_path(args.config), Alerts(), schedule=False)
         try:
             result = parts.reconciler.run()
             applied = parts.guard.tick(confirm=args.confirm_deletes)

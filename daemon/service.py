@@ -85,14 +85,15 @@ class Parts:
     settling: dict[bytes, _Settling] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, config: Config, config_path: Path, alerts: Alerts) -> "Parts":
+    def build(cls, config: Config, config_path: Path, alerts: Alerts, schedule: bool = True) -> "Parts":
         layout = Layout.of(config)
         catalog = Catalog(layout.catalog_path)
         mirror = Mirror(layout, config.hash_algorithm)
         keeper = Keeper(config, catalog, mirror, alerts)
         guard = DeletionGuard(config, catalog, keeper, alerts)
+        timetable = Timetable(config, config_path, catalog, alerts, enabled=schedule)
         return cls(config, layout, catalog, alerts, mirror, keeper, guard, Reconciler(config, catalog, keeper, guard),
-                   Timetable(config, config_path, catalog, alerts))
+                   timetable)
 
     def close(self) -> None:
         self.timetable.stop()

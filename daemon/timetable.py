@@ -52,13 +52,16 @@ class Job:
 class Timetable:
     """The service's periodic jobs."""
 
-    def __init__(self, config: Config, config_path: Path, catalog: Catalog, alerts: Alerts) -> None:
+    def __init__(self, config: Config, config_path: Path, catalog: Catalog, alerts: Alerts,
+                 enabled: bool = True) -> None:
         self.config = config
         self.config_path = config_path
         self.catalog = catalog
         self.alerts = alerts
         self.scheduler = schedule.Scheduler()
         self.jobs: dict[str, Job] = {}
+        if not enabled:  # a one-off command (dangan mirror) runs no periodic jobs
+            return
         if config.offsite.remote:
             self.add(Job("offsite", config.offsite.daily_at, self._offsite_argv))
         self.add(Job("drill", config.drill.at, lambda: ["drill"], every_days=config.drill.every_days))
