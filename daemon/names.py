@@ -35,7 +35,3 @@ def split_ext(name: bytes) -> tuple[bytes, str]:
     """(stem, lower-case extension without dot); ``.hidden`` files have no extension."""
     stem, ext = os.path.splitext(name)
     return stem, ext[1:].decode("utf-8", "replace").lower()
-
-
-def parts(relpath: bytes) -> list[bytes]:
-    return relpath.split(b"/") if relpath else []
