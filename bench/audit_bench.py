@@ -65,7 +65,7 @@ from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from check_bench import TOPICS, TreeSampler, _stamp, pin_sources  # noqa: E402
+from check_bench import PROFILE_SNIPPET, TOPICS, TreeSampler, _stamp, pin_sources  # noqa: E402
 from mirror_bench import _set_language_en, machine_facts, med  # noqa: E402
 from offsite_bench import io_capture  # noqa: E402
 
@@ -103,19 +103,6 @@ if __name__ == '__main__':
     print(n)
 """
 
-PROFILE_SNIPPET = """
-import cProfile, io, sys, contextlib
-from dangan.daemon.cli import main
-profile = cProfile.Profile()
-out = io.StringIO()
-with contextlib.redirect_stdout(out):
-    profile.enable()
-    code = main(["audit", "--config", sys.argv[1], "--format", "json"])
-    profile.disable()
-profile.dump_stats(sys.argv[2])
-print(out.getvalue())
-sys.exit(code)
-"""
 
 # Serial per-file cost of what the pool workers do, over every primary file, in one process.
 WORKER_SNIPPET = """
@@ -497,7 +484,7 @@ def profile(work: Path, config: Path, archive: Path, commit: str) -> dict:
     import pstats
 
     prof = work / f"profile-audit-{commit[:12]}.prof"
-    run = timed([sys.executable, "-c", PROFILE_SNIPPET, str(config), str(prof)], cwd="/tmp")
+    run = timed([sys.executable, "-c", PROFILE_SNIPPET, str(config), str(prof), "audit", "--format", "json"], cwd="/tmp")
     stats = lambda key, n: io_capture(lambda: pstats.Stats(str(prof)).sort_stats(key).print_stats(n))  # noqa: E731
     head = (f"== cProfile of the main process of dangan audit: {run['seconds']:.2f} s wall under the profiler,"
             f" exit {run['exit_code']}, cpu {run['cpu_seconds']:.1f} s (main {run['main_cpu_seconds']:.1f},"

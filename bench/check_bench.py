@@ -443,6 +443,22 @@ def source_digest() -> str:
     return h.hexdigest()[:16]
 
 
+
+# Profiles one dangan command in-process: argv = CONFIG PROFILE_OUT COMMAND [ARGS…].
+PROFILE_SNIPPET = """
+import cProfile, io, sys, contextlib
+from dangan.daemon.cli import main
+profile = cProfile.Profile()
+out = io.StringIO()
+with contextlib.redirect_stdout(out):
+    profile.enable()
+    code = main([sys.argv[3], "--config", sys.argv[1], *sys.argv[4:]])
+    profile.disable()
+profile.dump_stats(sys.argv[2])
+print(out.getvalue())
+sys.exit(code)
+"""
+
 def pin_sources(repo: Path, rev: str, work: Path) -> str:
     """Run the dangan of git revision ``rev`` instead of the working tree (which colleagues edit).
 

@@ -49,23 +49,10 @@ from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from check_bench import TreeSampler, _stamp, generate, pin_sources, warm_cache  # noqa: E402
+from check_bench import PROFILE_SNIPPET, TreeSampler, generate, pin_sources, warm_cache  # noqa: E402
 from mirror_bench import MIRROR_DONE, _HwmSampler, _set_language_en, machine_facts, med  # noqa: E402
 
 ANCHOR = "anchor"  # the anchor's crypt remote, defined through the environment like dangan's
-PROFILE_SNIPPET = """
-import cProfile, io, pstats, sys, contextlib
-from dangan.daemon.cli import main
-profile = cProfile.Profile()
-out = io.StringIO()
-with contextlib.redirect_stdout(out):
-    profile.enable()
-    code = main(["backup", "--config", sys.argv[1], "--format", "json"])
-    profile.disable()
-profile.dump_stats(sys.argv[2])
-print(out.getvalue())
-sys.exit(code)
-"""
 
 
 # == helpers ===================================================================================
@@ -183,7 +170,7 @@ def profile_backup(config: Path, out: Path, label: str, lines: int = 30) -> str:
     """cProfile of one ``dangan backup`` in a child (the pinned code on PYTHONPATH); its top entries."""
     import pstats
 
-    run = timed([sys.executable, "-c", PROFILE_SNIPPET, str(config), str(out)], cwd="/tmp")
+    run = timed([sys.executable, "-c", PROFILE_SNIPPET, str(config), str(out), "backup", "--format", "json"], cwd="/tmp")
     text = io_capture(lambda: pstats.Stats(str(out)).sort_stats("cumulative").print_stats(lines))
     return f"== cProfile of {label}: {run['seconds']:.2f} s wall under the profiler, exit {run['exit_code']}\n" + text
 

@@ -46,7 +46,7 @@ from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from check_bench import CATEGORIES, DEPARTMENTS, TOPICS, _stamp, pin_sources, warm_cache  # noqa: E402
+from check_bench import CATEGORIES, DEPARTMENTS, PROFILE_SNIPPET, TOPICS, _stamp, pin_sources, warm_cache  # noqa: E402
 from mirror_bench import _set_language_en, machine_facts, med  # noqa: E402
 from offsite_bench import (ANCHOR, anchor_env, count_files, dangan_backup, dangan_mirror, fresh_dir,  # noqa: E402
                            io_capture, rclone_binary, timed, timed_sync)
@@ -55,19 +55,6 @@ TREE_VERSION = 1
 KINDS = ("cp", "mirror", "rclone", "offsite")
 LABELS = {"cp": "`cp -a TREE NEW` (anchor)", "mirror": "`dangan restore --from mirror`",
           "rclone": "`rclone copy anchor: NEW` (anchor)", "offsite": "`dangan restore --from offsite`"}
-PROFILE_SNIPPET = """
-import cProfile, io, sys, contextlib
-from dangan.daemon.cli import main
-profile = cProfile.Profile()
-out = io.StringIO()
-with contextlib.redirect_stdout(out):
-    profile.enable()
-    code = main(["restore", "--config", sys.argv[1], "--from", sys.argv[3], "--to", sys.argv[4], "--format", "json"])
-    profile.disable()
-profile.dump_stats(sys.argv[2])
-print(out.getvalue())
-sys.exit(code)
-"""
 
 
 # == the tree ==================================================================================
@@ -280,7 +267,8 @@ def main(argv: list[str] | None = None) -> int:
         for kind in [p[1] for p in pairs]:
             target = out / f"profile-{kind}"
             prof = work / f"profile-{kind}.prof"
-            run = timed([sys.executable, "-c", PROFILE_SNIPPET, str(config), str(prof), kind, str(target)], cwd="/tmp")
+            run = timed([sys.executable, "-c", PROFILE_SNIPPET, str(config), str(prof), "restore", "--from", kind,
+                         "--to", str(target), "--format", "json"], cwd="/tmp")
             text = io_capture(lambda: pstats.Stats(str(prof)).sort_stats("cumulative").print_stats(30))
             profiles.append(f"== cProfile of dangan restore --from {kind}: {run['seconds']:.2f} s wall under the"
                             f" profiler, exit {run['exit_code']}\n{text}")
