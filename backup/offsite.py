@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import os
 import tempfile
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -323,22 +324,19 @@ def _hash_of(path: Path, algorithm: str) -> str | None:
 
 
 def offsite_fetch(offsite: Offsite, scratch: Path):
-    """A restore source reading the partner: download the wanted objects, then hand them over."""
-    from dangan.daemon.restore import Item
+    """A restore source reading the partner: download the wanted objects, then hand them over. The
+    objects land on the target's disk: one that a single path needs is moved into place, not copied."""
+    from dangan.daemon.restore import Copy, Item
 
     def fetch(items: list[Item]):
         try:
             offsite.fetch(sorted({item.hash for item in items}), scratch)
         except RcloneError as exc:
             for item in items:
-                yield item, None, item.mtime_ns, exc.reason
+                yield item, iter(()), exc.reason
             return
+        uses = Counter(item.hash for item in items)
         for item in items:
-            path = scratch / object_name(item.hash)
-            try:
-                fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-            except OSError:
-                yield item, None, item.mtime_ns, t("restore.not_at_partner")
-                continue
-            yield item, fd, item.mtime_ns, ""
+            path = os.fsencode(scratch / object_name(item.hash))
+            yield item, iter((Copy(path, item.mtime_ns, movable=uses[item.hash] == 1),)), t("restore.not_at_partner")
     return fetch

@@ -14,6 +14,7 @@ import errno
 import hashlib
 import os
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -346,11 +347,52 @@ def copy_hashing(source: int, out: int, algorithm: str, keep: bool) -> tuple[str
 def hash_fd(fd: int, algorithm: str) -> str:
     """Hash an open file from its start with positional reads (the offset is left alone)."""
     h = hashlib.new(algorithm)
+    buffer = _buffer()
+    view = memoryview(buffer)
     offset = 0
-    while chunk := os.pread(fd, CHUNK, offset):
-        h.update(chunk)
-        offset += len(chunk)
+    while count := os.preadv(fd, [buffer], offset):
+        h.update(view[:count])
+        offset += count
     return h.hexdigest()
+
+
+def copy_fd(source: int, out: int) -> None:
+    """Copy ``source`` to ``out`` from their offsets, in the kernel (copy_file_range: the bytes never
+    pass through Python); where the file system cannot, start again with a read/write loop.
+
+    A read error raises SourceUnreadable; a write error raises OSError."""
+    start_in, start_out = os.lseek(source, 0, os.SEEK_CUR), os.lseek(out, 0, os.SEEK_CUR)
+    try:
+        while os.copy_file_range(source, out, 1 << 30):
+            pass
+        return
+    except OSError:  # not supported here (EXDEV, EINVAL ...), or an I/O error on either side
+        os.lseek(source, start_in, os.SEEK_SET)
+        os.lseek(out, start_out, os.SEEK_SET)
+        os.ftruncate(out, start_out)
+    buffer = _buffer()
+    view = memoryview(buffer)
+    while True:
+        try:
+            count = os.readv(source, [buffer])
+        except OSError as exc:
+            raise SourceUnreadable(exc.strerror or str(exc)) from None
+        if not count:
+            return
+        chunk = view[:count]
+        while chunk:
+            chunk = chunk[os.write(out, chunk):]
+
+
+_buffers = threading.local()
+
+
+def _buffer() -> bytearray:
+    """One reusable read buffer per thread: fresh memory for every chunk is costly (page faults)."""
+    buffer = getattr(_buffers, "buffer", None)
+    if buffer is None:
+        buffer = _buffers.buffer = bytearray(CHUNK)
+    return buffer
 
 
 def _exists(name: bytes, folder: int) -> bool:

@@ -15,6 +15,7 @@ in the target is overwritten without ``--overwrite``; a path that would land out
 from __future__ import annotations
 
 import base64
+import ctypes
 import json
 import os
 import secrets
@@ -22,10 +23,12 @@ import sqlite3
 import stat
 import sys
 import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from dangan.config.errors import EnvironmentProblem, UsageError
 from dangan.config.messages import t
@@ -33,7 +36,7 @@ from dangan.config.schema import Config
 
 from .atomic import fsync_dir, write_atomic
 from .layout import CATALOG_FILE, Layout, MIRROR_DIR
-from .mirror import TEMP_PREFIX, SourceUnreadable, copy_hashing, hash_fd
+from .mirror import TEMP_PREFIX, SourceUnreadable, copy_fd, hash_fd
 from .names import show
 from .tree import open_dir
 
@@ -186,9 +189,45 @@ class CatalogView:
 
 
 # -- writing into the target ------------------------------------------------------------------
+WORKERS = 2  # copy + read-back threads: file I/O and hashing release the GIL
+IN_FLIGHT = 8  # files handed to the workers ahead of the one awaited
+BATCH_FILES = 1000  # files made durable together (one syncfs, one fsync per folder) ...
+BATCH_BYTES = 256 << 20  # ... or this many bytes, whichever comes first
+MAX_FOLDERS = 64  # open folder descriptors kept between batches
+
+
+@dataclass(frozen=True, slots=True)
+class Copy:
+    """One place a content can be read from, and the mtime it carries there (-1: the record's)."""
+
+    path: bytes
+    mtime_ns: int
+    movable: bool = False  # a downloaded object on the target's disk that no other path needs: moved, not copied
+
+
+Job = tuple[Item, Iterator[Copy], str]
+"""An item, its candidate copies best first, and the reason to give when none of them is there.
+The copies are drawn one at a time: a fallback is looked up only when the copies before it failed."""
+
+
+@dataclass(slots=True)
+class _Task:
+    item: Item
+    copies: Iterator[Copy]
+    reason: str
+    folder: int
+    name: bytes
+    future: Future | None = None
+
+
 class Target:
     """The folder being restored into, written safely: never outside it, never over a file
-    without leave, every file verified from the disk before it takes its name."""
+    without leave, every file verified from the disk before it takes its name.
+
+    Files are written and verified under temp names by a few worker threads, then made durable a
+    batch at a time: one ``syncfs`` for the batch's content, the renames, one fsync per touched
+    folder, and only then the batch's journal lines, so the journal never claims a file that a
+    power cut could take back, and a final name never holds a partial file."""
 
     def __init__(self, root: Path, algorithm: str, overwrite: bool) -> None:
         self.root = os.fsencode(root)
@@ -198,14 +237,19 @@ class Target:
         self.work = root / WORK_DIR
         self.work.mkdir(exist_ok=True)
         self.journal_path = self.work / JOURNAL
+        resuming = self.journal_path.exists()
         self.done = self._load_journal()
-        if self.done:  # resuming: an interrupted write may have left its temp file
+        if resuming:  # an interrupted run may have left temp files
             for _, _, files, dirfd in os.fwalk(self.root, follow_symlinks=False):
                 for name in files:
                     if name.startswith(TEMP_PREFIX):
                         os.unlink(name, dir_fd=dirfd)
         self._journal = open(self.journal_path, "a", encoding="ascii")
-        self._unsynced = 0
+        self._root_fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        self._folders: dict[bytes, int] = {}
+        self._unjournaled: list[Item] = []  # found identical in the target: journaled after the next sync
+        self._batch: list[tuple[Item, int, bytes, bytes]] = []  # (item, folder, name, temp), verified
+        self._batch_bytes = 0
 
     def _load_journal(self) -> dict[bytes, str]:
         done: dict[bytes, str] = {}
@@ -221,98 +265,206 @@ class Target:
         return done
 
     def close(self) -> None:
-        self._sync_journal()
+        if self._unjournaled:
+            _syncfs(self._root_fd)
+            self._journal_items([])
+        self._close_folders()
+        os.close(self._root_fd)
         self._journal.close()
 
-    def _record(self, item: Item) -> None:
-        self._journal.write(json.dumps({"p": base64.b64encode(item.path).decode(), "h": item.hash}) + "\n")
-        self._unsynced += 1
-        if self._unsynced >= 200:
-            self._sync_journal()
+    def _folder(self, head: bytes, create: bool) -> int:
+        fd = self._folders.get(head)
+        if fd is None:
+            fd = self._folders[head] = open_dir(self.root, head, create=create)
+        return fd
 
-    def _sync_journal(self) -> None:
-        self._journal.flush()
-        os.fsync(self._journal.fileno())
-        self._unsynced = 0
+    def _close_folders(self) -> None:
+        for fd in self._folders.values():
+            os.close(fd)
+        self._folders.clear()
 
+    # -- what is there already ------------------------------------------------------------------
     def already_there(self, item: Item) -> str | None:
-        """"journal" or "identical" when the target holds this content already, else None."""
-        if self.done.get(item.path) == item.hash and self._size(item.path) == item.size:
+        """"journal" or "identical" when the target holds this content already, else None.
+        Not to be called while ``restore`` runs (it closes cached folders)."""
+        if len(self._folders) > MAX_FOLDERS:
+            self._close_folders()
+        head, _, name = item.path.rpartition(b"/")
+        try:
+            folder = self._folder(head, create=False)
+            st = os.stat(name, dir_fd=folder, follow_symlinks=False)
+        except OSError:
+            return None
+        if not stat.S_ISREG(st.st_mode) or st.st_size != item.size:
+            return None
+        if self.done.get(item.path) == item.hash:
             return "journal"
-        if self._size(item.path) == item.size and self._hash(item.path) == item.hash:
-            self._record(item)
+        if self._hash(name, folder) == item.hash:
+            self._unjournaled.append(item)
             return "identical"
         return None
 
-    def _size(self, path: bytes) -> int | None:
-        head, _, name = path.rpartition(b"/")
+    def _hash(self, name: bytes, folder: int) -> str | None:
         try:
-            folder = open_dir(self.root, head)
-        except OSError:
-            return None
-        try:
-            st = os.stat(name, dir_fd=folder, follow_symlinks=False)
-            return st.st_size if stat.S_ISREG(st.st_mode) else None
-        except OSError:
-            return None
-        finally:
-            os.close(folder)
-
-    def _hash(self, path: bytes) -> str | None:
-        head, _, name = path.rpartition(b"/")
-        try:
-            folder = open_dir(self.root, head)
             fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=folder)
-            os.close(folder)
         except OSError:
             return None
         try:
             return hash_fd(fd, self.algorithm)
+        except OSError:
+            return None
         finally:
             os.close(fd)
 
-    def write(self, item: Item, source_fd: int, mtime_ns: int) -> str | None:
-        """Write ``source_fd``'s content as ``item``; None when verified, else the reason."""
-        head, _, name = item.path.rpartition(b"/")
-        try:
-            folder = open_dir(self.root, head, create=True)
-        except OSError as exc:
-            os.close(source_fd)
-            return t("restore.refused_path", detail=exc.strerror or exc)  # e.g. a symlink planted in the target
-        temp = TEMP_PREFIX + secrets.token_hex(6).encode()
-        out = -1
-        try:
-            out = os.open(temp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644, dir_fd=folder)
-            digest, _ = copy_hashing(source_fd, out, self.algorithm, keep=False)
-            if digest != item.hash:
-                return t("restore.source_corrupt")
-            os.fsync(out)
-            if hash_fd(out, self.algorithm) != item.hash:  # as the target disk holds it
-                return t("restore.write_corrupt")
-            os.utime(out, ns=(mtime_ns, mtime_ns))
-            os.close(out)
-            out = -1
-            if not self.overwrite and _exists_at(name, folder):
-                return t("restore.exists")
-            os.rename(temp, name, src_dir_fd=folder, dst_dir_fd=folder)
-            temp = b""
-            os.fsync(folder)
-            self._record(item)
-            return None
-        except SourceUnreadable as exc:
-            return t("restore.source_unreadable", detail=exc)
-        except OSError as exc:
-            return exc.strerror or str(exc)
-        finally:
-            os.close(source_fd)
-            if out >= 0:
-                os.close(out)
-            if temp:
+    # -- restoring --------------------------------------------------------------------------------
+    def restore(self, jobs: Iterable[Job]) -> Iterator[tuple[Item, str | None]]:
+        """Restore every job's item: (item, None) once it is verified, durable and journaled, else
+        (item, reason)."""
+        flight: deque[_Task] = deque()
+        with ThreadPoolExecutor(WORKERS, thread_name_prefix="restore") as pool:
+            for item, copies, reason in jobs:
+                head, _, name = item.path.rpartition(b"/")
+                if head not in self._folders and len(self._folders) >= MAX_FOLDERS:
+                    yield from self._flush(pool, flight)
                 try:
-                    os.unlink(temp, dir_fd=folder)
+                    folder = self._folder(head, create=True)
+                except OSError as exc:  # e.g. a symlink planted in the target
+                    yield item, t("restore.refused_path", detail=exc.strerror or exc)
+                    continue
+                if not self.overwrite and _exists_at(name, folder):
+                    yield item, t("restore.exists")
+                    continue
+                task = _Task(item, copies, reason, folder, name)
+                if not self._start(pool, task):
+                    yield item, reason
+                    continue
+                flight.append(task)
+                while len(flight) > IN_FLIGHT:
+                    yield from self._land(pool, flight)
+                if len(self._batch) >= BATCH_FILES or self._batch_bytes >= BATCH_BYTES:
+                    yield from self._flush(pool, flight)
+            yield from self._flush(pool, flight)
+
+    def _start(self, pool: ThreadPoolExecutor, task: _Task) -> bool:
+        copy = next(task.copies, None)
+        if copy is None:
+            return False
+        task.future = pool.submit(self._place, task.item, copy, task.folder)
+        return True
+
+    def _land(self, pool: ThreadPoolExecutor, flight: deque[_Task]) -> Iterator[tuple[Item, str]]:
+        """Wait for the oldest file in flight: into the batch, on to its next copy, or failed."""
+        task = flight.popleft()
+        temp, reason, final = task.future.result()
+        if temp is not None:
+            self._batch.append((task.item, task.folder, task.name, temp))
+            self._batch_bytes += max(task.item.size, 0)
+            return
+        task.reason = reason or task.reason
+        if not final and self._start(pool, task):
+            flight.append(task)
+        else:
+            yield task.item, task.reason
+
+    def _flush(self, pool: ThreadPoolExecutor, flight: deque[_Task]) -> Iterator[tuple[Item, str | None]]:
+        """Make the batch durable, give its files their names, then journal them."""
+        while flight:
+            yield from self._land(pool, flight)
+        batch, self._batch, self._batch_bytes = self._batch, [], 0
+        try:
+            if batch or self._unjournaled:
+                _syncfs(self._root_fd)  # the temps' content and the folders they are in
+        except OSError as exc:
+            for item, folder, _, temp in batch:
+                _unlink_quietly(temp, folder)
+                yield item, exc.strerror or str(exc)
+            batch = []
+        named: list[tuple[Item, int]] = []
+        for item, folder, name, temp in batch:
+            try:
+                if not self.overwrite and _exists_at(name, folder):
+                    raise FileExistsError(0, t("restore.exists"))
+                os.rename(temp, name, src_dir_fd=folder, dst_dir_fd=folder)
+                named.append((item, folder))
+            except OSError as exc:
+                _unlink_quietly(temp, folder)
+                yield item, exc.strerror or str(exc)
+        broken: dict[int, str] = {}
+        for folder in {folder for _, folder in named}:
+            try:
+                os.fsync(folder)
+            except OSError as exc:
+                broken[folder] = exc.strerror or str(exc)
+        for item, folder in named:
+            if folder in broken:
+                yield item, broken[folder]
+        durable = [item for item, folder in named if folder not in broken]
+        self._journal_items(durable)
+        for item in durable:
+            yield item, None
+        self._close_folders()
+
+    def _journal_items(self, items: list[Item]) -> None:
+        """Journal lines, written only once the files they name are durable."""
+        lines = [json.dumps({"p": base64.b64encode(i.path).decode(), "h": i.hash}) + "\n"
+                 for i in (*self._unjournaled, *items)]
+        self._unjournaled = []
+        if lines:
+            self._journal.write("".join(lines))
+            self._journal.flush()
+            os.fsync(self._journal.fileno())
+
+    def _place(self, item: Item, copy: Copy, folder: int) -> tuple[bytes | None, str | None, bool]:
+        """In a worker: put ``copy`` under a temp name in ``folder`` and verify it as the target disk
+        holds it. Returns (temp, None, _) when verified, else (None, reason or None when the copy
+        is not there, whether the target itself refused so that no other copy can help)."""
+        temp = TEMP_PREFIX + secrets.token_hex(6).encode()
+        mtime_ns = copy.mtime_ns if copy.mtime_ns >= 0 else item.mtime_ns
+        moved = copy.movable and _move(copy.path, temp, folder)
+        source = out = -1
+        placed = False
+        try:
+            if moved:
+                out = os.open(temp, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=folder)
+            else:
+                try:
+                    source = os.open(copy.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
                 except OSError:
-                    pass
-            os.close(folder)
+                    return None, None, False
+                out = os.open(temp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644, dir_fd=folder)
+                copy_fd(source, out)
+            if hash_fd(out, self.algorithm) != item.hash:
+                if moved or _source_damaged(source, self.algorithm, item.hash):
+                    return None, t("restore.source_corrupt"), False
+                return None, t("restore.write_corrupt"), False
+            os.utime(out, ns=(mtime_ns, mtime_ns))
+            placed = True
+            return temp, None, False
+        except SourceUnreadable as exc:
+            return None, t("restore.source_unreadable", detail=exc), False
+        except OSError as exc:
+            return None, exc.strerror or str(exc), True
+        finally:
+            for fd in (source, out):
+                if fd >= 0:
+                    os.close(fd)
+            if not placed:
+                _unlink_quietly(temp, folder)
+
+
+def _move(path: bytes, temp: bytes, folder: int) -> bool:
+    try:
+        os.rename(path, temp, dst_dir_fd=folder)
+    except OSError:  # gone, or on another file system: copied instead
+        return False
+    return True
+
+
+def _source_damaged(source: int, algorithm: str, digest: str) -> bool:
+    try:
+        return hash_fd(source, algorithm) != digest
+    except OSError as exc:
+        raise SourceUnreadable(exc.strerror or str(exc)) from None
 
 
 def _exists_at(name: bytes, folder: int) -> bool:
@@ -323,26 +475,36 @@ def _exists_at(name: bytes, folder: int) -> bool:
     return True
 
 
+def _unlink_quietly(name: bytes, folder: int) -> None:
+    try:
+        os.unlink(name, dir_fd=folder)
+    except OSError:
+        pass
+
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _syncfs(fd: int) -> None:
+    """Commit everything written to the file system holding ``fd``: one call for a batch of files
+    instead of an fsync each (the journal of the file system then commits once)."""
+    if _libc.syncfs(fd) != 0:
+        code = ctypes.get_errno()
+        raise OSError(code, os.strerror(code))
+
+
 # -- running a restore --------------------------------------------------------------------------
-Fetch = Callable[[list[Item]], Iterator[tuple[Item, int | None, int, str]]]
-"""A source: for each item, (item, open fd of a candidate copy or None, mtime_ns, reason if none)."""
+Fetch = Callable[[list[Item]], Iterator[Job]]
+"""A source: a job (candidate copies, reason when there is none) for each item."""
 
 
 def mirror_fetch(view: CatalogView, mirror_root: Path) -> Fetch:
     root = os.fsencode(mirror_root)
 
-    def fetch(items: list[Item]) -> Iterator[tuple[Item, int | None, int, str]]:
+    def fetch(items: list[Item]) -> Iterator[Job]:
         for item in items:
-            found = False
-            for path, _, mtime_ns in view.copies(item.hash, root):
-                try:
-                    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
-                except OSError:
-                    continue
-                found = True
-                yield item, fd, (mtime_ns if mtime_ns >= 0 else item.mtime_ns), ""
-            if not found:
-                yield item, None, item.mtime_ns, t("restore.no_copy")
+            yield item, (Copy(path, mtime_ns) for path, _, mtime_ns in view.copies(item.hash, root)), \
+                t("restore.no_copy")
     return fetch
 
 
@@ -359,8 +521,7 @@ class Restore:
         self.report.requested = len(items)
         todo = []
         for item in items:
-            how = self.target.already_there(item)
-            if how == "journal" or how == "identical":
+            if self.target.already_there(item):
                 self.report.already += 1
                 self.report.verified.append(item)
             else:
@@ -369,17 +530,8 @@ class Restore:
         for fetch in sources:
             if not todo:
                 break
-            failed: list[Item] = []
             restored_now: set[bytes] = set()
-            for item, fd, mtime_ns, reason in fetch(todo):
-                if item.path in restored_now:
-                    if fd is not None:
-                        os.close(fd)
-                    continue
-                if fd is None:
-                    reasons[item.path] = reason
-                    continue
-                problem = self.target.write(item, fd, mtime_ns)
+            for item, problem in self.target.restore(fetch(todo)):
                 if problem is None:
                     restored_now.add(item.path)
                     self.report.restored += 1
@@ -388,11 +540,10 @@ class Restore:
                     self._progress()
                 else:
                     reasons[item.path] = problem
-            failed = [item for item in todo if item.path not in restored_now]
-            todo = failed
+            todo = [item for item in todo if item.path not in restored_now]
         self.report.failures = [Failure(item.path, reasons.get(item.path, t("restore.no_copy"))) for item in todo]
-        self.report.seconds = time.monotonic() - started
         self.target.close()
+        self.report.seconds = time.monotonic() - started
         return self.report
 
     def _progress(self) -> None:
