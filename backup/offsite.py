@@ -17,9 +17,11 @@ remote), in priority order: retention 永久 first, then files damaged on the pr
 from __future__ import annotations
 
 import math
+import multiprocessing
 import os
 import tempfile
-from collections import Counter
+import threading
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -37,7 +39,7 @@ from dangan.daemon.mirror import Mirror
 
 from .keys import OffsiteKey, key_path, require_private
 from .manifest import Entry, Manifest, current_entries, object_name
-from .rclone import CRYPT, Rclone, RcloneError, last_error, obscure
+from .rclone import CRYPT, Rclone, RcloneError, _kill_group, last_error, obscure
 
 STAGE = "stage"
 SMALL_BATCH = 1000  # below this many objects, asking the partner per file beats listing it
@@ -324,19 +326,72 @@ def _hash_of(path: Path, algorithm: str) -> str | None:
 
 
 def offsite_fetch(offsite: Offsite, scratch: Path):
-    """A restore source reading the partner: download the wanted objects, then hand them over. The
-    objects land on the target's disk: one that a single path needs is moved into place, not copied."""
+    """A restore source reading the partner. The objects download in the background and each is
+    handed over as soon as it is there, so restoring overlaps the download. They land on the
+    target's disk: one that a single path needs is moved into place, not copied."""
     from dangan.daemon.restore import Copy, Item
 
+    scratch = Path(os.path.abspath(scratch))
+
     def fetch(items: list[Item]):
-        try:
-            offsite.fetch(sorted({item.hash for item in items}), scratch)
-        except RcloneError as exc:
-            for item in items:
-                yield item, iter(()), exc.reason
-            return
-        uses = Counter(item.hash for item in items)
+        waiting: dict[str, list[Item]] = {}
         for item in items:
-            path = os.fsencode(scratch / object_name(item.hash))
-            yield item, iter((Copy(path, item.mtime_ns, movable=uses[item.hash] == 1),)), t("restore.not_at_partner")
+            waiting.setdefault(item.hash, []).append(item)
+        queues: dict[str, deque[str]] = {}  # per object folder, in name order (about rclone's order)
+        for digest in sorted(waiting):
+            queues.setdefault(digest[:2], deque()).append(digest)
+        uses = {digest: len(group) for digest, group in waiting.items()}
+        download = _Download(offsite, sorted(waiting), scratch)
+        try:
+            while waiting:
+                finished = download.finished()  # first: whatever is there after the end is complete
+                ready: list[Item] = []
+                for folder in list(queues):
+                    queue = queues[folder]
+                    # rclone renames a finished object from its .partial name: a name present is whole
+                    while queue and (finished or os.path.exists(scratch / object_name(queue[0]))):
+                        ready += waiting.pop(queue.popleft())
+                    if not queue:
+                        del queues[folder]
+                reason = download.error or t("restore.not_at_partner")
+                for item in sorted(ready, key=lambda i: i.path):
+                    path = os.fsencode(scratch / object_name(item.hash))
+                    yield item, iter((Copy(path, item.mtime_ns, movable=uses[item.hash] == 1),)), reason
+                if not ready:
+                    download.wait(0.25)
+        finally:
+            download.stop()
     return fetch
+
+
+class _Download:
+    """The partner's objects downloading in a background thread (rclone in its own process group)."""
+
+    def __init__(self, offsite: Offsite, digests: list[str], into: Path) -> None:
+        self.error = ""
+        self._others = {child.pid for child in multiprocessing.active_children()}
+        self._thread = threading.Thread(target=self._run, args=(offsite, digests, into), name="partner-download",
+                                        daemon=True)
+        self._thread.start()
+
+    def _run(self, offsite: Offsite, digests: list[str], into: Path) -> None:
+        try:
+            offsite.fetch(digests, into)
+        except RcloneError as exc:
+            self.error = exc.reason
+        except Exception as exc:  # noqa: BLE001 - the restore reports it for every file left
+            self.error = str(exc) or type(exc).__name__
+
+    def finished(self) -> bool:
+        return not self._thread.is_alive()
+
+    def wait(self, seconds: float) -> None:
+        self._thread.join(seconds)
+
+    def stop(self) -> None:
+        """The restore ended early (an error, Ctrl-C): take the transfer down rather than leave it running."""
+        if self._thread.is_alive():
+            for child in multiprocessing.active_children():
+                if child.pid not in self._others:
+                    _kill_group(child.pid)
+            self._thread.join(15)

@@ -193,7 +193,7 @@ WORKERS = 2  # copy + read-back threads: file I/O and hashing release the GIL
 IN_FLIGHT = 8  # files handed to the workers ahead of the one awaited
 BATCH_FILES = 1000  # files made durable together (one syncfs, one fsync per folder) ...
 BATCH_BYTES = 256 << 20  # ... or this many bytes, whichever comes first
-MAX_FOLDERS = 64  # open folder descriptors kept between batches
+MAX_FOLDERS = 256  # open folder descriptors (the soft limit is often 1024): more, and the batch is made durable early
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,7 +248,9 @@ class Target:
         self._root_fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         self._folders: dict[bytes, int] = {}
         self._unjournaled: list[Item] = []  # found identical in the target: journaled after the next sync
-        self._batch: list[tuple[Item, int, bytes, bytes]] = []  # (item, folder, name, temp), verified
+        # verified files awaiting their names: (item, folder, name, where it is: name in folder, or a path)
+        self._batch: list[tuple[Item, int, bytes, bytes]] = []
+        self._device = os.fstat(self._root_fd).st_dev
         self._batch_bytes = 0
 
     def _load_journal(self) -> dict[bytes, str]:
@@ -331,9 +333,6 @@ class Target:
                 except OSError as exc:  # e.g. a symlink planted in the target
                     yield item, t("restore.refused_path", detail=exc.strerror or exc)
                     continue
-                if not self.overwrite and _exists_at(name, folder):
-                    yield item, t("restore.exists")
-                    continue
                 task = _Task(item, copies, reason, folder, name)
                 if not self._start(pool, task):
                     yield item, reason
@@ -376,7 +375,7 @@ class Target:
                 _syncfs(self._root_fd)  # the temps' content and the folders they are in
         except OSError as exc:
             for item, folder, _, temp in batch:
-                _unlink_quietly(temp, folder)
+                _discard(temp, folder)
                 yield item, exc.strerror or str(exc)
             batch = []
         named: list[tuple[Item, int]] = []
@@ -384,10 +383,10 @@ class Target:
             try:
                 if not self.overwrite and _exists_at(name, folder):
                     raise FileExistsError(0, t("restore.exists"))
-                os.rename(temp, name, src_dir_fd=folder, dst_dir_fd=folder)
+                os.rename(temp, name, src_dir_fd=None if temp.startswith(b"/") else folder, dst_dir_fd=folder)
                 named.append((item, folder))
             except OSError as exc:
-                _unlink_quietly(temp, folder)
+                _discard(temp, folder)
                 yield item, exc.strerror or str(exc)
         broken: dict[int, str] = {}
         for folder in {folder for _, folder in named}:
@@ -415,49 +414,46 @@ class Target:
             os.fsync(self._journal.fileno())
 
     def _place(self, item: Item, copy: Copy, folder: int) -> tuple[bytes | None, str | None, bool]:
-        """In a worker: put ``copy`` under a temp name in ``folder`` and verify it as the target disk
-        holds it. Returns (temp, None, _) when verified, else (None, reason or None when the copy
-        is not there, whether the target itself refused so that no other copy can help)."""
-        temp = TEMP_PREFIX + secrets.token_hex(6).encode()
+        """In a worker: verify ``copy`` as the target disk holds it, under a temp name in ``folder``
+        (or where it lies, when it is a movable object on the same disk). Returns (temp or path,
+        None, _) when verified, else (None, reason or None when the copy is not there, whether the
+        target itself refused so that no other copy can help)."""
         mtime_ns = copy.mtime_ns if copy.mtime_ns >= 0 else item.mtime_ns
-        moved = copy.movable and _move(copy.path, temp, folder)
-        source = out = -1
-        placed = False
         try:
-            if moved:
-                out = os.open(temp, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=folder)
+            source = os.open(copy.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except OSError:
+            return None, None, False
+        temp = b""
+        try:
+            if copy.movable and os.fstat(source).st_dev == os.fstat(folder).st_dev == self._device:
+                out, temp = source, copy.path  # renamed into place once durable: not written twice
             else:
-                try:
-                    source = os.open(copy.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
-                except OSError:
-                    return None, None, False
+                temp = TEMP_PREFIX + secrets.token_hex(6).encode()
                 out = os.open(temp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644, dir_fd=folder)
-                copy_fd(source, out)
-            if hash_fd(out, self.algorithm) != item.hash:
-                if moved or _source_damaged(source, self.algorithm, item.hash):
-                    return None, t("restore.source_corrupt"), False
-                return None, t("restore.write_corrupt"), False
-            os.utime(out, ns=(mtime_ns, mtime_ns))
-            placed = True
-            return temp, None, False
+            try:
+                if out != source:
+                    copy_fd(source, out)
+                if hash_fd(out, self.algorithm) != item.hash:
+                    if out == source or _source_damaged(source, self.algorithm, item.hash):
+                        if out == source:  # a damaged download: fetched again next time
+                            _unlink_quietly(copy.path, None)
+                        temp = b""
+                        return None, t("restore.source_corrupt"), False
+                    return None, t("restore.write_corrupt"), False
+                os.utime(out, ns=(mtime_ns, mtime_ns))
+            finally:
+                if out != source:
+                    os.close(out)
+            placed, temp = temp, b""
+            return placed, None, False
         except SourceUnreadable as exc:
             return None, t("restore.source_unreadable", detail=exc), False
         except OSError as exc:
             return None, exc.strerror or str(exc), True
         finally:
-            for fd in (source, out):
-                if fd >= 0:
-                    os.close(fd)
-            if not placed:
-                _unlink_quietly(temp, folder)
-
-
-def _move(path: bytes, temp: bytes, folder: int) -> bool:
-    try:
-        os.rename(path, temp, dst_dir_fd=folder)
-    except OSError:  # gone, or on another file system: copied instead
-        return False
-    return True
+            os.close(source)
+            if temp:
+                _discard(temp, folder)
 
 
 def _source_damaged(source: int, algorithm: str, digest: str) -> bool:
@@ -475,7 +471,13 @@ def _exists_at(name: bytes, folder: int) -> bool:
     return True
 
 
-def _unlink_quietly(name: bytes, folder: int) -> None:
+def _discard(temp: bytes, folder: int) -> None:
+    """Remove a temp file of ours; a downloaded object (a path) is left for a later run."""
+    if not temp.startswith(b"/"):
+        _unlink_quietly(temp, folder)
+
+
+def _unlink_quietly(name: bytes, folder: int | None) -> None:
     try:
         os.unlink(name, dir_fd=folder)
     except OSError:

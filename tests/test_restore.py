@@ -80,13 +80,15 @@ def test_everything_lost_but_config_and_key_restore_from_partner(archive, tmp_pa
     try:
         use_partner(archive, partner)
         expected = fill(archive)
+        archive.write("02教务处/B教学诊改/B1/方案副本.docx", b"plan" * 100)  # one object, two paths
+        expected["02教务处/B教学诊改/B1/方案副本.docx"] = b"plan" * 100
         mirror(archive)
         assert dangan(archive, "backup").returncode == 0
         for folder in (archive.root, archive.state, archive.mirror):
             shutil.rmtree(folder)
         code, report = restore(archive, "--from", "offsite", "--to", str(tmp_path / "rebuilt"))
         assert code == 0, report
-        assert report["restored"] == 5
+        assert report["restored"] == 6
         assert_tree(tmp_path / "rebuilt", expected)
     finally:
         partner.stop()
