@@ -341,6 +341,7 @@ def offsite_fetch(offsite: Offsite, scratch: Path):
         for digest in sorted(waiting):
             queues.setdefault(digest[:2], deque()).append(digest)
         uses = {digest: len(group) for digest, group in waiting.items()}
+        where = {digest: os.fsencode(scratch / object_name(digest)) for digest in waiting}
         download = _Download(offsite, sorted(waiting), scratch)
         try:
             while waiting:
@@ -349,14 +350,13 @@ def offsite_fetch(offsite: Offsite, scratch: Path):
                 for folder in list(queues):
                     queue = queues[folder]
                     # rclone renames a finished object from its .partial name: a name present is whole
-                    while queue and (finished or os.path.exists(scratch / object_name(queue[0]))):
+                    while queue and (finished or os.path.exists(where[queue[0]])):
                         ready += waiting.pop(queue.popleft())
                     if not queue:
                         del queues[folder]
                 reason = download.error or t("restore.not_at_partner")
                 for item in sorted(ready, key=lambda i: i.path):
-                    path = os.fsencode(scratch / object_name(item.hash))
-                    yield item, iter((Copy(path, item.mtime_ns, movable=uses[item.hash] == 1),)), reason
+                    yield item, iter((Copy(where[item.hash], item.mtime_ns, movable=uses[item.hash] == 1),)), reason
                 if not ready:
                     download.wait(0.25)
         finally:

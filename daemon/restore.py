@@ -191,7 +191,7 @@ class CatalogView:
 # -- writing into the target ------------------------------------------------------------------
 WORKERS = 2  # copy + read-back threads: file I/O and hashing release the GIL
 IN_FLIGHT = 8  # files handed to the workers ahead of the one awaited
-BATCH_FILES = 1000  # files made durable together (one syncfs, one fsync per folder) ...
+BATCH_FILES = 1000  # files made durable together (a syncfs before and one after their renames) ...
 BATCH_BYTES = 256 << 20  # ... or this many bytes, whichever comes first
 MAX_FOLDERS = 256  # open folder descriptors (the soft limit is often 1024): more, and the batch is made durable early
 
@@ -225,9 +225,9 @@ class Target:
     without leave, every file verified from the disk before it takes its name.
 
     Files are written and verified under temp names by a few worker threads, then made durable a
-    batch at a time: one ``syncfs`` for the batch's content, the renames, one fsync per touched
-    folder, and only then the batch's journal lines, so the journal never claims a file that a
-    power cut could take back, and a final name never holds a partial file."""
+    batch at a time: one ``syncfs`` for the batch's content, the renames, a second ``syncfs`` for
+    the renames, and only then the batch's journal lines, so the journal never claims a file that
+    a power cut could take back, and a final name never holds a partial file."""
 
     def __init__(self, root: Path, algorithm: str, overwrite: bool) -> None:
         self.root = os.fsencode(root)
@@ -388,16 +388,14 @@ class Target:
             except OSError as exc:
                 _discard(temp, folder)
                 yield item, exc.strerror or str(exc)
-        broken: dict[int, str] = {}
-        for folder in {folder for _, folder in named}:
-            try:
-                os.fsync(folder)
-            except OSError as exc:
-                broken[folder] = exc.strerror or str(exc)
-        for item, folder in named:
-            if folder in broken:
-                yield item, broken[folder]
-        durable = [item for item, folder in named if folder not in broken]
+        try:
+            if named:  # the renames: one sync, not an fsync per folder (files arriving in any order touch many)
+                _syncfs(self._root_fd)
+        except OSError as exc:
+            for item, _ in named:
+                yield item, exc.strerror or str(exc)
+            named = []
+        durable = [item for item, _ in named]
         self._journal_items(durable)
         for item in durable:
             yield item, None
