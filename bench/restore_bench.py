@@ -19,7 +19,7 @@ The anchor crypt remote is defined by environment variables the way dangan defin
 offsite_bench.py). Every timed command is a child process: wall time from perf_counter around
 Popen .. wait4, CPU and the largest single peak RSS from wait4 (every reaped descendant included),
 the peak summed RSS of the live process tree sampled from /proc. A ``sync`` follows every timed
-command, timed on its own (dangan fsyncs each restored file; cp and rclone leave dirty pages), so
+command, timed on its own (dangan syncs its restored files; cp and rclone leave dirty pages), so
 no run leaves write-back for the next; the table shows both. After each run, untimed, the target
 is compared with the tree: every file byte for byte, and its mtime to the nanosecond. The page
 cache is warm (tree, mirror, partner and anchor are read once before round 1); nothing is dropped
