@@ -5,17 +5,19 @@
 * No archive file name ever reaches a command line: rclone-python builds a shell string
   (``shell=True``), so transfers name only dangan's own ASCII paths and take ``--files-from`` lists.
 * Secrets never reach a command line either: the crypt remote is defined by environment variables
-  (``RCLONE_CONFIG_<NAME>_…``), passwords are obscured through stdin.
+  (``RCLONE_CONFIG_<NAME>_…``), passwords are obscured in-process.
 * A transfer runs in its own process group, so a timeout kills rclone and its shell, not just the
   wrapper (rclone-python has no timeout and orphans rclone when interrupted).
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import multiprocessing
 import os
 import re
+import secrets
 import signal
 import subprocess
 import sys
@@ -108,13 +110,21 @@ class Rclone:
             raise RcloneError("rclone copy", outcome)
 
 
+# rclone's public obscuring key (fs/config/obscure/obscure.go): obscuring hides a password from
+# a casual look, it is not encryption. Done in-process: two `rclone obscure` runs cost 0.16 s a run.
+_OBSCURE_KEY = bytes.fromhex("9c935b48730a554d6bfd7c63c886a92bd390198eb8128afbf4de162b8b95f638")
+
+
 def obscure(secret: str) -> str:
-    """rclone's reversible obscuring of a password, read from stdin so it shows in no process list."""
-    done = subprocess.run([str(binary()), "obscure", "-"], input=secret, capture_output=True, text=True, timeout=60,
-                          env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "RCLONE_CONFIG": "/dev/null"})
-    if done.returncode != 0:
-        raise RcloneError("rclone obscure", last_error(done.stderr))
-    return done.stdout.strip()
+    """rclone's reversible obscuring of a password (what ``rclone obscure`` prints): AES-256-CTR
+    under rclone's fixed key with a random IV, IV + ciphertext in unpadded base64url. In-process,
+    so the secret shows in no process list and no rclone has to start."""
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes  # noqa: PLC0415 - only here
+
+    iv = secrets.token_bytes(16)
+    encryptor = Cipher(algorithms.AES(_OBSCURE_KEY), modes.CTR(iv)).encryptor()
+    sealed = iv + encryptor.update(secret.encode("utf-8")) + encryptor.finalize()
+    return base64.urlsafe_b64encode(sealed).rstrip(b"=").decode("ascii")
 
 
 def last_error(text: str) -> str:
