@@ -39,7 +39,7 @@ from dangan.daemon.mirror import Mirror
 from .keys import OffsiteKey, key_path, require_private
 from .manifest import (SUFFIX, Entry, Manifest, current_entries, entries_of, object_name, rebuild, register_sheet,
                        run_of, shippable)
-from .rclone import CRYPT, Rclone, RcloneError, last_error, obscure
+from .rclone import CRYPT, Rclone, RcloneError, TransferChild, last_error, obscure
 
 STAGE = "stage"
 SMALL_BATCH = 1000  # below this many objects, asking the partner per file beats listing it
@@ -122,11 +122,19 @@ class Offsite:
     def _ship(self, result: RunResult) -> None:
         mirror = Mirror(self.layout, self.config.hash_algorithm)
         mirror.require()  # the mirror disk is the source
+        child = self.rclone.transfer_child()  # starts while the inventory is made
+        try:
+            self._ship_with(result, mirror, child)
+        finally:
+            child.cancel()
+
+    def _ship_with(self, result: RunResult, mirror: Mirror, child: TransferChild) -> None:
         with self.catalog.transaction():
             # One write transaction: the inventory, what it implies to ship and the register's
             # counts all describe the same moment of the catalog.
-            inventory = self._inventory(result)
-            todo = self._to_ship(result, inventory)
+            before = self._listed()
+            inventory = self._inventory(result, before)
+            todo = self._to_ship(result, inventory, complete_before=before.get("complete", False))
             per_department = {d: (n, b) for d, n, b in self.catalog.db.execute(
                 "SELECT department, count(*), sum(size) FROM offsite_listed GROUP BY department")}
             result.not_shipped = self.catalog.db.execute(
@@ -144,7 +152,8 @@ class Offsite:
             for number, tier in enumerate(tiers):
                 listing = self.work / f"{result.run_id}-{number}.txt"
                 listing.write_text("".join(object_name(e.hash) + "\n" for e in tier), encoding="ascii")
-                self.rclone.transfer(str(stage), f"{CRYPT}:", listing, flags, self._timeout(), self.progress)
+                self.rclone.transfer(str(stage), f"{CRYPT}:", listing, flags, self._timeout(), self.progress,
+                                     child if number == 0 else None)
                 with self.catalog.transaction():
                     self.catalog.db.executemany(
                         "INSERT OR REPLACE INTO offsite_objects (hash, size, run_id) VALUES (?,?,?)",
@@ -153,14 +162,17 @@ class Offsite:
                 result.bytes += sum(e.size for e in tier)
                 listing.unlink()
         result.manifest = self._write_manifest(inventory, result, per_department)
+        if not gone:  # every listed content is at the partner: the next delta need look no further
+            with self.catalog.transaction():
+                self.catalog.set_meta(LISTED, json.dumps({**self._listed(), "complete": True}))
 
-    def _inventory(self, result: RunResult) -> Manifest:
+    def _inventory(self, result: RunResult, before: dict) -> Manifest:
         """This run's inventory (inside the caller's transaction): a delta on top of the last
         successful run when that is possible and small, else every record. ``offsite_listed``
         then holds the complete state it describes, marked as this run's (pending until the run
         succeeds: a failed run leaves a mark that no later run builds on)."""
         db = self.catalog.db
-        base = self._delta_base(result.kind)
+        base = self._delta_base(result.kind, before)
         changed: list[Entry] = []
         removed: list[bytes] = []
         if base is not None:
@@ -189,7 +201,7 @@ class Offsite:
             db.executemany("DELETE FROM offsite_listed WHERE path = ?", [(p,) for p in removed])
             db.executemany("INSERT OR REPLACE INTO offsite_listed VALUES (?,?,?,?,?,?)",
                            [(e.path, e.size, e.mtime_ns, e.hash, e.department, e.category) for e in changed])
-            deltas = json.loads(self.catalog.get_meta(LISTED) or "{}").get("deltas", 0) + 1
+            deltas = before.get("deltas", 0) + 1
         result.total_files, result.total_bytes = db.execute(
             "SELECT count(*), coalesce(sum(size), 0) FROM offsite_listed").fetchone()
         self.catalog.set_meta(LISTED, json.dumps({"run": result.run_id, "rules": self._rules(), "deltas": deltas}))
@@ -197,13 +209,12 @@ class Offsite:
                         entries, base=base, removed=removed, total_files=result.total_files,
                         total_bytes=result.total_bytes)
 
-    def _delta_base(self, kind: str) -> str | None:
+    def _delta_base(self, kind: str, listed: dict) -> str | None:
         """The run a delta inventory can build on, or None for a full one: full passes and
         snapshots list everything, and so does a run after a failed one, after a failed
         verification, after the retention rules changed, or once the chain is long."""
         if kind != "incremental":
             return None
-        listed = json.loads(self.catalog.get_meta(LISTED) or "{}")
         last = self.catalog.db.execute(
             "SELECT id, verification FROM offsite_runs WHERE result = 'ok' ORDER BY id DESC LIMIT 1").fetchone()
         if last is None or listed.get("run") != last[0] or (last[1] or "").startswith("failed"):
@@ -212,19 +223,30 @@ class Offsite:
             return None
         return last[0]
 
+    def _listed(self) -> dict:
+        """meta 'offsite_listed': the run ``offsite_listed`` describes, the retention rules, the
+        number of deltas since the full inventory, and whether every listed content was shipped."""
+        return json.loads(self.catalog.get_meta(LISTED) or "{}")
+
     def _rules(self) -> str:
         """The retention rules as listed entries were judged by (a delta repeats only changed records)."""
         settings = self.config.offsite
         return json.dumps([settings.retention_default, settings.retention_rules], ensure_ascii=False, sort_keys=True)
 
-    def _to_ship(self, result: RunResult, inventory: Manifest) -> dict[str, Entry]:
-        """Each content the partner lacks once, in priority order (a full pass: every content)."""
+    def _to_ship(self, result: RunResult, inventory: Manifest, complete_before: bool) -> dict[str, Entry]:
+        """Each content the inventory lists and the partner lacks, once, in priority order (a full
+        pass: every content). Inside the inventory's transaction: ``offsite_listed`` is its state."""
+        db = self.catalog.db
         if result.kind == "full":
             candidates = inventory.entries
+        elif inventory.base is not None and complete_before:
+            # Every content of the base is at the partner: only the delta's can be missing.
+            candidates = [e for e in inventory.entries
+                          if db.execute("SELECT 1 FROM offsite_objects WHERE hash = ?", (e.hash,)).fetchone() is None]
         else:
-            candidates = entries_of(self.catalog.db.execute(
-                f"SELECT path, size, mtime_ns, hash, department, category FROM files WHERE {shippable()}"
-                " AND hash NOT IN (SELECT hash FROM offsite_objects)"), self.config)
+            candidates = entries_of(db.execute(
+                "SELECT path, size, mtime_ns, hash, department, category FROM offsite_listed"
+                " WHERE hash NOT IN (SELECT hash FROM offsite_objects)"), self.config)
         todo: dict[str, Entry] = {}
         for entry in self._by_priority(candidates):
             todo.setdefault(entry.hash, entry)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import json
-import multiprocessing
 import os
 import re
 import secrets
@@ -81,33 +80,74 @@ class Rclone:
             raise RcloneError(f"rclone {args[0]}", last_error(done.stderr) or f"exit code {done.returncode}")
         return done
 
+    def transfer_child(self) -> "TransferChild":
+        """A transfer child started ahead of its job (see :class:`TransferChild`)."""
+        return TransferChild(self.env())
+
     def transfer(self, source: str, dest: str, files_from: Path, flags: list[str], timeout: float,
-                 progress: bool) -> None:
+                 progress: bool, child: "TransferChild | None" = None) -> None:
         """``rclone copy source dest --files-from list`` through rclone-python, with progress on a
-        terminal, in its own process group killed whole after ``timeout`` seconds."""
+        terminal, in its own process group killed whole after ``timeout`` seconds; in ``child``
+        when one was started ahead."""
         for value in (source, dest, str(files_from)):
             # dangan's own paths, free of shell metacharacters (checked at config load)
             assert not set(value) & set("'\"$`\\\n"), value
-        context = multiprocessing.get_context("spawn")
-        parent, child = context.Pipe(duplex=False)
-        worker = context.Process(target=_transfer_child,
-                                 args=(child, self.env(), source, dest, str(files_from), flags, progress))
-        worker.start()
-        child.close()
-        deadline = time.monotonic() + timeout
+        (child or self.transfer_child()).run(
+            {"source": source, "dest": dest, "files_from": str(files_from), "flags": flags, "progress": progress},
+            timeout)
+
+
+class TransferChild:
+    """The process that runs one transfer through rclone-python, leading its own process group.
+
+    A plain Python child, not multiprocessing: "spawn" re-imports the main script (the whole
+    CLI) first, about 0.2 s a run. Started ahead of its job, it starts and imports rclone-python
+    while the caller still prepares the list; it then reads the job from stdin (none: it exits)."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        report_read, report_write = os.pipe()
         try:
-            while worker.is_alive() and time.monotonic() < deadline:
-                worker.join(0.2)
-        except BaseException:  # Ctrl-C, or the service stopping us: take rclone down too
-            _kill_group(worker.pid)
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", "from dangan.backup.rclone import transfer_main; transfer_main()"],
+                stdin=subprocess.PIPE, env=env, pass_fds=(report_write,), start_new_session=True)
+        except BaseException:
+            os.close(report_read)
             raise
-        if worker.is_alive():
-            _kill_group(worker.pid)
-            worker.join(10)
-            raise RcloneError("rclone copy", f"timed out after {timeout:.0f} s (the whole rclone process group was stopped)")
-        outcome = parent.recv() if parent.poll() else "rclone exited without a word"
+        finally:
+            os.close(report_write)
+        self.report = os.fdopen(report_read, "rb")
+        self.report_fd = report_write  # its number in the child (pass_fds keeps it)
+
+    def run(self, job: dict, timeout: float) -> None:
+        worker = self.process
+        with self.report:
+            try:
+                worker.stdin.write(json.dumps({**job, "report_fd": self.report_fd}).encode("utf-8"))
+                worker.stdin.close()
+                worker.wait(timeout)
+            except subprocess.TimeoutExpired:
+                _kill_group(worker.pid)
+                worker.wait(10)
+                raise RcloneError("rclone copy", f"timed out after {timeout:.0f} s (the whole rclone process group"
+                                  " was stopped)") from None
+            except BaseException:  # Ctrl-C, or the service stopping us: take rclone down too
+                _kill_group(worker.pid)
+                raise
+            outcome = self.report.read().decode("utf-8", "replace").strip()
+        if worker.returncode != 0 and not outcome:
+            outcome = f"rclone exited without a word (exit code {worker.returncode})"
         if outcome:
             raise RcloneError("rclone copy", outcome)
+
+    def cancel(self) -> None:
+        """No job after all: the child reads an empty job and exits."""
+        if self.process.returncode is None and not self.process.stdin.closed:
+            try:
+                self.process.stdin.close()
+                self.process.wait(30)
+            except (OSError, subprocess.TimeoutExpired):
+                _kill_group(self.process.pid)
+        self.report.close()
 
 
 # rclone's public obscuring key (fs/config/obscure/obscure.go): obscuring hides a password from
@@ -157,27 +197,31 @@ def _kill_group(pid: int) -> None:
         time.sleep(1.0)
 
 
-def _transfer_child(pipe, env: dict[str, str], source: str, dest: str, files_from: str, flags: list[str],
-                    progress: bool) -> None:
-    """Runs in a fresh process that leads its own group: everything it starts dies with it."""
-    os.setpgid(0, 0)
-    os.environ.clear()
-    os.environ.update(env)
+def transfer_main() -> None:
+    """The transfer child (see :meth:`Rclone.transfer`): reads its job from stdin, runs the copy
+    through rclone-python, and writes rclone's reason for a failure (nothing: success) to the
+    report pipe. Everything it starts is in its process group and dies with it."""
     import logging
 
     from rclone_python import rclone as rclone_python  # noqa: PLC0415 - only in the child
+
+    text = sys.stdin.read()  # imported first: that overlaps with the parent's preparations
+    if not text:
+        return  # cancelled
+    job = json.loads(text)
 
     # its chatter ("upload completed", each error again) goes to stdout; dangan reports errors itself
     logging.getLogger("rclone_python").setLevel(logging.CRITICAL)
 
     # The private transfer function is the only one that takes the command, so the absolute path
     # of our rclone can be given (the public copy() hard-codes "rclone", found on PATH).
-    args = [f"--files-from='{files_from}'", *flags]  # a fresh list: rclone-python mutates it
+    args = [f"--files-from='{job['files_from']}'", *job["flags"]]  # a fresh list: rclone-python mutates it
+    outcome = ""
     try:
-        rclone_python._rclone_transfer_operation(source, dest, command=f"'{binary()}' copy", command_descr="Shipping",
-                                                 show_progress=progress, args=args)
+        rclone_python._rclone_transfer_operation(job["source"], job["dest"], command=f"'{binary()}' copy",
+                                                 command_descr="Shipping", show_progress=job["progress"], args=args)
     except Exception as exc:  # noqa: BLE001 - reported to the parent as rclone's words
         detail = (getattr(exc, "error_msg", "") or str(exc)).strip()
-        pipe.send(detail.splitlines()[-1] if detail else type(exc).__name__)
-        return
-    pipe.send("")
+        outcome = detail.splitlines()[-1] if detail else type(exc).__name__
+    with os.fdopen(job["report_fd"], "wb") as report:
+        report.write(outcome.encode("utf-8"))
