@@ -188,8 +188,8 @@ class Offsite:
                 f" (SELECT 1 FROM files f WHERE f.path = l.path AND {shippable('f')})"
                 " ORDER BY path")]
             listed = db.execute("SELECT count(*) FROM offsite_listed").fetchone()[0]
-            if len(changed) + len(removed) > max(listed, 1) // 2:
-                base = None  # most of it changed: a full inventory is smaller to replay
+            if len(changed) + len(removed) > max(listed // 2, SMALL_BATCH):
+                base = None  # most of a large archive changed: a full inventory is as small
         if base is None:
             entries = current_entries(self.catalog, self.config)
             db.execute("DELETE FROM offsite_listed")
