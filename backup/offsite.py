@@ -146,14 +146,19 @@ class Offsite:
         for digest in [d for d, e in todo.items() if e.path in gone]:
             del todo[digest]  # gone from the mirror meanwhile: the next run ships it
             result.not_shipped += 1
-        if todo:
-            tiers = self._tiers(list(todo.values()))
-            flags = self._flags(no_traverse=len(todo) < SMALL_BATCH)
+        tiers = self._tiers(list(todo.values()))
+        flags = self._flags(no_traverse=len(todo) < SMALL_BATCH)
+        shipped = (sum(len(tier) for tier in tiers), sum(e.size for tier in tiers for e in tier))
+        written: list[Path] = []
+        try:
             for number, tier in enumerate(tiers):
                 listing = self.work / f"{result.run_id}-{number}.txt"
                 listing.write_text("".join(object_name(e.hash) + "\n" for e in tier), encoding="ascii")
-                self.rclone.transfer(str(stage), f"{CRYPT}:", listing, flags, self._timeout(), self.progress,
-                                     child if number == 0 else None)
+                running = self.rclone.start_transfer(str(stage), f"{CRYPT}:", listing, flags, self.progress,
+                                                     child if number == 0 else None)
+                if not written:  # while the first transfer runs: the main process idles there
+                    written = self._write_manifest(inventory, per_department, *shipped)
+                running.wait(self._timeout())
                 with self.catalog.transaction():
                     self.catalog.db.executemany(
                         "INSERT OR REPLACE INTO offsite_objects (hash, size, run_id) VALUES (?,?,?)",
@@ -161,7 +166,14 @@ class Offsite:
                 result.files += len(tier)
                 result.bytes += sum(e.size for e in tier)
                 listing.unlink()
-        result.manifest = self._write_manifest(inventory, result, per_department)
+            if not written:
+                written = self._write_manifest(inventory, per_department, *shipped)
+            self._upload_manifest(*written, result.run_id)  # after the contents it names
+        except BaseException:
+            for path in written:
+                path.unlink(missing_ok=True)  # no local inventory of a run that failed
+            raise
+        result.manifest = written[0]
         if not gone:  # every listed content is at the partner: the next delta need look no further
             with self.catalog.transaction():
                 self.catalog.set_meta(LISTED, json.dumps({**self._listed(), "complete": True}))
@@ -193,8 +205,9 @@ class Offsite:
         if base is None:
             entries = current_entries(self.catalog, self.config)
             db.execute("DELETE FROM offsite_listed")
-            db.executemany("INSERT INTO offsite_listed VALUES (?,?,?,?,?,?)",
-                           [(e.path, e.size, e.mtime_ns, e.hash, e.department, e.category) for e in entries])
+            # the same rows as entries: this transaction holds the catalog's write lock
+            db.execute("INSERT INTO offsite_listed SELECT path, size, mtime_ns, hash, department, category"
+                       f" FROM files WHERE {shippable()}")
             deltas = 0
         else:
             entries = changed
@@ -279,32 +292,35 @@ class Offsite:
     def _timeout(self) -> float:
         return self.config.offsite.timeout_minutes * 60
 
-    def _write_manifest(self, manifest: Manifest, result: RunResult,
-                        per_department: dict[str | None, tuple[int, int]]) -> Path:
+    def _write_manifest(self, manifest: Manifest, per_department: dict[str | None, tuple[int, int]],
+                        shipped_files: int, shipped_bytes: int) -> list[Path]:
+        """The inventory and its register sheet, kept locally (``state_dir/manifests``)."""
         self.manifests.mkdir(parents=True, exist_ok=True)
-        name = manifest.name
-        local = self.manifests / f"{name}{SUFFIX}"
-        sheet = self.manifests / f"{name}-清单.txt"
+        local = self.manifests / f"{manifest.name}{SUFFIX}"
+        sheet = self.manifests / f"{manifest.name}-清单.txt"
         write_atomic(local, manifest.to_bytes(), mode=0o600)
-        text = register_sheet(manifest.run_id, manifest.kind, manifest.created, per_department, result.files,
-                              result.bytes, manifest if manifest.base else None)
+        text = register_sheet(manifest.run_id, manifest.kind, manifest.created, per_department, shipped_files, shipped_bytes,
+                              manifest if manifest.base else None)
         write_atomic(sheet, text.encode("utf-8"), mode=0o600)
-        # Both in one rclone run. The register sheet travels under an ASCII name (only dangan's
-        # own names reach rclone): hard links give it that name in a folder of its own.
-        outgoing = self.work / f"{result.run_id}-manifest"
+        return [local, sheet]
+
+    def _upload_manifest(self, local: Path, sheet: Path, run_id: str) -> None:
+        """Both to the partner in one rclone run. The register sheet travels under an ASCII name
+        (only dangan's own names reach rclone): hard links give it that name in a folder of its own."""
+        name = local.name.removesuffix(SUFFIX)
+        outgoing = self.work / f"{run_id}-manifest"
         shutil.rmtree(outgoing, ignore_errors=True)
         outgoing.mkdir(parents=True)
         try:
-            os.link(local, outgoing / f"{name}{SUFFIX}")
+            os.link(local, outgoing / local.name)
             os.link(sheet, outgoing / f"{name}-register.txt")
-            listing = self.work / f"{result.run_id}-manifest.txt"
-            listing.write_text(f"{name}{SUFFIX}\n{name}-register.txt\n", encoding="ascii")
+            listing = self.work / f"{run_id}-manifest.txt"
+            listing.write_text(f"{local.name}\n{name}-register.txt\n", encoding="ascii")
             self.rclone.run(["copy", str(outgoing), f"{CRYPT}:manifests", f"--files-from={listing}", "--immutable",
                              "--no-traverse"], timeout=self._timeout())
             listing.unlink()
         finally:
             shutil.rmtree(outgoing, ignore_errors=True)
-        return local
 
     # -- verification -----------------------------------------------------------------------
     def verify(self) -> VerifyResult:

@@ -85,16 +85,22 @@ class Rclone:
         return TransferChild(self.env())
 
     def transfer(self, source: str, dest: str, files_from: Path, flags: list[str], timeout: float,
-                 progress: bool, child: "TransferChild | None" = None) -> None:
+                 progress: bool) -> None:
         """``rclone copy source dest --files-from list`` through rclone-python, with progress on a
-        terminal, in its own process group killed whole after ``timeout`` seconds; in ``child``
-        when one was started ahead."""
+        terminal, in its own process group killed whole after ``timeout`` seconds."""
+        self.start_transfer(source, dest, files_from, flags, progress).wait(timeout)
+
+    def start_transfer(self, source: str, dest: str, files_from: Path, flags: list[str], progress: bool,
+                       child: "TransferChild | None" = None) -> "TransferChild":
+        """:meth:`transfer` without waiting for it (in ``child`` when one was started ahead):
+        call ``wait(timeout)`` on the result."""
         for value in (source, dest, str(files_from)):
             # dangan's own paths, free of shell metacharacters (checked at config load)
             assert not set(value) & set("'\"$`\\\n"), value
-        (child or self.transfer_child()).run(
-            {"source": source, "dest": dest, "files_from": str(files_from), "flags": flags, "progress": progress},
-            timeout)
+        child = child or self.transfer_child()
+        child.start({"source": source, "dest": dest, "files_from": str(files_from), "flags": flags,
+                     "progress": progress})
+        return child
 
 
 class TransferChild:
@@ -118,12 +124,20 @@ class TransferChild:
         self.report = os.fdopen(report_read, "rb")
         self.report_fd = report_write  # its number in the child (pass_fds keeps it)
 
-    def run(self, job: dict, timeout: float) -> None:
+    def start(self, job: dict) -> None:
+        try:
+            self.process.stdin.write(json.dumps({**job, "report_fd": self.report_fd}).encode("utf-8"))
+            self.process.stdin.close()
+        except BaseException:
+            _kill_group(self.process.pid)
+            raise
+
+    def wait(self, timeout: float) -> None:
+        """Until the transfer ends; its group is killed after ``timeout`` seconds (or when we are
+        interrupted). Raises RcloneError with rclone's reason when it failed."""
         worker = self.process
         with self.report:
             try:
-                worker.stdin.write(json.dumps({**job, "report_fd": self.report_fd}).encode("utf-8"))
-                worker.stdin.close()
                 worker.wait(timeout)
             except subprocess.TimeoutExpired:
                 _kill_group(worker.pid)
@@ -140,12 +154,16 @@ class TransferChild:
             raise RcloneError("rclone copy", outcome)
 
     def cancel(self) -> None:
-        """No job after all: the child reads an empty job and exits."""
-        if self.process.returncode is None and not self.process.stdin.closed:
-            try:
+        """No job after all (it reads an empty one and exits), or one abandoned on an error: its
+        whole group is stopped."""
+        if self.process.returncode is None:
+            if self.process.stdin.closed:  # a job was started and nobody waits for it any more
+                _kill_group(self.process.pid)
+            else:
                 self.process.stdin.close()
+            try:
                 self.process.wait(30)
-            except (OSError, subprocess.TimeoutExpired):
+            except subprocess.TimeoutExpired:
                 _kill_group(self.process.pid)
         self.report.close()
 

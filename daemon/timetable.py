@@ -97,6 +97,9 @@ class Timetable:
                     job.process.wait(15)
                 except subprocess.TimeoutExpired:
                     job.process.kill()
+            elif job.process is not None and job.process.returncode == 0:
+                # It finished since the last tick: record it, or a restart would run it again.
+                self._poll(job)
 
     # -- internals --------------------------------------------------------------------------
     def _want(self, name: str) -> None:
