@@ -4,8 +4,10 @@ The partner's storage holds, inside rclone's crypt layer (names and content seal
 
 * ``data/<2 hex>/<hash>`` — each distinct content once (no redundant data), never overwritten
   (``--immutable``) and never deleted by a run, so every version stays restorable;
-* ``manifests/<run id>.json.gz`` — each run's inventory, with the exact bytes of every name (so
-  names too long for crypt, or not UTF-8, come back exactly), and its register sheet (清单).
+* ``manifests/<run id>.json.gz`` — a run's complete inventory, with the exact bytes of every name
+  (so names too long for crypt, or not UTF-8, come back exactly), and its register sheet (清单);
+  most runs ship ``<run id>-delta.json.gz`` instead, only what changed since the run it names as
+  its base (``backup/manifest.py``), which keeps a daily run's cost to what changed.
 
 The source is the mirror disk, not the archive: content there is written by dangan only, atomically,
 so a hard link to it (in ``<mirror>/.dangan/stage``) is an immutable view whose hash is known, and
