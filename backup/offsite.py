@@ -124,13 +124,15 @@ class Offsite:
     def _ship(self, result: RunResult) -> None:
         mirror = Mirror(self.layout, self.config.hash_algorithm)
         mirror.require()  # the mirror disk is the source
-        child = self.rclone.transfer_child()  # starts while the inventory is made
+        # rclone-python's child (progress on a terminal) starts while the inventory is made
+        child = self.rclone.transfer_child() if self.progress else None
         try:
             self._ship_with(result, mirror, child)
         finally:
-            child.cancel()
+            if child is not None:
+                child.cancel()
 
-    def _ship_with(self, result: RunResult, mirror: Mirror, child: TransferChild) -> None:
+    def _ship_with(self, result: RunResult, mirror: Mirror, child: TransferChild | None) -> None:
         with self.catalog.transaction():
             # One write transaction: the inventory, what it implies to ship and the register's
             # counts all describe the same moment of the catalog.
@@ -288,7 +290,7 @@ class Offsite:
         if no_traverse:
             flags.append("--no-traverse")
         if settings.bwlimit:
-            flags.append(f"--bwlimit='{settings.bwlimit}'")
+            flags.append(f"--bwlimit={settings.bwlimit}")  # an argument: quoted where a shell reads it
         return flags
 
     def _timeout(self) -> float:

@@ -362,3 +362,27 @@ def test_obscure_in_process_is_what_rclone_reveals():
     for obscured in (first, second):
         revealed = subprocess.run([RCLONE, "reveal", obscured], capture_output=True, text=True, check=True)
         assert revealed.stdout.strip() == secret
+
+
+def test_transfer_with_progress_goes_through_rclone_python(tmp_path):
+    """On a terminal the transfer runs in rclone-python's child (progress bar); elsewhere rclone
+    runs directly. Both ship the list, take a timetable with a space, and say why they failed."""
+    from dangan.backup.rclone import CRYPT, Rclone, RcloneError, obscure
+
+    source = tmp_path / "stage"
+    (source / "data" / "ab").mkdir(parents=True)
+    for name in ("ab01", "ab02"):
+        (source / "data" / "ab" / name).write_bytes(name.encode() * 100)
+    listing = tmp_path / "list.txt"
+    listing.write_text("data/ab/ab01\ndata/ab/ab02\n", encoding="ascii")
+    flags = ["--immutable", "--bwlimit=08:00,512k 18:00,off"]
+    for progress in (True, False):
+        partner = Rclone(str(tmp_path / f"partner-{progress}"), obscure("pw"), obscure("salt"))
+        partner.transfer(str(source), f"{CRYPT}:", listing, flags, 60, progress)
+        held = partner.run(["lsf", "-R", f"{CRYPT}:"]).stdout.split()
+        assert sorted(held) == ["data/", "data/ab/", "data/ab/ab01", "data/ab/ab02"]
+        (tmp_path / f"blocked-{progress}").write_bytes(b"a file where the partner's folder should be")
+        blocked = Rclone(str(tmp_path / f"blocked-{progress}"), obscure("pw"), obscure("salt"))
+        with pytest.raises(RcloneError) as failed:
+            blocked.transfer(str(source), f"{CRYPT}:", listing, flags, 60, progress)
+        assert failed.value.reason and "exit" not in failed.value.reason, failed.value.reason
