@@ -256,14 +256,17 @@ class Offsite:
         db = self.catalog.db
         if result.kind == "full":
             candidates = inventory.entries
-        elif inventory.base is not None and complete_before:
+        elif inventory.base is None:  # the inventory lists everything already
+            held = {row[0] for row in db.execute("SELECT hash FROM offsite_objects")}
+            candidates = [e for e in inventory.entries if e.hash not in held]
+        elif complete_before:
             # Every content of the base is at the partner: only the delta's can be missing.
             candidates = [e for e in inventory.entries
                           if db.execute("SELECT 1 FROM offsite_objects WHERE hash = ?", (e.hash,)).fetchone() is None]
         else:
             candidates = entries_of(db.execute(
                 "SELECT path, size, mtime_ns, hash, department, category FROM offsite_listed"
-                " WHERE hash NOT IN (SELECT hash FROM offsite_objects)"), self.config)
+                " WHERE hash NOT IN (SELECT hash FROM offsite_objects)"), self.config)  # a delta's base lacked some
         todo: dict[str, Entry] = {}
         for entry in self._by_priority(candidates):
             todo.setdefault(entry.hash, entry)
