@@ -161,7 +161,11 @@ class Offsite:
                 running = self.rclone.start_transfer(str(stage), f"{CRYPT}:", listing, flags, self.progress,
                                                      child if number == 0 else None)
                 if not written:  # while the first transfer runs: the main process idles there
-                    written = self._write_manifest(inventory, per_department, *shipped)
+                    try:
+                        written = self._write_manifest(inventory, per_department, *shipped)
+                    except BaseException:
+                        running.cancel()  # no rclone left running behind a failed run
+                        raise
                 running.wait(self._timeout())
                 with self.catalog.transaction():
                     self.catalog.db.executemany(

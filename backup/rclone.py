@@ -150,6 +150,7 @@ class Transfer:
             self.log.close()
 
     def cancel(self) -> None:
+        """Stop it (its whole group) when nobody will wait for it."""
         if self.process.returncode is None:
             _kill_group(self.process.pid)
             self.process.wait(10)
