@@ -4,8 +4,10 @@ The partner's storage holds, inside rclone's crypt layer (names and content seal
 
 * ``data/<2 hex>/<hash>`` — each distinct content once (no redundant data), never overwritten
   (``--immutable``) and never deleted by a run, so every version stays restorable;
-* ``manifests/<run id>.json.gz`` — each run's inventory, with the exact bytes of every name (so
-  names too long for crypt, or not UTF-8, come back exactly), and its register sheet (清单).
+* ``manifests/<run id>.json.gz`` — a run's complete inventory, with the exact bytes of every name
+  (so names too long for crypt, or not UTF-8, come back exactly), and its register sheet (清单);
+  most runs ship ``<run id>-delta.json.gz`` instead, only what changed since the run it names as
+  its base (``backup/manifest.py``), which keeps a daily run's cost to what changed.
 
 The source is the mirror disk, not the archive: content there is written by dangan only, atomically,
 so a hard link to it (in ``<mirror>/.dangan/stage``) is an immutable view whose hash is known, and
@@ -16,12 +18,14 @@ remote), in priority order: retention 永久 first, then files damaged on the pr
 
 from __future__ import annotations
 
+import json
 import math
-import multiprocessing
 import os
+import shutil
 import tempfile
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -38,11 +42,15 @@ from dangan.daemon.layout import Layout, MIRROR_DIR
 from dangan.daemon.mirror import Mirror
 
 from .keys import OffsiteKey, key_path, require_private
-from .manifest import Entry, Manifest, current_entries, object_name
-from .rclone import CRYPT, Rclone, RcloneError, _kill_group, last_error, obscure
+from .manifest import (SUFFIX, Entry, Manifest, current_entries, entries_of, object_name, rebuild, register_sheet,
+                       run_of, shippable)
+from .rclone import CRYPT, Rclone, RcloneError, Transfer, TransferChild, _kill_group, last_error, obscure
 
 STAGE = "stage"
 SMALL_BATCH = 1000  # below this many objects, asking the partner per file beats listing it
+# At most this many delta inventories follow a full one: a restore replays the chain.
+MAX_DELTAS = 30
+LISTED = "offsite_listed"  # meta: which run offsite_listed describes, its rules, the chain's length
 
 
 @dataclass
@@ -119,30 +127,49 @@ class Offsite:
     def _ship(self, result: RunResult) -> None:
         mirror = Mirror(self.layout, self.config.hash_algorithm)
         mirror.require()  # the mirror disk is the source
-        entries = current_entries(self.catalog, self.config)
-        result.total_files = len(entries)
-        result.total_bytes = sum(e.size for e in entries)
-        result.not_shipped = self.catalog.db.execute(
-            "SELECT count(*) FROM files WHERE removed_at IS NULL AND (mirror_hash IS NULL OR mirror_hash != hash)"
-        ).fetchone()[0]
-        held = {row[0] for row in self.catalog.db.execute("SELECT hash FROM offsite_objects")}
-        todo: dict[str, Entry] = {}
-        for entry in self._by_priority(entries):
-            if (result.kind == "full" or entry.hash not in held) and entry.hash not in todo:
-                todo[entry.hash] = entry
+        # rclone-python's child (progress on a terminal) starts while the inventory is made
+        child = self.rclone.transfer_child() if self.progress else None
+        try:
+            self._ship_with(result, mirror, child)
+        finally:
+            if child is not None:
+                child.cancel()
+
+    def _ship_with(self, result: RunResult, mirror: Mirror, child: TransferChild | None) -> None:
+        with self.catalog.transaction():
+            # One write transaction: the inventory, what it implies to ship and the register's
+            # counts all describe the same moment of the catalog.
+            before = self._listed()
+            inventory = self._inventory(result, before)
+            todo = self._to_ship(result, inventory, complete_before=before.get("complete", False))
+            per_department = {d: (n, b) for d, n, b in self.catalog.db.execute(
+                "SELECT department, count(*), sum(size) FROM offsite_listed GROUP BY department")}
+            result.not_shipped = self.catalog.db.execute(
+                "SELECT count(*) FROM files WHERE removed_at IS NULL AND (mirror_hash IS NULL OR mirror_hash != hash)"
+            ).fetchone()[0]
         self.work.mkdir(parents=True, exist_ok=True)
         stage = self.layout.mirror_root / MIRROR_DIR / STAGE
-        for digest, entry in list(todo.items()):
-            if not mirror.stage(entry.path, object_name(digest), STAGE):
-                del todo[digest]  # gone from the mirror meanwhile: the next run ships it
-                result.not_shipped += 1
-        if todo:
-            tiers = self._tiers(list(todo.values()))
-            flags = self._flags(no_traverse=len(todo) < SMALL_BATCH)
+        gone = set(mirror.stage([(e.path, object_name(d)) for d, e in todo.items()], STAGE))
+        for digest in [d for d, e in todo.items() if e.path in gone]:
+            del todo[digest]  # gone from the mirror meanwhile: the next run ships it
+            result.not_shipped += 1
+        tiers = self._tiers(list(todo.values()))
+        flags = self._flags(no_traverse=len(todo) < SMALL_BATCH)
+        shipped = (sum(len(tier) for tier in tiers), sum(e.size for tier in tiers for e in tier))
+        written: list[Path] = []
+        try:
             for number, tier in enumerate(tiers):
                 listing = self.work / f"{result.run_id}-{number}.txt"
                 listing.write_text("".join(object_name(e.hash) + "\n" for e in tier), encoding="ascii")
-                self.rclone.transfer(str(stage), f"{CRYPT}:", listing, flags, self._timeout(), self.progress)
+                running = self.rclone.start_transfer(str(stage), f"{CRYPT}:", listing, flags, self.progress,
+                                                     child if number == 0 else None)
+                if not written:  # while the first transfer runs: the main process idles there
+                    try:
+                        written = self._write_manifest(inventory, per_department, *shipped)
+                    except BaseException:
+                        running.cancel()  # no rclone left running behind a failed run
+                        raise
+                running.wait(self._timeout())
                 with self.catalog.transaction():
                     self.catalog.db.executemany(
                         "INSERT OR REPLACE INTO offsite_objects (hash, size, run_id) VALUES (?,?,?)",
@@ -150,9 +177,107 @@ class Offsite:
                 result.files += len(tier)
                 result.bytes += sum(e.size for e in tier)
                 listing.unlink()
-        manifest = Manifest(result.run_id, result.kind, now(), self.layout.archive_id(),
-                            self.config.hash_algorithm, entries)
-        result.manifest = self._write_manifest(manifest, result)
+            if not written:
+                written = self._write_manifest(inventory, per_department, *shipped)
+            self._upload_manifest(*written, result.run_id)  # after the contents it names
+        except BaseException:
+            for path in written:
+                path.unlink(missing_ok=True)  # no local inventory of a run that failed
+            raise
+        result.manifest = written[0]
+        if not gone:  # every listed content is at the partner: the next delta need look no further
+            with self.catalog.transaction():
+                self.catalog.set_meta(LISTED, json.dumps({**self._listed(), "complete": True}))
+
+    def _inventory(self, result: RunResult, before: dict) -> Manifest:
+        """This run's inventory (inside the caller's transaction): a delta on top of the last
+        successful run when that is possible and small, else every record. ``offsite_listed``
+        then holds the complete state it describes, marked as this run's (pending until the run
+        succeeds: a failed run leaves a mark that no later run builds on)."""
+        db = self.catalog.db
+        base = self._delta_base(result.kind, before)
+        changed: list[Entry] = []
+        removed: list[bytes] = []
+        if base is not None:
+            changed = entries_of(db.execute(
+                "SELECT f.path, f.size, f.mtime_ns, f.hash, f.department, f.category FROM files f"
+                " LEFT JOIN offsite_listed l ON l.path = f.path"
+                f" WHERE {shippable('f')}"
+                " AND (l.path IS NULL OR l.hash != f.hash OR l.size != f.size OR l.mtime_ns != f.mtime_ns"
+                "      OR l.department IS NOT f.department OR l.category IS NOT f.category)"
+                " ORDER BY f.path"), self.config)
+            removed = [row[0] for row in db.execute(
+                "SELECT path FROM offsite_listed l WHERE NOT EXISTS"
+                f" (SELECT 1 FROM files f WHERE f.path = l.path AND {shippable('f')})"
+                " ORDER BY path")]
+            listed = db.execute("SELECT count(*) FROM offsite_listed").fetchone()[0]
+            if len(changed) + len(removed) > max(listed // 2, SMALL_BATCH):
+                base = None  # most of a large archive changed: a full inventory is as small
+        if base is None:
+            entries = current_entries(self.catalog, self.config)
+            db.execute("DELETE FROM offsite_listed")
+            # the same rows as entries: this transaction holds the catalog's write lock
+            db.execute("INSERT INTO offsite_listed SELECT path, size, mtime_ns, hash, department, category"
+                       f" FROM files WHERE {shippable()}")
+            deltas = 0
+        else:
+            entries = changed
+            db.executemany("DELETE FROM offsite_listed WHERE path = ?", [(p,) for p in removed])
+            db.executemany("INSERT OR REPLACE INTO offsite_listed VALUES (?,?,?,?,?,?)",
+                           [(e.path, e.size, e.mtime_ns, e.hash, e.department, e.category) for e in changed])
+            deltas = before.get("deltas", 0) + 1
+        result.total_files, result.total_bytes = db.execute(
+            "SELECT count(*), coalesce(sum(size), 0) FROM offsite_listed").fetchone()
+        self.catalog.set_meta(LISTED, json.dumps({"run": result.run_id, "rules": self._rules(), "deltas": deltas}))
+        return Manifest(result.run_id, result.kind, now(), self.layout.archive_id(), self.config.hash_algorithm,
+                        entries, base=base, removed=removed, total_files=result.total_files,
+                        total_bytes=result.total_bytes)
+
+    def _delta_base(self, kind: str, listed: dict) -> str | None:
+        """The run a delta inventory can build on, or None for a full one: full passes and
+        snapshots list everything, and so does a run after a failed one, after a failed
+        verification, after the retention rules changed, or once the chain is long."""
+        if kind != "incremental":
+            return None
+        last = self.catalog.db.execute(
+            "SELECT id, verification FROM offsite_runs WHERE result = 'ok' ORDER BY id DESC LIMIT 1").fetchone()
+        if last is None or listed.get("run") != last[0] or (last[1] or "").startswith("failed"):
+            return None
+        if listed.get("rules") != self._rules() or listed.get("deltas", 0) >= MAX_DELTAS:
+            return None
+        return last[0]
+
+    def _listed(self) -> dict:
+        """meta 'offsite_listed': the run ``offsite_listed`` describes, the retention rules, the
+        number of deltas since the full inventory, and whether every listed content was shipped."""
+        return json.loads(self.catalog.get_meta(LISTED) or "{}")
+
+    def _rules(self) -> str:
+        """The retention rules as listed entries were judged by (a delta repeats only changed records)."""
+        settings = self.config.offsite
+        return json.dumps([settings.retention_default, settings.retention_rules], ensure_ascii=False, sort_keys=True)
+
+    def _to_ship(self, result: RunResult, inventory: Manifest, complete_before: bool) -> dict[str, Entry]:
+        """Each content the inventory lists and the partner lacks, once, in priority order (a full
+        pass: every content). Inside the inventory's transaction: ``offsite_listed`` is its state."""
+        db = self.catalog.db
+        if result.kind == "full":
+            candidates = inventory.entries
+        elif inventory.base is None:  # the inventory lists everything already
+            held = {row[0] for row in db.execute("SELECT hash FROM offsite_objects")}
+            candidates = [e for e in inventory.entries if e.hash not in held]
+        elif complete_before:
+            # Every content of the base is at the partner: only the delta's can be missing.
+            candidates = [e for e in inventory.entries
+                          if db.execute("SELECT 1 FROM offsite_objects WHERE hash = ?", (e.hash,)).fetchone() is None]
+        else:
+            candidates = entries_of(db.execute(
+                "SELECT path, size, mtime_ns, hash, department, category FROM offsite_listed"
+                " WHERE hash NOT IN (SELECT hash FROM offsite_objects)"), self.config)  # a delta's base lacked some
+        todo: dict[str, Entry] = {}
+        for entry in self._by_priority(candidates):
+            todo.setdefault(entry.hash, entry)
+        return todo
 
     def _by_priority(self, entries: list[Entry]) -> list[Entry]:
         """永久 first, then records damaged on the primary (the mirror holds their good copy), then
@@ -175,25 +300,41 @@ class Offsite:
         if no_traverse:
             flags.append("--no-traverse")
         if settings.bwlimit:
-            flags.append(f"--bwlimit='{settings.bwlimit}'")
+            flags.append(f"--bwlimit={settings.bwlimit}")  # an argument: quoted where a shell reads it
         return flags
 
     def _timeout(self) -> float:
         return self.config.offsite.timeout_minutes * 60
 
-    def _write_manifest(self, manifest: Manifest, result: RunResult) -> Path:
+    def _write_manifest(self, manifest: Manifest, per_department: dict[str | None, tuple[int, int]],
+                        shipped_files: int, shipped_bytes: int) -> list[Path]:
+        """The inventory and its register sheet, kept locally (``state_dir/manifests``)."""
         self.manifests.mkdir(parents=True, exist_ok=True)
-        name = f"{manifest.run_id}{'-snapshot' if manifest.kind == 'snapshot' else ''}"
-        local = self.manifests / f"{name}.json.gz"
-        sheet = self.manifests / f"{name}-清单.txt"
+        local = self.manifests / f"{manifest.name}{SUFFIX}"
+        sheet = self.manifests / f"{manifest.name}-清单.txt"
         write_atomic(local, manifest.to_bytes(), mode=0o600)
-        write_atomic(sheet, manifest.summary(result.files, result.bytes).encode("utf-8"), mode=0o600)
-        # The register sheet travels under an ASCII name: only dangan's own names reach rclone.
-        self.rclone.run(["copyto", str(local), f"{CRYPT}:manifests/{name}.json.gz", "--immutable"],
-                        timeout=self._timeout())
-        self.rclone.run(["copyto", str(sheet), f"{CRYPT}:manifests/{name}-register.txt", "--immutable"],
-                        timeout=self._timeout())
-        return local
+        text = register_sheet(manifest.run_id, manifest.kind, manifest.created, per_department, shipped_files, shipped_bytes,
+                              manifest if manifest.base else None)
+        write_atomic(sheet, text.encode("utf-8"), mode=0o600)
+        return [local, sheet]
+
+    def _upload_manifest(self, local: Path, sheet: Path, run_id: str) -> None:
+        """Both to the partner in one rclone run. The register sheet travels under an ASCII name
+        (only dangan's own names reach rclone): hard links give it that name in a folder of its own."""
+        name = local.name.removesuffix(SUFFIX)
+        outgoing = self.work / f"{run_id}-manifest"
+        shutil.rmtree(outgoing, ignore_errors=True)
+        outgoing.mkdir(parents=True)
+        try:
+            os.link(local, outgoing / local.name)
+            os.link(sheet, outgoing / f"{name}-register.txt")
+            listing = self.work / f"{run_id}-manifest.txt"
+            listing.write_text(f"{local.name}\n{name}-register.txt\n", encoding="ascii")
+            self.rclone.run(["copy", str(outgoing), f"{CRYPT}:manifests", f"--files-from={listing}", "--immutable",
+                             "--no-traverse"], timeout=self._timeout())
+            listing.unlink()
+        finally:
+            shutil.rmtree(outgoing, ignore_errors=True)
 
     # -- verification -----------------------------------------------------------------------
     def verify(self) -> VerifyResult:
@@ -203,12 +344,12 @@ class Offsite:
         if latest is None:
             raise EnvironmentProblem(t("offsite.nothing_to_verify"))
         run_id = latest[0]
-        manifest = self.local_manifest(run_id)
+        manifest, chain = self._local_chain(run_id)
         method = self.config.offsite.verify
         result = VerifyResult(run_id, ok=False, method=method)
         digests = sorted({e.hash for e in manifest.entries})
         try:
-            self._verify_manifest_present(run_id, manifest.kind)
+            self._verify_manifests_present(chain)
             if method == "cryptcheck":
                 result.problems = self._cryptcheck(digests)
                 result.checked = len(digests)
@@ -227,42 +368,64 @@ class Offsite:
 
     # -- reading back (restore, drills) --------------------------------------------------------
     def manifest_at(self, at: datetime | None) -> Manifest:
-        """The partner's latest inventory (made at or before ``at``), fetched through the crypt layer:
-        what a restore needs when the state folder and the mirror are gone."""
-        names = self.rclone.run(["lsf", f"{CRYPT}:manifests"], timeout=self._timeout()).stdout.split()
-        runs = sorted(n for n in names if n.endswith(".json.gz"))
+        """The partner's latest complete inventory (made at or before ``at``), fetched through the
+        crypt layer and replayed from its last full inventory through the deltas: what a restore
+        needs when the state folder and the mirror are gone."""
+        names = [n for n in self._partner_manifests() if n.endswith(SUFFIX)]
         if at is not None:
             limit = at.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%S.%f")
-            runs = [n for n in runs if n[:len(limit) - 3] <= limit[:-3]]
-        if not runs:
+            names = [n for n in names if n[:len(limit) - 3] <= limit[:-3]]
+        if not names:
             raise EnvironmentProblem(t("restore.no_manifest"))
         with tempfile.TemporaryDirectory(prefix=".dangan-manifest-") as scratch:
-            local = Path(scratch) / "manifest.json.gz"
-            self.rclone.run(["copyto", f"{CRYPT}:manifests/{runs[-1]}", str(local)], timeout=self._timeout())
-            return Manifest.from_bytes(local.read_bytes())
+            def load(batch: list[str]) -> dict[str, Manifest]:
+                listing = Path(scratch) / "wanted.txt"
+                listing.write_text("".join(n + "\n" for n in batch), encoding="ascii")
+                self.rclone.run(["copy", f"{CRYPT}:manifests", f"{scratch}/manifests", f"--files-from={listing}"],
+                                timeout=self._timeout())
+                found = {n: Path(scratch) / "manifests" / n for n in batch}
+                return {n: Manifest.from_bytes(p.read_bytes()) for n, p in found.items() if p.exists()}
 
-    def fetch(self, digests: list[str], into: Path) -> None:
-        """Download objects (by hash) into ``into/data/<hh>/<hash>``; what exists is not fetched again."""
+            return rebuild(names, max(names), load)[0]
+
+    def local_manifest(self, run_id: str) -> Manifest:
+        """The complete inventory of run ``run_id`` from the local copies (replayed when a delta)."""
+        return self._local_chain(run_id)[0]
+
+    def _local_chain(self, run_id: str) -> tuple[Manifest, list[str]]:
+        names = [p.name for p in self.manifests.glob(f"*{SUFFIX}")] if self.manifests.is_dir() else []
+        target = next((n for n in names if run_of(n) == run_id), None)
+        if target is None:
+            raise EnvironmentProblem(t("offsite.manifest_missing", run=run_id))
+
+        def load(batch: list[str]) -> dict[str, Manifest]:
+            return {n: Manifest.from_bytes((self.manifests / n).read_bytes()) for n in batch}
+
+        return rebuild(names, target, load)
+
+    def _partner_manifests(self) -> list[str]:
+        return self.rclone.run(["lsf", f"{CRYPT}:manifests"], timeout=self._timeout()).stdout.split()
+
+    def _verify_manifests_present(self, chain: list[str]) -> None:
+        """Every inventory of the chain is on the partner: without one, no complete restore."""
+        listing = set(self._partner_manifests())
+        for name in chain:
+            if name not in listing:
+                raise RcloneError("rclone lsf", t("offsite.manifest_gone", name=name))
+
+    def fetch(self, digests: list[str], into: Path,
+              started: Callable[[Transfer | TransferChild], None] = lambda running: None) -> None:
+        """Download objects (by hash) into ``into/data/<hh>/<hash>``; what exists is not fetched again.
+        ``started`` receives the running transfer, so that another thread can cancel it."""
         into.mkdir(parents=True, exist_ok=True)
         listing = into / "wanted.txt"
         listing.write_text("".join(object_name(d) + "\n" for d in digests), encoding="ascii")
         try:
-            self.rclone.transfer(f"{CRYPT}:", str(into), listing, ["--retries=3"], self._timeout(), self.progress)
+            running = self.rclone.start_transfer(f"{CRYPT}:", str(into), listing, ["--retries=3"], self.progress)
+            started(running)
+            running.wait(self._timeout())
         finally:
             listing.unlink(missing_ok=True)
-
-    def local_manifest(self, run_id: str) -> Manifest:
-        for name in (f"{run_id}.json.gz", f"{run_id}-snapshot.json.gz"):
-            path = self.manifests / name
-            if path.exists():
-                return Manifest.from_bytes(path.read_bytes())
-        raise EnvironmentProblem(t("offsite.manifest_missing", run=run_id))
-
-    def _verify_manifest_present(self, run_id: str, kind: str) -> None:
-        name = f"{run_id}{'-snapshot' if kind == 'snapshot' else ''}.json.gz"
-        listing = self.rclone.run(["lsf", f"{CRYPT}:manifests"], timeout=self._timeout()).stdout.split()
-        if name not in listing:
-            raise RcloneError("rclone lsf", t("offsite.manifest_gone", name=name))
 
     def _cryptcheck(self, digests: list[str]) -> list[str]:
         """rclone cryptcheck: encrypts each local object with the partner's nonce and compares the
@@ -369,18 +532,21 @@ class _Download:
 
     def __init__(self, offsite: Offsite, digests: list[str], into: Path) -> None:
         self.error = ""
-        self._others = {child.pid for child in multiprocessing.active_children()}
+        self._running: Transfer | TransferChild | None = None  # the rclone transfer, once started
         self._thread = threading.Thread(target=self._run, args=(offsite, digests, into), name="partner-download",
                                         daemon=True)
         self._thread.start()
 
     def _run(self, offsite: Offsite, digests: list[str], into: Path) -> None:
         try:
-            offsite.fetch(digests, into)
+            offsite.fetch(digests, into, started=self._started)
         except RcloneError as exc:
             self.error = exc.reason
         except Exception as exc:  # noqa: BLE001 - the restore reports it for every file left
             self.error = str(exc) or type(exc).__name__
+
+    def _started(self, running: Transfer | TransferChild) -> None:
+        self._running = running
 
     def finished(self) -> bool:
         return not self._thread.is_alive()
@@ -391,7 +557,6 @@ class _Download:
     def stop(self) -> None:
         """The restore ended early (an error, Ctrl-C): take the transfer down rather than leave it running."""
         if self._thread.is_alive():
-            for child in multiprocessing.active_children():
-                if child.pid not in self._others:
-                    _kill_group(child.pid)
+            if self._running is not None:  # its waiting thread then sees it end and returns
+                _kill_group(self._running.process.pid)
             self._thread.join(15)

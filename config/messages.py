@@ -338,6 +338,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "清单共 {files} 个文件，{bytes}；本次传送 {shipped} 个，{shipped_bytes}",
         "en": "{files} files, {bytes} in all; shipped this run: {shipped}, {shipped_bytes}",
     },
+    "manifest.delta": {
+        "zh": "本清单为增量清单：新增或修改 {changed} 个，移出 {removed} 个，以第 {base} 次清单为基础",
+        "en": "a delta inventory: {changed} added or changed, {removed} removed, on top of run {base}",
+    },
+    "manifest.chain_broken": {
+        "zh": "清单链不完整：第 {run} 次的增量清单所依据的第 {base} 次清单不在（被删除或未送达），无法重建完整清单。",
+        "en": "the inventory chain is broken: delta {run} builds on run {base}, whose inventory is missing.",
+    },
+    "manifest.chain_mismatch": {
+        "zh": "清单链重建后的文件数与第 {run} 次清单记载的不符（应为 {expected}，得到 {found}）。",
+        "en": "the inventory chain replayed to run {run} lists {found} files, its inventory says {expected}.",
+    },
     "manifest.header": {"zh": "处室\t文件数\t大小", "en": "department\tfiles\tsize"},
     "manifest.sign": {
         "zh": "移交方签字：__________　接收方签字：__________　日期：__________",

@@ -146,6 +146,18 @@ MIGRATIONS: tuple[str, ...] = (
                      WHERE v.path = f.path AND v.fixed_at IS NULL) AS open_violations
         FROM files f WHERE f.removed_at IS NULL;
     """,
+    """
+    -- What the partner's inventory lists after the last off-site run that succeeded (the run is
+    -- meta 'offsite_listed'): the next run ships only the difference as a delta inventory.
+    CREATE TABLE offsite_listed (
+        path       BLOB PRIMARY KEY,
+        size       INTEGER NOT NULL,
+        mtime_ns   INTEGER NOT NULL,
+        hash       TEXT NOT NULL,
+        department TEXT,
+        category   TEXT
+    ) WITHOUT ROWID;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

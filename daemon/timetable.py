@@ -75,7 +75,7 @@ class Timetable:
         every.at(job.at, self.config.timezone).do(self._want, job.name)
         state = self._state(job.name)
         job.failures = state.get("failures", 0)
-        if self._missed(job, state.get("last_success")):
+        if self._missed(job, self._last_success(job.name, state)):
             logger.info("job {} missed its time while the service was down: running it once now", job.name)
             job.wanted = True
 
@@ -97,6 +97,9 @@ class Timetable:
                     job.process.wait(15)
                 except subprocess.TimeoutExpired:
                     job.process.kill()
+            elif job.process is not None and job.process.returncode == 0:
+                # It finished since the last tick: record it, or a restart would run it again.
+                self._poll(job)
 
     # -- internals --------------------------------------------------------------------------
     def _want(self, name: str) -> None:
@@ -153,6 +156,17 @@ class Timetable:
             latest -= timedelta(days=(latest.weekday() - target) % 7)
             return datetime.fromisoformat(last_success) < latest
         return datetime.fromisoformat(last_success) < latest - timedelta(days=job.every_days - 1)
+
+    def _last_success(self, name: str, state: dict) -> str | None:
+        """When the job last succeeded. For the off-site job the catalog's record of runs counts
+        too: a run that ended just as the service was stopped was stopped with it before the
+        service saw its exit status, yet it is done."""
+        last = state.get("last_success")
+        if name == "offsite":
+            row = self.catalog.db.execute("SELECT max(ended) FROM offsite_runs WHERE result = 'ok'").fetchone()
+            if row[0] and (last is None or datetime.fromisoformat(row[0]) > datetime.fromisoformat(last)):
+                return row[0]
+        return last
 
     def _state(self, name: str) -> dict:
         value = self.catalog.get_meta(f"job.{name}")

@@ -318,3 +318,71 @@ def test_failing_scheduled_backup_backs_off(archive, sftp_partner):
         assert _runs(archive) == [("full", "failed")]  # not fired again every tick
     finally:
         assert running.stop() == 0
+
+
+def test_inventory_chain_follows_base_links_past_an_orphan():
+    """A run that crashed after shipping its full inventory leaves an orphan the chain skips."""
+    from dangan.backup.manifest import Entry, Manifest, rebuild
+    from dangan.config.errors import EnvironmentProblem
+
+    def entry(path: str, digest: str) -> Entry:
+        return Entry(path.encode(), 1, 0, digest, None, None, "永久")
+
+    def made(run: str, entries: list[Entry], base: str | None = None, removed=(), total: int | None = None) -> Manifest:
+        return Manifest(run, "incremental", run, None, "sha256", entries, base=base, removed=list(removed),
+                        total_files=total)
+
+    stored = {m.name + ".json.gz": m for m in (
+        made("20260101T000000.000Z", [entry("a", "1"), entry("b", "2")]),
+        made("20260102T000000.000Z", [entry("c", "3")], base="20260101T000000.000Z", removed=[b"a"], total=2),
+        made("20260103T000000.000Z", [entry("x", "9")]),  # orphan: its run failed after the upload
+        made("20260104T000000.000Z", [entry("b", "4")], base="20260102T000000.000Z", total=2),
+    )}
+    calls = []
+
+    def load(names):
+        calls.append(list(names))
+        return {n: Manifest.from_bytes(stored[n].to_bytes()) for n in names if n in stored}
+
+    names = sorted(stored)
+    full, chain = rebuild(names, names[-1], load)
+    assert {e.path: e.hash for e in full.entries} == {b"b": "4", b"c": "3"}
+    assert chain == [names[3], names[1], names[0]] and len(calls) == 3  # the orphan batch, then back past it
+    del stored[names[1]]
+    with pytest.raises(EnvironmentProblem, match="20260102T000000.000Z"):
+        rebuild(names, names[-1], load)
+
+
+def test_obscure_in_process_is_what_rclone_reveals():
+    from dangan.backup.rclone import obscure
+
+    secret = "Pass-密码-" + os.urandom(8).hex()
+    first, second = obscure(secret), obscure(secret)
+    assert first != second  # a random IV each time, as rclone's own
+    for obscured in (first, second):
+        revealed = subprocess.run([RCLONE, "reveal", obscured], capture_output=True, text=True, check=True)
+        assert revealed.stdout.strip() == secret
+
+
+def test_transfer_with_progress_goes_through_rclone_python(tmp_path):
+    """On a terminal the transfer runs in rclone-python's child (progress bar); elsewhere rclone
+    runs directly. Both ship the list, take a timetable with a space, and say why they failed."""
+    from dangan.backup.rclone import CRYPT, Rclone, RcloneError, obscure
+
+    source = tmp_path / "stage"
+    (source / "data" / "ab").mkdir(parents=True)
+    for name in ("ab01", "ab02"):
+        (source / "data" / "ab" / name).write_bytes(name.encode() * 100)
+    listing = tmp_path / "list.txt"
+    listing.write_text("data/ab/ab01\ndata/ab/ab02\n", encoding="ascii")
+    flags = ["--immutable", "--bwlimit=08:00,512k 18:00,off"]
+    for progress in (True, False):
+        partner = Rclone(str(tmp_path / f"partner-{progress}"), obscure("pw"), obscure("salt"))
+        partner.transfer(str(source), f"{CRYPT}:", listing, flags, 60, progress)
+        held = partner.run(["lsf", "-R", f"{CRYPT}:"]).stdout.split()
+        assert sorted(held) == ["data/", "data/ab/", "data/ab/ab01", "data/ab/ab02"]
+        (tmp_path / f"blocked-{progress}").write_bytes(b"a file where the partner's folder should be")
+        blocked = Rclone(str(tmp_path / f"blocked-{progress}"), obscure("pw"), obscure("salt"))
+        with pytest.raises(RcloneError) as failed:
+            blocked.transfer(str(source), f"{CRYPT}:", listing, flags, 60, progress)
+        assert failed.value.reason and "exit" not in failed.value.reason, failed.value.reason

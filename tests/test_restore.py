@@ -272,3 +272,100 @@ def test_drill_restores_a_sample_from_each_copy_and_records_it(archive):
     failed = dangan(archive, "drill", "--format", "json")
     assert failed.returncode == 1
     assert not {r["source"]: r for r in json.loads(failed.stdout)}["mirror"]["ok"]
+
+
+def _partner_env(archive, partner) -> dict[str, str]:
+    """rclone reading the partner's crypt layer with only the key (as an admin would)."""
+    from partner import RCLONE, obscure
+
+    key = json.loads((archive.config.parent / "offsite.key").read_text())
+    return {**os.environ, "RCLONE_CONFIG": str(partner.rclone_config), "RCLONE_CONFIG_BACK_TYPE": "crypt",
+            "RCLONE_CONFIG_BACK_REMOTE": partner.remote, "RCLONE_CONFIG_BACK_PASSWORD": obscure(key["password"]),
+            "RCLONE_CONFIG_BACK_PASSWORD2": obscure(key["salt"]), "PATH": f"{Path(RCLONE).parent}:{os.environ['PATH']}"}
+
+
+def _backup(archive) -> dict:
+    mirror(archive)
+    done = dangan(archive, "backup", "--format", "json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    return json.loads(done.stdout)
+
+
+def test_restore_replays_a_full_inventory_and_its_deltas(archive, tmp_path):
+    partner = start_sftp(tmp_path)
+    try:
+        use_partner(archive, partner)
+        for name in ("a", "b", "c", "d"):
+            archive.write(f"{TASK}/{name}.txt", f"first {name}".encode(), mtime=1_600_000_000)
+        first = _backup(archive)
+        assert not first["manifest"].endswith("-delta.json.gz")  # the first inventory lists everything
+        archive.write(f"{TASK}/a.txt", b"second a")  # changed
+        os.unlink(archive.path(f"{TASK}/b.txt"))  # removed
+        os.rename(archive.path(f"{TASK}/c.txt"), archive.path(f"{TASK}/c-renamed.txt"))  # renamed
+        archive.write("02教务处/B教学诊改/B1/e.txt", b"new e")  # added
+        second = _backup(archive)
+        assert second["manifest"].endswith("-delta.json.gz") and second["total_files"] == 4
+        delta = json.loads(__import__("gzip").decompress(Path(second["manifest"]).read_bytes()))
+        assert delta["base"] == first["run_id"] and delta["format"] == "dangan-manifest-delta/1"
+        assert sorted(f["path"] for f in delta["files"]) == sorted(
+            [f"{TASK}/a.txt", f"{TASK}/c-renamed.txt", "02教务处/B教学诊改/B1/e.txt"])
+        assert sorted(r["path"] for r in delta["removed"]) == [f"{TASK}/b.txt", f"{TASK}/c.txt"]
+        sheet = Path(second["manifest"].replace(".json.gz", "-清单.txt")).read_text(encoding="utf-8")
+        assert "01办公室\t3\t" in sheet and "02教务处\t1\t" in sheet  # the register counts everything held
+        time.sleep(0.05)
+        moment = datetime.now(timezone.utc)
+        time.sleep(0.05)
+        os.unlink(archive.path(f"{TASK}/d.txt"))
+        archive.write(f"{TASK}/a.txt", b"third a")
+        third = _backup(archive)
+        assert third["manifest"].endswith("-delta.json.gz") and third["total_files"] == 3
+        for folder in (archive.root, archive.state, archive.mirror):
+            shutil.rmtree(folder)
+        code, report = restore(archive, "--from", "offsite", "--to", str(tmp_path / "now"))
+        assert code == 0 and report["restored"] == 3, report
+        assert_tree(tmp_path / "now", {f"{TASK}/a.txt": b"third a", f"{TASK}/c-renamed.txt": b"first c",
+                                        "02教务处/B教学诊改/B1/e.txt": b"new e"})
+        code, report = restore(archive, "--from", "offsite", "--to", str(tmp_path / "then"), "--at", moment.isoformat())
+        assert code == 0 and report["restored"] == 4, report
+        assert_tree(tmp_path / "then", {f"{TASK}/a.txt": b"second a", f"{TASK}/c-renamed.txt": b"first c",
+                                         f"{TASK}/d.txt": b"first d", "02教务处/B教学诊改/B1/e.txt": b"new e"})
+    finally:
+        partner.stop()
+
+
+def test_a_missing_delta_is_a_clear_error(archive, tmp_path):
+    partner = start_sftp(tmp_path)
+    try:
+        use_partner(archive, partner)
+        archive.write(f"{TASK}/a.txt", b"a")
+        _backup(archive)
+        archive.write(f"{TASK}/b.txt", b"b")
+        lost = _backup(archive)
+        archive.write(f"{TASK}/c.txt", b"c")
+        assert _backup(archive)["manifest"].endswith("-delta.json.gz")
+        name = Path(lost["manifest"]).name
+        assert name.endswith("-delta.json.gz")
+        subprocess.run([str(Path(sys.executable).with_name("rclone")), "deletefile", f"back:manifests/{name}"],
+                       env=_partner_env(archive, partner), check=True, capture_output=True)
+        verify = dangan(archive, "backup", "--verify", "--format", "json")
+        assert verify.returncode == 1 and name in json.loads(verify.stdout)["problems"][0]
+        nothing_new = _backup(archive)  # after a failed verification the next inventory is complete again
+        assert not nothing_new["manifest"].endswith("-delta.json.gz")
+        for folder in (archive.root, archive.state, archive.mirror):
+            shutil.rmtree(folder)
+        code, report = restore(archive, "--from", "offsite", "--to", str(tmp_path / "x"), "--at",
+                               _before(nothing_new["run_id"]))  # the chain through the lost delta
+        assert code == 2 and "清单链不完整" in report["stderr"] and lost["run_id"] in report["stderr"], report
+        assert "Traceback" not in report["stderr"]
+        code, report = restore(archive, "--from", "offsite", "--to", str(tmp_path / "y"))  # the full one serves
+        assert code == 0 and report["restored"] == 3, report
+    finally:
+        partner.stop()
+
+
+def _before(run_id: str) -> str:
+    """A moment just before run ``run_id`` (20261121T180000.123Z) began."""
+    from datetime import timedelta
+
+    moment = datetime.strptime(run_id, "%Y%m%dT%H%M%S.%fZ").replace(tzinfo=timezone.utc)
+    return (moment - timedelta(milliseconds=1)).isoformat()
