@@ -124,7 +124,7 @@ class Auditor:
                     seen[folder.child(name)] = st
                 hasher.add(roots[0], folder.path, [(name, st.st_size) for name, st in folder.files])
             records = self.catalog.records()
-            mirrored = mirror.available()
+            mirrored, extra = mirror.available(), []
             if mirrored:
                 by_folder: dict[bytes, list[tuple[bytes, int]]] = {}
                 for path, record in records.items():
@@ -134,10 +134,9 @@ class Auditor:
                 for head, files in by_folder.items():
                     hasher.add(roots[1], head, files)
                 extra = self._extra(records)
-            primary_digests = hasher.digests(roots[0])
-            mirror_digests = hasher.digests(roots[1])
-        primary = self._primary(records, seen, primary_digests, result)
-        self._mirror(records, mirrored, mirror_digests, extra if mirrored else [], result)
+            digests = hasher.digests()
+        primary = self._primary(records, seen, digests.get(roots[0], {}), result)
+        self._mirror(records, mirrored, digests.get(roots[1], {}), extra, result)
         self._offsite(result)
         self._security(result)
         if repair or self.config.audit.auto_repair:

@@ -45,48 +45,37 @@ class Hasher:
         self.algorithm = algorithm
         self.progress = progress
         self._pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="hash")
-        self._tasks: list[tuple[int, bytes, list[bytes], Future]] = []
-        self._roots: list[bytes] = []
+        self._tasks: list[tuple[bytes, bytes, list[bytes], Future]] = []
         self.files = 0
 
     def add(self, root: bytes, folder: bytes, files: Sequence[tuple[bytes, int]]) -> None:
         """Queue ``files`` (name, size) of ``folder`` below ``root`` for hashing."""
-        if root not in self._roots:
-            self._roots.append(root)
-        index = self._roots.index(root)
         batch: list[bytes] = []
         size = 0
         for name, length in files:
             batch.append(name)
             size += length
             if len(batch) >= BATCH_FILES or size >= BATCH_BYTES:
-                self._queue(index, folder, batch)
+                self._queue(root, folder, batch)
                 batch, size = [], 0
         if batch:
-            self._queue(index, folder, batch)
+            self._queue(root, folder, batch)
 
-    def _queue(self, index: int, folder: bytes, names: list[bytes]) -> None:
-        future = self._pool.submit(hash_folder, self._roots[index], folder, names, self.algorithm)
-        self._tasks.append((index, folder, names, future))
+    def _queue(self, root: bytes, folder: bytes, names: list[bytes]) -> None:
+        future = self._pool.submit(hash_folder, root, folder, names, self.algorithm)
+        self._tasks.append((root, folder, names, future))
         self.files += len(names)
 
-    def digests(self, root: bytes) -> dict[bytes, str | None]:
-        """Path below ``root`` -> digest (None: gone, "!reason": unreadable), once every queued file is done."""
+    def digests(self) -> dict[bytes, dict[bytes, str | None]]:
+        """Root -> path below it -> digest (None: gone, "!reason": unreadable), once every queued file is done."""
+        out: dict[bytes, dict[bytes, str | None]] = {}
         done = 0
-        for _, _, names, future in self._tasks:
-            future.result()
+        for root, folder, names, future in self._tasks:
+            prefix = folder + b"/" if folder else b""
+            out.setdefault(root, {}).update(zip([prefix + n for n in names], future.result()))
             done += len(names)
             if self.progress and (done % 500 < len(names) or done == self.files):
                 print(f"\r{done}/{self.files}", end="\n" if done == self.files else "", file=sys.stderr, flush=True)
-        self.progress = False  # shown once
-        if root not in self._roots:
-            return {}
-        index = self._roots.index(root)
-        out: dict[bytes, str | None] = {}
-        for i, folder, names, future in self._tasks:
-            if i == index:
-                prefix = folder + b"/" if folder else b""
-                out.update(zip([prefix + n for n in names], future.result()))
         return out
 
     def close(self) -> None:
