@@ -27,9 +27,10 @@ Goals (issue 5): audit wall time within 1.2x of plain reading (cat) of the same 
 than sha256sum of the same data.
 
 Every timed command is a child process: wall time from perf_counter around Popen .. wait4. CPU is
-wait4's rusage plus that of orphans: this process is a child subreaper, so dangan's unreaped
-forkserver (and with it its pool workers, which it reaps) is re-parented here and collected after
-the child exits; the time it takes to go is recorded, not counted. Peak summed RSS/PSS of the live
+wait4's rusage plus that of orphans: this process is a child subreaper, so an unreaped
+forkserver (with the pool workers it reaps; dangan before b3ff766 hashed in a process pool, it now
+hashes with threads in its own process) is re-parented here and collected after the child exits;
+the time it takes to go is recorded, not counted. Peak summed RSS/PSS of the live
 process tree is sampled from /proc. The CPU the rest of the machine used during each run (busy time
 from /proc/stat minus the run's own) is recorded too: on this shared 2-core VM it shows how much of
 the second core the two-process runs (audit, py2_pm) actually had. The page cache is warm: archive
@@ -38,9 +39,10 @@ after the last round. Nothing is dropped (that needs root and disturbs the share
 audit's JSON is checked: exit 0, 0 problems, every file confirmed on both copies.
 
 If a goal is missed (or with ``--profile``), one audit is run under cProfile (that shows the main
-process only: the pool workers' time appears as waiting in ``parallel_map``), and the per-file
-work of the workers is timed serially in one process over every primary file: plain read, the
-mirror pass's ``hash_file``, the primary pass's ``inspector.inspect``.
+thread only: the hashing threads' time appears as waiting in ``Hasher.digests``), the per-file
+work is timed serially in one process over every primary file (plain read, ``hash_file``, the
+audit's per-folder ``hash_folder``, and ``inspector.inspect``, which runs only for new or changed
+content), and dangan's threaded ``Hasher`` alone (walk + hash of A and M, no catalog) is timed.
 
 dangan is run from a pinned export of a git revision (default HEAD; ``--rev``).
 
@@ -104,7 +106,8 @@ if __name__ == '__main__':
 """
 
 
-# Serial per-file cost of what the pool workers do, over every primary file, in one process.
+# Serial per-file cost of the hashing (and of the inspection of new content), over every primary
+# file, in one process.
 WORKER_SNIPPET = """
 import json, os, sys, time
 from dangan.daemon import audit, hashing, inspector
@@ -126,6 +129,13 @@ def read_all(p):
         f.read()
 def hash_only(p):
     hashing.hash_file(open_file(root, p), 'sha256')
+folders = {}
+for p in paths:
+    head, _, name = p.rpartition(b'/')
+    folders.setdefault(head, []).append(name)
+def hash_folders():
+    for head, names in folders.items():
+        hashing.hash_folder(root, head, names, 'sha256')
 def inspect(p):
     audit._inspect_job((root, p, sizes[p], 'sha256'))
 def facts(p):
@@ -133,12 +143,16 @@ def facts(p):
         data = f.read()
     inspector.facts_of(__import__('io').BytesIO(data), data[:inspector.HEADER], len(data))
 out = {"files": len(paths), "bytes": sum(sizes.values())}
-for name, fn in (("read 1 MiB readinto", read_only), ("read whole file (f.read())", read_all),
-                 ("hash_file (mirror pass job)", hash_only), ("_inspect_job (primary pass job)", inspect),
-                 ("read + facts_of only (no hash)", facts)):
+jobs = [("read 1 MiB readinto", read_only), ("hash_file per file", hash_only),
+        ("_inspect_job (new content only)", inspect), ("read + facts_of only (no hash)", facts)]
+if hasattr(hashing, "hash_folder"):
+    jobs.insert(2, ("hash_folder per folder (the audit's job)", None))
+for name, fn in jobs:
     for rep in range(2):
         t0 = time.perf_counter(); c0 = time.process_time()
-        for p in paths:
+        if fn is None:
+            hash_folders()
+        for p in paths if fn else ():
             fn(p)
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     out[name] = {"seconds": wall, "cpu_seconds": cpu}
@@ -146,18 +160,21 @@ print(json.dumps(out))
 """
 
 
-# Start-up cost of one worker pool as dangan makes it (forkserver; each worker re-runs the main
-# script and imports dangan.daemon.audit): run as a file, as forkserver needs a main path.
-POOL_SNIPPET = """
+# dangan's threaded hasher alone: walk A and M, hash every file, no catalog (the floor of the design).
+HASHER_SNIPPET = """
 import os, sys, time
-from dangan.daemon import audit, workers
-if __name__ == "__main__":
-    out = []
-    for i in range(3):
-        t = time.perf_counter()
-        list(workers.parallel_map(audit._hash_job, [(b"/nonexistent", b"x", "sha256")] * workers.POOL_THRESHOLD))
-        out.append(time.perf_counter() - t)
-    print(" ".join(f"{x:.3f}" for x in out))
+from dangan.daemon.tree import Tree
+from dangan.daemon.workers import Hasher
+out = []
+for i in range(3):
+    t = time.perf_counter(); c = time.process_time()
+    with Hasher('sha256') as hasher:
+        for root in sys.argv[1:]:
+            for folder in Tree(root).walk():
+                hasher.add(os.fsencode(root), folder.path, [(name, st.st_size) for name, st in folder.files])
+        n = sum(d is not None and not d.startswith('!') for copy in hasher.digests().values() for d in copy.values())
+    out.append(f"{time.perf_counter() - t:.3f} s wall, {time.process_time() - c:.2f} s CPU, {n} files")
+print("; ".join(out))
 """
 
 
@@ -488,7 +505,7 @@ def profile(work: Path, config: Path, archive: Path, commit: str) -> dict:
     stats = lambda key, n: io_capture(lambda: pstats.Stats(str(prof)).sort_stats(key).print_stats(n))  # noqa: E731
     head = (f"== cProfile of the main process of dangan audit: {run['seconds']:.2f} s wall under the profiler,"
             f" exit {run['exit_code']}, cpu {run['cpu_seconds']:.1f} s (main {run['main_cpu_seconds']:.1f},"
-            f" forkserver + workers {run['orphan_cpu_seconds']:.1f}); raw: {prof}")
+            f" orphans {run['orphan_cpu_seconds']:.1f}); raw: {prof}")
     cum, tot = stats("cumulative", 35), stats("tottime", 15)
     print("\n" + head + "\n" + cum + "\n== by tottime\n" + tot)
     w = timed([sys.executable, "-c", WORKER_SNIPPET, str(archive)], cwd="/tmp")
@@ -496,21 +513,20 @@ def profile(work: Path, config: Path, archive: Path, commit: str) -> dict:
         worker = json.loads(w["stdout"])
     except ValueError:
         worker = {"error": w["stdout"][-1000:] + w["stderr"][-1000:]}
-    print("\n== serial per-file cost of the workers' jobs, one process, every primary file (second of two passes)")
+    print("\n== serial per-file cost of the hashing and inspection jobs, one process, every primary file"
+          " (second of two passes)")
     if "files" in worker:
         for name, v in worker.items():
             if isinstance(v, dict):
-                print(f"  {name:34} {v['seconds']:6.2f} s wall, {v['cpu_seconds']:6.2f} s CPU,"
+                print(f"  {name:42} {v['seconds']:6.2f} s wall, {v['cpu_seconds']:6.2f} s CPU,"
                       f" {worker['bytes'] / 1e6 / v['seconds']:6.0f} MB/s, {v['seconds'] / worker['files'] * 1e3:.3f} ms/file")
     else:
         print(worker)
-    script = work / "pool_start.py"
-    script.write_text(POOL_SNIPPET)
-    p = timed([sys.executable, str(script)], cwd="/tmp")
-    pool_start = [float(x) for x in p["stdout"].split()] if p["exit_code"] == 0 else p["stderr"][-1000:]
-    print(f"\n== start-up of one worker pool with {os.cpu_count()} workers doing {200} trivial _hash_job calls"
-          f" (3 pools in a row, s): {pool_start}; total CPU {p['cpu_seconds']:.2f} s")
-    return {"head": head, "cumulative": cum, "tottime": tot, "worker": worker, "pool_start_seconds": pool_start,
+    mirror = archive.parent / "M"
+    hz = timed([sys.executable, "-c", HASHER_SNIPPET, str(archive), str(mirror)], cwd="/tmp")
+    hasher = hz["stdout"].strip() if hz["exit_code"] == 0 else hz["stderr"][-1000:]
+    print(f"\n== dangan's threaded Hasher alone over A and M (walk + hash, no catalog), 3 times: {hasher}")
+    return {"head": head, "cumulative": cum, "tottime": tot, "worker": worker, "hasher_alone": hasher,
             "profile_run": {k: run[k] for k in ("seconds", "cpu_seconds", "main_cpu_seconds", "orphan_cpu_seconds")}}
 
 
@@ -524,7 +540,7 @@ def report(results: dict, files: int) -> dict:
     res_b, res_a = results["residency_before"], results["residency_after"]
     print(f"page cache: {res_b['fraction']:.1%} resident before round 1, {res_a['fraction']:.1%} after the last")
     print(f"\n| run | median s (min–max, n) | MB/s | ÷ cat p+m (per round) | ÷ sha256sum p+m (per round) |"
-          f" CPU s: total (main + forkserver/workers) | others' CPU s during the run | peak tree RSS / PSS MiB (procs) |")
+          f" CPU s: total (main + orphans) | others' CPU s during the run | peak tree RSS / PSS MiB (procs) |")
     print("|---|---|---|---|---|---|---|---|")
     summary: dict = {}
     for k in KINDS:

@@ -15,7 +15,6 @@ import json
 import os
 import socket
 import stat
-import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -31,7 +30,7 @@ from .layout import Layout
 from .mirror import ContentMismatch, Mirror, MirrorUnavailable, MirrorWriteError, SourceChanged, SourceUnreadable
 from .names import show
 from .tree import Tree, open_dir, open_file
-from .workers import parallel_map
+from .workers import Hasher
 
 @dataclass
 class Finding:
@@ -89,16 +88,6 @@ class AuditResult:
                 "offsite": self.offsite, "findings": [f.to_dict() for f in self.findings]}
 
 
-def _hash_job(job: tuple[bytes, bytes, str]) -> str | None:
-    root, path, algorithm = job
-    try:
-        return hash_file(open_file(root, path), algorithm)
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        return "!" + (exc.strerror or str(exc))
-
-
 def _inspect_job(job: tuple[bytes, bytes, int, str]) -> tuple[str, dict] | str:
     root, path, size, algorithm = job
     try:
@@ -124,26 +113,30 @@ class Auditor:
         started = time.monotonic()
         result = AuditResult(at=now())
         self.layout.require_archive()
-        records = self.catalog.records()
-        seen: dict[bytes, os.stat_result] = {}
-        for folder in Tree(self.layout.archive_root, self.config.rules.ignore_patterns).walk():
-            for name, st in folder.files:
-                seen[folder.child(name)] = st
-        primary_paths = sorted(seen)
         mirror = Mirror(self.layout, self.algorithm)
-        mirror_paths = sorted(p for p, r in records.items() if r.mirror_hash) if mirror.available() else []
-        # One pool for both copies: every file read once, on both cores, in large reads.
         roots = (os.fsencode(self.layout.archive_root), os.fsencode(self.layout.mirror_root))
-        jobs = [(roots[0], p, self.algorithm) for p in primary_paths] + [(roots[1], p, self.algorithm)
-                                                                         for p in mirror_paths]
-        digests = []
-        for digest in parallel_map(_hash_job, jobs):
-            digests.append(digest)
-            if self.progress and (len(digests) % 500 == 0 or len(digests) == len(jobs)):
-                print(f"\r{len(digests)}/{len(jobs)}", end="\n" if len(digests) == len(jobs) else "",
-                      file=sys.stderr, flush=True)
-        primary = self._primary(records, seen, primary_paths, digests[:len(primary_paths)], result)
-        self._mirror(records, mirror, mirror_paths, digests[len(primary_paths):], result)
+        # Every file read once, on both cores, in large reads; the hashing starts with the first
+        # folder found and goes on while the tree is walked, the catalog read and the mirror listed.
+        with Hasher(self.algorithm, self.progress) as hasher:
+            seen: dict[bytes, os.stat_result] = {}
+            for folder in Tree(self.layout.archive_root, self.config.rules.ignore_patterns).walk():
+                for name, st in folder.files:
+                    seen[folder.child(name)] = st
+                hasher.add(roots[0], folder.path, [(name, st.st_size) for name, st in folder.files])
+            records = self.catalog.records()
+            mirrored, extra = mirror.available(), []
+            if mirrored:
+                by_folder: dict[bytes, list[tuple[bytes, int]]] = {}
+                for path, record in records.items():
+                    if record.mirror_hash:
+                        head, _, name = path.rpartition(b"/")
+                        by_folder.setdefault(head, []).append((name, record.size))
+                for head, files in by_folder.items():
+                    hasher.add(roots[1], head, files)
+                extra = self._extra(records)
+            digests = hasher.digests()
+        primary = self._primary(records, seen, digests.get(roots[0], {}), result)
+        self._mirror(records, mirrored, digests.get(roots[1], {}), extra, result)
         self._offsite(result)
         self._security(result)
         if repair or self.config.audit.auto_repair:
@@ -157,14 +150,15 @@ class Auditor:
         return result
 
     # -- the primary ------------------------------------------------------------------------
-    def _primary(self, records: dict, seen: dict[bytes, os.stat_result], paths: list[bytes],
-                 digests: list[str | None], result: AuditResult) -> dict[bytes, str]:
+    def _primary(self, records: dict, seen: dict[bytes, os.stat_result], digests: dict[bytes, str | None],
+                 result: AuditResult) -> dict[bytes, str]:
         root = os.fsencode(self.layout.archive_root)
         counts: Counter[str] = Counter()
         hashes: dict[bytes, str] = {}
         verified: list[bytes] = []
-        for path, digest in zip(paths, digests):
-            st = seen[path]
+        paths = sorted(seen)
+        for path in paths:
+            st, digest = seen[path], digests.get(path)
             if digest is None or digest.startswith("!"):
                 result.findings.append(Finding("primary", "unreadable", path, (digest or "!gone")[1:]))
                 continue
@@ -211,15 +205,15 @@ class Auditor:
         return hashes
 
     # -- the mirror -------------------------------------------------------------------------
-    def _mirror(self, records: dict, mirror: Mirror, wanted: list[bytes], digests: list[str | None],
+    def _mirror(self, records: dict, available: bool, digests: dict[bytes, str | None], extra: list[bytes],
                 result: AuditResult) -> None:
-        if not mirror.available():
+        if not available:
             result.counts["mirror"] = {"unavailable": 1}
             result.findings.append(Finding("mirror", "missing", b"", "mirror disk not mounted"))
             return
         counts: Counter[str] = Counter()
-        for path, digest in zip(wanted, digests):
-            expected = records[path].mirror_hash
+        for path in sorted(digests):
+            digest, expected = digests[path], records[path].mirror_hash
             if digest is None:
                 counts["missing"] += 1
                 result.findings.append(Finding("mirror", "missing", path))
@@ -230,16 +224,17 @@ class Auditor:
                 counts["corrupted"] += 1
                 result.findings.append(Finding("mirror", "corrupted", path, digest.lstrip("!")[:60]))
         counts["unmirrored"] = sum(1 for r in records.values() if not r.mirror_hash)
-        tree = Tree(self.layout.mirror_root)
+        for path in extra:
+            counts["extra"] += 1
+            result.findings.append(Finding("mirror", "extra", path))
+        result.counts["mirror"] = dict(counts)
+
+    def _extra(self, records: dict) -> list[bytes]:
+        """Files on the mirror that the catalog never had (listed while the copies are hashed)."""
         known = set(records) | {p for (p,) in self.catalog.db.execute(
             "SELECT path FROM files WHERE removed_at IS NOT NULL")}
-        for folder in tree.walk():
-            for name, _ in folder.files:
-                path = folder.child(name)
-                if path not in known:
-                    counts["extra"] += 1
-                    result.findings.append(Finding("mirror", "extra", path))
-        result.counts["mirror"] = dict(counts)
+        return [folder.child(name) for folder in Tree(self.layout.mirror_root).walk()
+                for name, _ in folder.files if folder.child(name) not in known]
 
     # -- the partner ------------------------------------------------------------------------
     def _offsite(self, result: AuditResult) -> None:

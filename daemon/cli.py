@@ -447,11 +447,8 @@ def _cmd_audit(args: argparse.Namespace) -> int:
 
     config = _load_config(args)
     path = loader.resolve_path(args.config)
-    offsite = _offsite_if_configured(config, path, required=False)
     with Catalog(Layout.of(config).catalog_path) as catalog:
-        if offsite is not None:
-            offsite.catalog = catalog
-        auditor = Auditor(config, catalog, offsite.verify if offsite else None,
+        auditor = Auditor(config, catalog, _offsite_verify(config, path, catalog),
                           key_path(path, config.offsite.key_file), progress=sys.stderr.isatty())
         result = auditor.run(repair=args.repair)
     if args.format == "json":
@@ -459,6 +456,21 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     else:
         print(audit_text(result))
     return EXIT_PROBLEMS if result.problems else EXIT_OK
+
+
+def _offsite_verify(config: Config, path: Path, catalog: Catalog) -> Callable[[], object] | None:
+    """The partner's check for the audit, or None when no partner is configured. The partner is set
+    up (two `rclone obscure` runs) only when an off-site run was shipped that can be verified."""
+    from dangan.backup.offsite import Offsite
+
+    if not config.offsite.remote or not key_path(path, config.offsite.key_file).exists():
+        return None
+    if catalog.db.execute("SELECT 1 FROM offsite_runs WHERE result = 'ok' LIMIT 1").fetchone() is None:
+        def nothing_shipped() -> object:
+            raise EnvironmentProblem(t("offsite.nothing_to_verify"))
+
+        return nothing_shipped
+    return Offsite(config, path, catalog).verify
 
 
 def audit_text(result) -> str:

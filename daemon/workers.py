@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import TypeVar
+
+from .hashing import hash_folder
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 POOL_THRESHOLD = 200  # below this many files, starting worker processes costs more than it saves
+BATCH_FILES = 32  # files per hashing task: few round trips, yet both cores stay busy to the end
+BATCH_BYTES = 64 << 20
 
 
 def parallel_map(fn: Callable[[T], R], jobs: Sequence[T]) -> Iterator[R]:
@@ -26,3 +31,58 @@ def parallel_map(fn: Callable[[T], R], jobs: Sequence[T]) -> Iterator[R]:
     context = multiprocessing.get_context("forkserver")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         yield from pool.map(fn, jobs, chunksize=32)
+
+
+class Hasher:
+    """Hashes files on every core while the caller is still finding them.
+
+    Threads, not processes: read() and hashlib release the GIL for large buffers, so the threads
+    hash in parallel, with no worker start-up, no imports in workers and nothing pickled. Files are
+    queued folder by folder in batches (the folder opened once per batch); ``digests`` waits for all.
+    """
+
+    def __init__(self, algorithm: str, progress: bool = False) -> None:
+        self.algorithm = algorithm
+        self.progress = progress
+        self._pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="hash")
+        self._tasks: list[tuple[bytes, bytes, list[bytes], Future]] = []
+        self.files = 0
+
+    def add(self, root: bytes, folder: bytes, files: Sequence[tuple[bytes, int]]) -> None:
+        """Queue ``files`` (name, size) of ``folder`` below ``root`` for hashing."""
+        batch: list[bytes] = []
+        size = 0
+        for name, length in files:
+            batch.append(name)
+            size += length
+            if len(batch) >= BATCH_FILES or size >= BATCH_BYTES:
+                self._queue(root, folder, batch)
+                batch, size = [], 0
+        if batch:
+            self._queue(root, folder, batch)
+
+    def _queue(self, root: bytes, folder: bytes, names: list[bytes]) -> None:
+        future = self._pool.submit(hash_folder, root, folder, names, self.algorithm)
+        self._tasks.append((root, folder, names, future))
+        self.files += len(names)
+
+    def digests(self) -> dict[bytes, dict[bytes, str | None]]:
+        """Root -> path below it -> digest (None: gone, "!reason": unreadable), once every queued file is done."""
+        out: dict[bytes, dict[bytes, str | None]] = {}
+        done = 0
+        for root, folder, names, future in self._tasks:
+            prefix = folder + b"/" if folder else b""
+            out.setdefault(root, {}).update(zip([prefix + n for n in names], future.result()))
+            done += len(names)
+            if self.progress and (done % 500 < len(names) or done == self.files):
+                print(f"\r{done}/{self.files}", end="\n" if done == self.files else "", file=sys.stderr, flush=True)
+        return out
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> "Hasher":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

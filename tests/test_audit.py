@@ -263,3 +263,33 @@ def test_html_report_renders_in_headless_chromium(populated, tmp_path):
         colours = image.convert("RGB").getcolors(maxcolors=1 << 24)
     red = sum(n for n, (r, g, b) in colours if abs(r - 0xCF) < 8 and abs(g - 0x22) < 8 and abs(b - 0x2E) < 8)
     assert red > 500  # the red verdict banner was painted
+
+
+def test_threaded_hasher_matches_hashlib_across_batches_and_names_what_it_cannot_read(tmp_path):
+    """The audit's hasher: big folders split into batches, nested folders, a file gone, a symlink
+    (never followed), a folder gone: every digest as hashlib's, in the audit's terms."""
+    import hashlib
+
+    from dangan.daemon.workers import BATCH_FILES, Hasher
+
+    root = tmp_path / "root"
+    big = root / "任务" / "大"
+    big.mkdir(parents=True)
+    expected = {}
+    for i in range(BATCH_FILES * 2 + 5):
+        data = os.urandom(i * 97 + (3 << 20 if i == 7 else 0))  # one file over several 1 MiB reads
+        (big / f"{i}.bin").write_bytes(data)
+        expected[f"任务/大/{i}.bin".encode()] = hashlib.sha256(data).hexdigest()
+    (root / "top.txt").write_bytes(b"top")
+    expected[b"top.txt"] = hashlib.sha256(b"top").hexdigest()
+    (tmp_path / "outside").write_bytes(b"secret")
+    os.symlink(tmp_path / "outside", big / "link.bin")
+    names = [(p.rpartition(b"/")[2], 0) for p in expected if p.startswith("任务/大/".encode())]
+    with Hasher("sha256") as hasher:
+        hasher.add(os.fsencode(root), "任务/大".encode(), names + [(b"gone.bin", 0), (b"link.bin", 0)])
+        hasher.add(os.fsencode(root), b"", [(b"top.txt", 3)])
+        hasher.add(os.fsencode(root), b"no/such", [(b"x", 1)])
+        digests = hasher.digests()[os.fsencode(root)]
+    assert {p: digests[p] for p in expected} == expected
+    assert digests["任务/大/gone.bin".encode()] is None and digests[b"no/such/x"] is None
+    assert digests["任务/大/link.bin".encode()].startswith("!")  # ELOOP: a symlink is not read
