@@ -20,6 +20,7 @@ from datetime import datetime, timezone
 from dangan.config.errors import EnvironmentProblem
 from dangan.config.messages import t
 
+from . import writeback
 from .hashing import CHUNK
 from .inspector import INLINE_LIMIT
 from .layout import Layout, MIRROR_DIR, MIRROR_MARKER
@@ -62,6 +63,19 @@ class Copied:
     digest: str
     data: bytes | None
     kept: "KeptVersion | None"
+
+
+@dataclass(slots=True)
+class _Staged:
+    """A copy written to its temp file, not yet durable (see :meth:`Mirror.copy_many`)."""
+
+    index: int
+    relpath: bytes
+    name: bytes
+    temp: bytes  # b"" once renamed to ``name``
+    out: int  # the temp file's fd, -1 once closed
+    digest: str
+    data: bytes | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,18 +122,97 @@ class Mirror:
         so a silently corrupted source never replaces a good copy) or MirrorWriteError (nothing
         partial left).
         """
-        self.require()
         head, _, name = relpath.rpartition(b"/")
+        result = self.copy_many(head, [(name, source_fd, expect)])[0]
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    def copy_many(self, head: bytes, sources: list[tuple[bytes, int, str | None]]) -> list["Copied | Exception"]:
+        """Copy open sources ``(name, fd, expect)`` into the mirror folder ``head`` as one batch.
+
+        Every copy is written while hashing, then fsynced and verified by reading it back, then
+        renamed to its name, and the folder is fsynced once for all of them. So each file still
+        goes through fsync, rename and a folder fsync before it is returned as Copied, but the
+        fsyncs of a batch share their journal commits. Returns, per source in order, a Copied or
+        the exception :meth:`copy` would raise for it. Every fd is closed here. Raises
+        MirrorUnavailable or MirrorWriteError when the folder itself cannot be used.
+        """
+        if not sources:
+            return []
+        results: list[Copied | Exception | None] = [None] * len(sources)
         try:
-            before = os.fstat(source_fd)
-            folder = self._open_dir(head, create=True)
-        except OSError as exc:
-            os.close(source_fd)
-            raise MirrorWriteError(relpath, exc) from None
+            self.require()
+            try:
+                folder = self._open_dir(head, create=True)
+            except OSError as exc:
+                raise MirrorWriteError(_join(head, sources[0][0]), exc) from None
+        except BaseException:
+            for _, fd, _ in sources:
+                os.close(fd)
+            raise
+        staged: list[_Staged] = []
+        try:
+            failed: MirrorWriteError | None = None
+            for index, (name, source_fd, expect) in enumerate(sources):
+                if failed is not None:  # the mirror refused a write (full, read-only, I/O): stop here
+                    os.close(source_fd)
+                    results[index] = failed
+                    continue
+                try:
+                    staged.append(self._write(folder, index, _join(head, name), name, source_fd, expect))
+                except MirrorWriteError as exc:
+                    results[index] = failed = exc
+                except (SourceChanged, ContentMismatch, SourceUnreadable) as exc:
+                    results[index] = exc
+            for item in staged:
+                try:
+                    os.fsync(item.out)
+                    if hash_fd(item.out, self.algorithm) != item.digest:  # read back what the disk now holds
+                        raise OSError(errno.EIO, "verification after write failed")
+                except OSError as exc:
+                    results[item.index] = MirrorWriteError(item.relpath, exc)
+                os.close(item.out)
+                item.out = -1
+            renamed: list[tuple[_Staged, KeptVersion | None]] = []
+            for item in staged:
+                if results[item.index] is not None:
+                    continue
+                try:
+                    kept = self._keep(folder, item.name, item.relpath, link=True)
+                    os.rename(item.temp, item.name, src_dir_fd=folder, dst_dir_fd=folder)
+                except OSError as exc:
+                    results[item.index] = MirrorWriteError(item.relpath, exc)
+                    continue
+                item.temp = b""
+                renamed.append((item, kept))
+            if renamed:
+                try:
+                    os.fsync(folder)
+                except OSError as exc:
+                    for item, _ in renamed:
+                        results[item.index] = MirrorWriteError(item.relpath, exc)
+                    renamed = []
+            for item, kept in renamed:
+                results[item.index] = Copied(item.digest, item.data, kept)
+            return results  # type: ignore[return-value]  # every slot is filled by now
+        finally:
+            for item in staged:
+                if item.out >= 0:
+                    os.close(item.out)
+                if item.temp:
+                    _unlink_quietly(item.temp, folder)
+            os.close(folder)
+
+    def _write(self, folder: int, index: int, relpath: bytes, name: bytes, source_fd: int,
+               expect: str | None) -> "_Staged":
+        """Write one copy to a temp file in ``folder`` while hashing the source (closed here), with
+        the source's mode and mtime, and start its writeback. Nothing is durable yet."""
         temp = TEMP_PREFIX + secrets.token_hex(6).encode()
         out = -1
         try:
             try:
+                before = os.fstat(source_fd)
                 out = os.open(temp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600, dir_fd=folder)
             except OSError as exc:
                 raise MirrorWriteError(relpath, exc) from None
@@ -135,25 +228,17 @@ class Mirror:
             try:
                 os.utime(out, ns=(before.st_atime_ns, before.st_mtime_ns))
                 os.fchmod(out, before.st_mode & 0o777)
-                os.fsync(out)
-                if hash_fd(out, self.algorithm) != digest:  # read back what the disk now holds
-                    raise OSError(errno.EIO, "verification after write failed")
-                os.close(out)
-                out = -1
-                kept = self._keep(folder, name, relpath, link=True)
-                os.rename(temp, name, src_dir_fd=folder, dst_dir_fd=folder)
-                temp = b""
-                os.fsync(folder)
             except OSError as exc:
                 raise MirrorWriteError(relpath, exc) from None
-            return Copied(digest, data, kept)
+            writeback.start(out)
+            staged = _Staged(index, relpath, name, temp, out, digest, data)
+            out = -1
+            return staged
         finally:
             os.close(source_fd)
-            if out >= 0:
+            if out >= 0:  # not staged: nothing of it stays
                 os.close(out)
-            if temp:
                 _unlink_quietly(temp, folder)
-            os.close(folder)
 
     def remove(self, relpath: bytes) -> KeptVersion | None:
         """A deletion on the archive: move the mirror's copy into the versions area."""
@@ -351,6 +436,10 @@ def hash_fd(fd: int, algorithm: str) -> str:
         h.update(chunk)
         offset += len(chunk)
     return h.hexdigest()
+
+
+def _join(head: bytes, name: bytes) -> bytes:
+    return head + b"/" + name if head else name
 
 
 def _exists(name: bytes, folder: int) -> bool:
