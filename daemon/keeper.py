@@ -133,11 +133,15 @@ class Keeper:
                 batch.append(arrival)
                 size += arrival.st.st_size
                 if len(batch) >= BATCH_FILES or size >= BATCH_BYTES:
-                    outcomes.update(zip((a.path for a in batch), self.conclude_many(self.transfer_many(batch))))
+                    outcomes.update(self._apply(batch))
                     batch, size = [], 0
-            if batch:
-                outcomes.update(zip((a.path for a in batch), self.conclude_many(self.transfer_many(batch))))
+            outcomes.update(self._apply(batch))
         return [outcomes[path] for path in paths]
+
+    def _apply(self, batch: list["Arrival"]) -> dict[bytes, Outcome]:
+        if not batch:
+            return {}
+        return dict(zip((a.path for a in batch), self.conclude_many(self.transfer_many(batch))))
 
     def prepare(self, path: bytes) -> "Arrival | Outcome":
         """Decide what an arrival needs (in the service's thread: it reads the catalog)."""

@@ -128,7 +128,8 @@ class Mirror:
             raise result
         return result
 
-    def copy_many(self, head: bytes, sources: list[tuple[bytes, int, str | None]]) -> list["Copied | Exception"]:
+    def copy_many(self, head: bytes,
+                  sources: list[tuple[bytes, int, str | None]]) -> list[Copied | Exception]:
         """Copy open sources ``(name, fd, expect)`` into the mirror folder ``head`` as one batch.
 
         Every copy is written while hashing, then fsynced and verified by reading it back, then

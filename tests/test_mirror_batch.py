@@ -17,7 +17,8 @@ NAMES = [f"{i}.pdf" for i in range(5)]
 
 def _sources(archive, expect: dict[str, str] | None = None) -> list[tuple[bytes, int, str | None]]:
     root = os.fsencode(archive.root)
-    return [(name.encode(), open_file(root, f"{TASK}/{name}".encode()), (expect or {}).get(name)) for name in NAMES]
+    expect = expect or {}
+    return [(name.encode(), open_file(root, f"{TASK}/{name}".encode()), expect.get(name)) for name in NAMES]
 
 
 def test_a_batch_copies_each_file_and_a_bad_one_spoils_nothing(archive):
@@ -35,7 +36,8 @@ def test_a_batch_copies_each_file_and_a_bad_one_spoils_nothing(archive):
 
     # Second batch: 0.pdf has new content; 1.pdf is not what the catalog expects (a rotting disk).
     archive.write(f"{TASK}/0.pdf", b"second")
-    second = mirror.copy_many(TASK.encode(), _sources(archive, {"1.pdf": hashlib.sha256(b"other").hexdigest()}))
+    rotten = {"1.pdf": hashlib.sha256(b"other").hexdigest()}
+    second = mirror.copy_many(TASK.encode(), _sources(archive, rotten))
     assert isinstance(second[1], ContentMismatch)
     assert (archive.mirror / TASK / "1.pdf").read_bytes() == b"first 1"  # the good copy stays
     assert isinstance(second[0], Copied) and second[0].kept is not None  # the old 0.pdf became a version
