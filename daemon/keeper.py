@@ -35,10 +35,10 @@ from .tree import Tree, open_file
 # What a folder listing decides: its own description, and its subfolders' names.
 DESCRIPTION_RULE = "folder.no-description"
 NAME_RULES = ("structure.department", "structure.category", "naming.encoding", "naming.too-long")
-# One batch of arrivals in one folder (Keeper.arrived_many): its copies' contents are held until
-# inspected, and its fsyncs share journal commits.
-BATCH_FILES = 64
-BATCH_BYTES = 32 << 20
+# One batch of arrivals (Keeper.arrived_many): its copies' contents are held until inspected, its
+# temp files stay open until fsynced, and its fsyncs share journal commits.
+BATCH_FILES = 256
+BATCH_BYTES = 16 << 20
 
 
 class Outcome(Enum):
@@ -114,28 +114,24 @@ class Keeper:
     def arrived_many(self, paths: list[bytes]) -> list[Outcome]:
         """Files that are complete (a burst drained from the queue): mirror, register and judge them.
 
-        The files of one folder go as a batch (at most BATCH_FILES and about BATCH_BYTES): copied
-        together into the mirror folder (:meth:`Mirror.copy_many`), then registered in one catalog
-        transaction. Each file is fsynced, renamed and its folder fsynced before it is recorded as
-        mirrored, as with one file. Returns the outcome of each path, in order."""
+        They go in batches (at most BATCH_FILES and about BATCH_BYTES): copied together
+        (:meth:`Mirror.copy_many`), then registered in one catalog transaction. Each file is
+        fsynced, renamed and its folder fsynced before it is recorded as mirrored, as with one
+        file. Returns the outcome of each path, in order."""
         outcomes: dict[bytes, Outcome] = {}
-        folders: dict[bytes, list[bytes]] = {}
+        batch: list[Arrival] = []
+        size = 0
         for path in dict.fromkeys(paths):
-            folders.setdefault(path.rpartition(b"/")[0], []).append(path)
-        for group in folders.values():
-            batch: list[Arrival] = []
-            size = 0
-            for path in group:
-                arrival = self.prepare(path)
-                if isinstance(arrival, Outcome):
-                    outcomes[path] = arrival
-                    continue
-                batch.append(arrival)
-                size += arrival.st.st_size
-                if len(batch) >= BATCH_FILES or size >= BATCH_BYTES:
-                    outcomes.update(self._apply(batch))
-                    batch, size = [], 0
-            outcomes.update(self._apply(batch))
+            arrival = self.prepare(path)
+            if isinstance(arrival, Outcome):
+                outcomes[path] = arrival
+                continue
+            batch.append(arrival)
+            size += arrival.st.st_size
+            if len(batch) >= BATCH_FILES or size >= BATCH_BYTES:
+                outcomes.update(self._apply(batch))
+                batch, size = [], 0
+        outcomes.update(self._apply(batch))
         return [outcomes[path] for path in paths]
 
     def _apply(self, batch: list["Arrival"]) -> dict[bytes, Outcome]:
@@ -165,8 +161,8 @@ class Keeper:
         return Arrival(path, st, old, expect, to_mirror=self.mirror_writable())
 
     def transfer_many(self, arrivals: list["Arrival"]) -> list["Arrival"]:
-        """Read each file once: copy the files to the mirror while hashing (one batch: they are in
-        one folder), then inspect them. Touches neither the catalog nor shared state."""
+        """Read each file once: copy the files to the mirror while hashing (one batch), then
+        inspect them. Touches neither the catalog nor shared state."""
         copying: list[tuple[Arrival, int]] = []
         for arrival in arrivals:
             try:
@@ -179,11 +175,9 @@ class Keeper:
             else:
                 os.close(source)
         if copying:
-            head = copying[0][0].path.rpartition(b"/")[0]
             try:
-                results = self.mirror.copy_many(head, [(a.path.rpartition(b"/")[2], source, a.expect)
-                                                       for a, source in copying])
-            except (MirrorWriteError, MirrorUnavailable) as exc:
+                results = self.mirror.copy_many([(a.path, source, a.expect) for a, source in copying])
+            except MirrorUnavailable as exc:
                 results = [exc] * len(copying)
             for (arrival, _), result in zip(copying, results):
                 if isinstance(result, Copied):

@@ -71,8 +71,8 @@ class _Staged:
 
     index: int
     relpath: bytes
-    name: bytes
-    temp: bytes  # b"" once renamed to ``name``
+    folder: int  # the open mirror folder it goes into
+    temp: bytes  # b"" once renamed to its name
     out: int  # the temp file's fd, -1 once closed
     digest: str
     data: bytes | None
@@ -122,46 +122,42 @@ class Mirror:
         so a silently corrupted source never replaces a good copy) or MirrorWriteError (nothing
         partial left).
         """
-        head, _, name = relpath.rpartition(b"/")
-        result = self.copy_many(head, [(name, source_fd, expect)])[0]
+        result = self.copy_many([(relpath, source_fd, expect)])[0]
         if isinstance(result, Exception):
             raise result
         return result
 
-    def copy_many(self, head: bytes,
-                  sources: list[tuple[bytes, int, str | None]]) -> list[Copied | Exception]:
-        """Copy open sources ``(name, fd, expect)`` into the mirror folder ``head`` as one batch.
+    def copy_many(self, sources: list[tuple[bytes, int, str | None]]) -> list[Copied | Exception]:
+        """Copy open sources ``(relpath, fd, expect)`` to the mirror as one batch.
 
         Every copy is written while hashing, then fsynced and verified by reading it back, then
-        renamed to its name, and the folder is fsynced once for all of them. So each file still
-        goes through fsync, rename and a folder fsync before it is returned as Copied, but the
-        fsyncs of a batch share their journal commits. Returns, per source in order, a Copied or
-        the exception :meth:`copy` would raise for it. Every fd is closed here. Raises
-        MirrorUnavailable or MirrorWriteError when the folder itself cannot be used.
+        renamed to its name, and each folder is fsynced once for all of its files. So each file
+        still goes through fsync, rename and a folder fsync before it is returned as Copied, but
+        the fsyncs of a batch share their journal commits. Returns, per source in order, a Copied
+        or the exception :meth:`copy` would raise for it. Every fd is closed here. Raises
+        MirrorUnavailable when the marker is missing (nothing is written).
         """
         if not sources:
             return []
-        results: list[Copied | Exception | None] = [None] * len(sources)
         try:
             self.require()
-            try:
-                folder = self._open_dir(head, create=True)
-            except OSError as exc:
-                raise MirrorWriteError(_join(head, sources[0][0]), exc) from None
         except BaseException:
             for _, fd, _ in sources:
                 os.close(fd)
             raise
+        results: list[Copied | Exception | None] = [None] * len(sources)
+        folders: dict[bytes, int] = {}  # open mirror folders, by relative path
         staged: list[_Staged] = []
         try:
             failed: MirrorWriteError | None = None
-            for index, (name, source_fd, expect) in enumerate(sources):
+            for index, (relpath, source_fd, expect) in enumerate(sources):
                 if failed is not None:  # the mirror refused a write (full, read-only, I/O): stop here
                     os.close(source_fd)
                     results[index] = failed
                     continue
                 try:
-                    staged.append(self._write(folder, index, _join(head, name), name, source_fd, expect))
+                    folder = self._folder(folders, relpath, source_fd)
+                    staged.append(self._write(folder, index, relpath, source_fd, expect))
                 except MirrorWriteError as exc:
                     results[index] = failed = exc
                 except (SourceChanged, ContentMismatch, SourceUnreadable) as exc:
@@ -175,37 +171,50 @@ class Mirror:
                     results[item.index] = MirrorWriteError(item.relpath, exc)
                 os.close(item.out)
                 item.out = -1
-            renamed: list[tuple[_Staged, KeptVersion | None]] = []
+            renamed: dict[int, list[tuple[_Staged, KeptVersion | None]]] = {}  # by folder
             for item in staged:
                 if results[item.index] is not None:
                     continue
+                name = item.relpath.rpartition(b"/")[2]
                 try:
-                    kept = self._keep(folder, item.name, item.relpath, link=True)
-                    os.rename(item.temp, item.name, src_dir_fd=folder, dst_dir_fd=folder)
+                    kept = self._keep(item.folder, name, item.relpath, link=True)
+                    os.rename(item.temp, name, src_dir_fd=item.folder, dst_dir_fd=item.folder)
                 except OSError as exc:
                     results[item.index] = MirrorWriteError(item.relpath, exc)
                     continue
                 item.temp = b""
-                renamed.append((item, kept))
-            if renamed:
+                renamed.setdefault(item.folder, []).append((item, kept))
+            for folder, done in renamed.items():
                 try:
                     os.fsync(folder)
                 except OSError as exc:
-                    for item, _ in renamed:
+                    for item, _ in done:
                         results[item.index] = MirrorWriteError(item.relpath, exc)
-                    renamed = []
-            for item, kept in renamed:
-                results[item.index] = Copied(item.digest, item.data, kept)
+                    continue
+                for item, kept in done:
+                    results[item.index] = Copied(item.digest, item.data, kept)
             return results  # type: ignore[return-value]  # every slot is filled by now
         finally:
             for item in staged:
                 if item.out >= 0:
                     os.close(item.out)
                 if item.temp:
-                    _unlink_quietly(item.temp, folder)
-            os.close(folder)
+                    _unlink_quietly(item.temp, item.folder)
+            for folder in folders.values():
+                os.close(folder)
 
-    def _write(self, folder: int, index: int, relpath: bytes, name: bytes, source_fd: int,
+    def _folder(self, folders: dict[bytes, int], relpath: bytes, source_fd: int) -> int:
+        """The open mirror folder of ``relpath``, created when missing (closes the source on failure)."""
+        head = relpath.rpartition(b"/")[0]
+        if head not in folders:
+            try:
+                folders[head] = self._open_dir(head, create=True)
+            except OSError as exc:
+                os.close(source_fd)
+                raise MirrorWriteError(relpath, exc) from None
+        return folders[head]
+
+    def _write(self, folder: int, index: int, relpath: bytes, source_fd: int,
                expect: str | None) -> "_Staged":
         """Write one copy to a temp file in ``folder`` while hashing the source (closed here), with
         the source's mode and mtime, and start its writeback. Nothing is durable yet."""
@@ -232,7 +241,7 @@ class Mirror:
             except OSError as exc:
                 raise MirrorWriteError(relpath, exc) from None
             writeback.start(out)
-            staged = _Staged(index, relpath, name, temp, out, digest, data)
+            staged = _Staged(index, relpath, folder, temp, out, digest, data)
             out = -1
             return staged
         finally:
@@ -437,10 +446,6 @@ def hash_fd(fd: int, algorithm: str) -> str:
         h.update(chunk)
         offset += len(chunk)
     return h.hexdigest()
-
-
-def _join(head: bytes, name: bytes) -> bytes:
-    return head + b"/" + name if head else name
 
 
 def _exists(name: bytes, folder: int) -> bool:
