@@ -35,6 +35,10 @@ from .tree import Tree, open_file
 # What a folder listing decides: its own description, and its subfolders' names.
 DESCRIPTION_RULE = "folder.no-description"
 NAME_RULES = ("structure.department", "structure.category", "naming.encoding", "naming.too-long")
+# One batch of arrivals (Keeper.arrived_many): its copies' contents are held until inspected, its
+# temp files stay open until fsynced, and its fsyncs share journal commits.
+BATCH_FILES = 256
+BATCH_BYTES = 16 << 20
 
 
 class Outcome(Enum):
@@ -45,7 +49,7 @@ class Outcome(Enum):
 
 @dataclass
 class Arrival:
-    """One arrival on its way: decided, then transferred (any thread), then concluded."""
+    """One arrival on its way: decided, then transferred, then concluded."""
 
     path: bytes
     st: os.stat_result
@@ -105,8 +109,35 @@ class Keeper:
     # -- arrivals and changes -----------------------------------------------------------------
     def arrived(self, path: bytes) -> Outcome:
         """A file at ``path`` is complete: mirror it, register it, judge it."""
-        arrival = self.prepare(path)
-        return arrival if isinstance(arrival, Outcome) else self.conclude(self.transfer(arrival))
+        return self.arrived_many([path])[0]
+
+    def arrived_many(self, paths: list[bytes]) -> list[Outcome]:
+        """Files that are complete (a burst drained from the queue): mirror, register and judge them.
+
+        They go in batches (at most BATCH_FILES and about BATCH_BYTES): copied together
+        (:meth:`Mirror.copy_many`), then registered in one catalog transaction. Each file is
+        fsynced, renamed and its folder fsynced before it is recorded as mirrored, as with one
+        file. Returns the outcome of each path, in order."""
+        outcomes: dict[bytes, Outcome] = {}
+        batch: list[Arrival] = []
+        size = 0
+        for path in dict.fromkeys(paths):
+            arrival = self.prepare(path)
+            if isinstance(arrival, Outcome):
+                outcomes[path] = arrival
+                continue
+            batch.append(arrival)
+            size += arrival.st.st_size
+            if len(batch) >= BATCH_FILES or size >= BATCH_BYTES:
+                outcomes.update(self._apply(batch))
+                batch, size = [], 0
+        outcomes.update(self._apply(batch))
+        return [outcomes[path] for path in paths]
+
+    def _apply(self, batch: list["Arrival"]) -> dict[bytes, Outcome]:
+        if not batch:
+            return {}
+        return dict(zip((a.path for a in batch), self.conclude_many(self.transfer_many(batch))))
 
     def prepare(self, path: bytes) -> "Arrival | Outcome":
         """Decide what an arrival needs (in the service's thread: it reads the catalog)."""
@@ -129,31 +160,43 @@ class Keeper:
         expect = old.hash if unchanged and old.hash else None
         return Arrival(path, st, old, expect, to_mirror=self.mirror_writable())
 
-    def transfer(self, arrival: "Arrival") -> "Arrival":
-        """Read the file once: copy it to the mirror while hashing, then inspect it. Touches
-        neither the catalog nor shared state, so copies can run on several threads at once."""
-        path, st = arrival.path, arrival.st
-        try:
-            source = open_file(self.root, path)
-        except OSError as exc:
-            arrival.unreadable = exc.strerror or str(exc)  # unreadable is not gone: keep what we have
-            return arrival
-        if arrival.to_mirror:
+    def transfer_many(self, arrivals: list["Arrival"]) -> list["Arrival"]:
+        """Read each file once: copy the files to the mirror while hashing (one batch), then
+        inspect them. Touches neither the catalog nor shared state."""
+        copying: list[tuple[Arrival, int]] = []
+        for arrival in arrivals:
             try:
-                arrival.copied = self.mirror.copy(path, source, expect=arrival.expect)
-            except ContentMismatch:
-                arrival.corrupt = True
-                return arrival
-            except SourceChanged:
-                arrival.changing = True
-                return arrival
-            except SourceUnreadable as exc:
-                arrival.unreadable = str(exc)
-                return arrival
-            except (MirrorWriteError, MirrorUnavailable) as exc:
-                arrival.mirror_error = exc
-        else:
-            os.close(source)
+                source = open_file(self.root, arrival.path)
+            except OSError as exc:
+                arrival.unreadable = exc.strerror or str(exc)  # unreadable is not gone: keep what we have
+                continue
+            if arrival.to_mirror:
+                copying.append((arrival, source))
+            else:
+                os.close(source)
+        if copying:
+            try:
+                results = self.mirror.copy_many([(a.path, source, a.expect) for a, source in copying])
+            except MirrorUnavailable as exc:
+                results = [exc] * len(copying)
+            for (arrival, _), result in zip(copying, results):
+                if isinstance(result, Copied):
+                    arrival.copied = result
+                elif isinstance(result, ContentMismatch):
+                    arrival.corrupt = True
+                elif isinstance(result, SourceChanged):
+                    arrival.changing = True
+                elif isinstance(result, SourceUnreadable):
+                    arrival.unreadable = str(result)
+                else:
+                    arrival.mirror_error = result
+        for arrival in arrivals:
+            if not (arrival.unreadable or arrival.corrupt or arrival.changing):
+                self._inspect(arrival)
+        return arrivals
+
+    def _inspect(self, arrival: "Arrival") -> None:
+        path, st = arrival.path, arrival.st
         try:
             if arrival.copied is not None:
                 arrival.digest = arrival.copied.digest
@@ -164,12 +207,22 @@ class Keeper:
                                                                   self.algorithm)
         except OSError as exc:
             arrival.unreadable = exc.strerror or str(exc)
-            return arrival
+            return
         arrival.corrupt = arrival.expect is not None and arrival.digest != arrival.expect
-        return arrival
 
-    def conclude(self, arrival: "Arrival") -> Outcome:
-        """Register what the transfer found (in the service's thread)."""
+    def conclude_many(self, arrivals: list["Arrival"]) -> list[Outcome]:
+        """Register what the transfers found, in one catalog transaction (in the service's thread)."""
+        verdicts = [self._verdict(arrival) for arrival in arrivals]
+        complete = [arrival for arrival, verdict in zip(arrivals, verdicts) if verdict is None]
+        if complete:
+            at = now()
+            with self.catalog.transaction():
+                for arrival in complete:
+                    self._register(arrival, at)
+        return [verdict or Outcome.DONE for verdict in verdicts]
+
+    def _verdict(self, arrival: "Arrival") -> Outcome | None:
+        """What an arrival comes to when it is not to be registered (None: register it)."""
         path = arrival.path
         if isinstance(arrival.mirror_error, MirrorWriteError):
             self._mirror_failed(arrival.mirror_error)
@@ -182,18 +235,18 @@ class Keeper:
             return Outcome.SKIPPED
         if arrival.corrupt:
             return self._corrupt_primary(path)
-        at = now()
-        copied = arrival.copied
-        with self.catalog.transaction():
-            self.catalog.register(path, arrival.st, arrival.digest, arrival.facts, self.algorithm, at)
-            if copied is not None:
-                self.catalog.set_mirrored(path, arrival.digest)
-                self._record_version(copied.kept, arrival.old, "change", at)
-            else:
-                self.behind = True
-            self._judge_file(path, arrival.st, arrival.facts, at)
+        return None
+
+    def _register(self, arrival: "Arrival", at: str) -> None:
+        path, copied = arrival.path, arrival.copied
+        self.catalog.register(path, arrival.st, arrival.digest, arrival.facts, self.algorithm, at)
+        if copied is not None:
+            self.catalog.set_mirrored(path, arrival.digest)
+            self._record_version(copied.kept, arrival.old, "change", at)
+        else:
+            self.behind = True
+        self._judge_file(path, arrival.st, arrival.facts, at)
         self.dirty.add(path.rpartition(b"/")[0])
-        return Outcome.DONE
 
     def _corrupt_primary(self, path: bytes) -> Outcome:
         """Same size, mtime and inode, other content: silent corruption on the archive disk. The

@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from dangan.config.errors import EnvironmentProblem
 from dangan.config.messages import t
 
+from . import writeback
 from .hashing import CHUNK
 from .inspector import INLINE_LIMIT
 from .layout import Layout, MIRROR_DIR, MIRROR_MARKER
@@ -63,6 +64,19 @@ class Copied:
     digest: str
     data: bytes | None
     kept: "KeptVersion | None"
+
+
+@dataclass(slots=True)
+class _Staged:
+    """A copy written to its temp file, not yet durable (see :meth:`Mirror.copy_many`)."""
+
+    index: int
+    relpath: bytes
+    folder: int  # the open mirror folder it goes into
+    temp: bytes  # b"" once renamed to its name
+    out: int  # the temp file's fd, -1 once closed
+    digest: str
+    data: bytes | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,18 +123,107 @@ class Mirror:
         so a silently corrupted source never replaces a good copy) or MirrorWriteError (nothing
         partial left).
         """
-        self.require()
-        head, _, name = relpath.rpartition(b"/")
+        result = self.copy_many([(relpath, source_fd, expect)])[0]
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    def copy_many(self, sources: list[tuple[bytes, int, str | None]]) -> list[Copied | Exception]:
+        """Copy open sources ``(relpath, fd, expect)`` to the mirror as one batch.
+
+        Every copy is written while hashing, then fsynced and verified by reading it back, then
+        renamed to its name, and each folder is fsynced once for all of its files. So each file
+        still goes through fsync, rename and a folder fsync before it is returned as Copied, but
+        the fsyncs of a batch share their journal commits. Returns, per source in order, a Copied
+        or the exception :meth:`copy` would raise for it. Every fd is closed here. Raises
+        MirrorUnavailable when the marker is missing (nothing is written).
+        """
+        if not sources:
+            return []
         try:
-            before = os.fstat(source_fd)
-            folder = self._open_dir(head, create=True)
-        except OSError as exc:
-            os.close(source_fd)
-            raise MirrorWriteError(relpath, exc) from None
+            self.require()
+        except BaseException:
+            for _, fd, _ in sources:
+                os.close(fd)
+            raise
+        results: list[Copied | Exception | None] = [None] * len(sources)
+        folders: dict[bytes, int] = {}  # open mirror folders, by relative path
+        staged: list[_Staged] = []
+        try:
+            failed: MirrorWriteError | None = None
+            for index, (relpath, source_fd, expect) in enumerate(sources):
+                if failed is not None:  # the mirror refused a write (full, read-only, I/O): stop here
+                    os.close(source_fd)
+                    results[index] = failed
+                    continue
+                try:
+                    folder = self._folder(folders, relpath, source_fd)
+                    staged.append(self._write(folder, index, relpath, source_fd, expect))
+                except MirrorWriteError as exc:
+                    results[index] = failed = exc
+                except (SourceChanged, ContentMismatch, SourceUnreadable) as exc:
+                    results[index] = exc
+            for item in staged:
+                try:
+                    os.fsync(item.out)
+                    if hash_fd(item.out, self.algorithm) != item.digest:  # read back what the disk now holds
+                        raise OSError(errno.EIO, "verification after write failed")
+                except OSError as exc:
+                    results[item.index] = MirrorWriteError(item.relpath, exc)
+                os.close(item.out)
+                item.out = -1
+            renamed: dict[int, list[tuple[_Staged, KeptVersion | None]]] = {}  # by folder
+            for item in staged:
+                if results[item.index] is not None:
+                    continue
+                name = item.relpath.rpartition(b"/")[2]
+                try:
+                    kept = self._keep(item.folder, name, item.relpath, link=True)
+                    os.rename(item.temp, name, src_dir_fd=item.folder, dst_dir_fd=item.folder)
+                except OSError as exc:
+                    results[item.index] = MirrorWriteError(item.relpath, exc)
+                    continue
+                item.temp = b""
+                renamed.setdefault(item.folder, []).append((item, kept))
+            for folder, done in renamed.items():
+                try:
+                    os.fsync(folder)
+                except OSError as exc:
+                    for item, _ in done:
+                        results[item.index] = MirrorWriteError(item.relpath, exc)
+                    continue
+                for item, kept in done:
+                    results[item.index] = Copied(item.digest, item.data, kept)
+            return results  # type: ignore[return-value]  # every slot is filled by now
+        finally:
+            for item in staged:
+                if item.out >= 0:
+                    os.close(item.out)
+                if item.temp:
+                    _unlink_quietly(item.temp, item.folder)
+            for folder in folders.values():
+                os.close(folder)
+
+    def _folder(self, folders: dict[bytes, int], relpath: bytes, source_fd: int) -> int:
+        """The open mirror folder of ``relpath``, created when missing (closes the source on failure)."""
+        head = relpath.rpartition(b"/")[0]
+        if head not in folders:
+            try:
+                folders[head] = self._open_dir(head, create=True)
+            except OSError as exc:
+                os.close(source_fd)
+                raise MirrorWriteError(relpath, exc) from None
+        return folders[head]
+
+    def _write(self, folder: int, index: int, relpath: bytes, source_fd: int,
+               expect: str | None) -> "_Staged":
+        """Write one copy to a temp file in ``folder`` while hashing the source (closed here), with
+        the source's mode and mtime, and start its writeback. Nothing is durable yet."""
         temp = TEMP_PREFIX + secrets.token_hex(6).encode()
         out = -1
         try:
             try:
+                before = os.fstat(source_fd)
                 out = os.open(temp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600, dir_fd=folder)
             except OSError as exc:
                 raise MirrorWriteError(relpath, exc) from None
@@ -136,25 +239,17 @@ class Mirror:
             try:
                 os.utime(out, ns=(before.st_atime_ns, before.st_mtime_ns))
                 os.fchmod(out, before.st_mode & 0o777)
-                os.fsync(out)
-                if hash_fd(out, self.algorithm) != digest:  # read back what the disk now holds
-                    raise OSError(errno.EIO, "verification after write failed")
-                os.close(out)
-                out = -1
-                kept = self._keep(folder, name, relpath, link=True)
-                os.rename(temp, name, src_dir_fd=folder, dst_dir_fd=folder)
-                temp = b""
-                os.fsync(folder)
             except OSError as exc:
                 raise MirrorWriteError(relpath, exc) from None
-            return Copied(digest, data, kept)
+            writeback.start(out)
+            staged = _Staged(index, relpath, folder, temp, out, digest, data)
+            out = -1
+            return staged
         finally:
             os.close(source_fd)
-            if out >= 0:
+            if out >= 0:  # not staged: nothing of it stays
                 os.close(out)
-            if temp:
                 _unlink_quietly(temp, folder)
-            os.close(folder)
 
     def remove(self, relpath: bytes) -> KeptVersion | None:
         """A deletion on the archive: move the mirror's copy into the versions area."""

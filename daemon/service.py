@@ -204,13 +204,21 @@ class Service:
         except queue.Empty:
             change = None
         handled = 0
+        ready: dict[bytes, None] = {}  # closed files of this pass: copied together, in order
         while change is not None and handled < 1000 and not self.stop_requested:
-            self._handle(change)
+            if change.kind in ("closed", "created", "modified") and not change.is_dir:
+                self._file_event(change, ready)
+            else:
+                self._arrive(list(ready))  # what happened before this event is applied first
+                ready.clear()
+                self._handle(change)
             handled += 1
             try:
                 change = self.changes.get_nowait()
             except queue.Empty:
                 change = None
+        if not self.stop_requested:
+            self._arrive(list(ready))
         if self.changes.empty():
             self.parts.keeper.judge_dirty()
         self._settle()
@@ -250,34 +258,41 @@ class Service:
             elif change.kind == "created":
                 self._scan(change.path)
             return
-        if change.kind == "closed":
-            self.parts.settling.pop(change.path, None)
-            self._arrive(change.path)
-        elif change.kind in ("created", "modified"):
-            self._watch_settle(change.path)
-        elif change.kind == "deleted":
+        if change.kind == "deleted":
             self.parts.settling.pop(change.path, None)
             keeper.gone(change.path)
             self.parts.guard.noted()
         elif change.kind == "moved":
             self.parts.settling.pop(change.path, None)
             if keeper.tree.ignored(change.path.rpartition(b"/")[2]):
-                self._arrive(change.dest)  # an editor's atomic save: temp file renamed over the record
+                self._arrive([change.dest])  # an editor's atomic save: temp file renamed over the record
             elif keeper.moved(change.path, change.dest) is Outcome.RETRY:
                 self._watch_settle(change.dest)
 
-    def _arrive(self, path: bytes) -> None:
-        if self.parts.keeper.arrived(path) is Outcome.RETRY:
-            self._watch_settle(path)  # still being written: copy it once it settles
+    def _file_event(self, change: Change, ready: dict[bytes, None]) -> None:
+        """A file closed after writing is complete (it joins ``ready``); one created or modified
+        may be still being written: it settles."""
+        if _own(change.path):
+            return
+        if change.kind == "closed":
+            self.parts.settling.pop(change.path, None)
+            ready[change.path] = None
+        else:
+            self._watch_settle(change.path)
+
+    def _arrive(self, paths: list[bytes]) -> None:
+        if not paths:
+            return
+        for path, outcome in zip(paths, self.parts.keeper.arrived_many(paths)):
+            if outcome is Outcome.RETRY:
+                self._watch_settle(path)  # still being written: copy it once it settles
 
     def _watch_settle(self, path: bytes) -> None:
-        try:
-            st = self.parts.keeper.tree.lstat(path)
-        except OSError:
-            return
-        entry = self.parts.settling.get(path)
-        if entry is None or (entry.size, entry.mtime_ns) != (st.st_size, st.st_mtime_ns):
-            self.parts.settling[path] = _Settling(st.st_size, st.st_mtime_ns, time.monotonic())
+        """Watch ``path`` until its size and mtime stop changing. No stat here: a burst brings a
+        created and a modified event for every file, and its close usually follows in the same
+        pass. _settle looks at what is still settling after the pass."""
+        if path not in self.parts.settling:
+            self.parts.settling[path] = _Settling(-1, -1, time.monotonic())
 
     def _settle(self) -> None:
         """Files that arrived without a close event are complete once they stop changing."""
@@ -285,6 +300,7 @@ class Service:
             return
         window = self.parts.config.mirror.settle_seconds
         now_ = time.monotonic()
+        settled = []
         for path, entry in list(self.parts.settling.items()):
             try:
                 st = self.parts.keeper.tree.lstat(path)
@@ -295,7 +311,8 @@ class Service:
                 self.parts.settling[path] = _Settling(st.st_size, st.st_mtime_ns, now_)
             elif now_ - entry.since >= window:
                 del self.parts.settling[path]
-                self._arrive(path)
+                settled.append(path)
+        self._arrive(settled)
 
     def _scan(self, folder: bytes) -> None:
         """A folder appeared (created, or moved in with its contents): take what is complete."""

@@ -1,0 +1,49 @@
+"""Mirror.copy_many: copies go to the mirror as a batch, each with its own outcome."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+from makers import TASK
+
+from dangan.config import loader
+from dangan.daemon.layout import Layout
+from dangan.daemon.mirror import TEMP_PREFIX, ContentMismatch, Copied, Mirror
+from dangan.daemon.tree import open_file
+
+# Two folders in one batch: the second does not exist on the mirror yet.
+OTHER = "01办公室/A标准建设/A2新任务"
+PATHS = [f"{TASK}/{i}.pdf" for i in range(3)] + [f"{OTHER}/{i}.pdf" for i in range(2)]
+
+
+def _sources(archive, expect: dict[str, str] | None = None) -> list[tuple[bytes, int, str | None]]:
+    root = os.fsencode(archive.root)
+    expect = expect or {}
+    return [(rel.encode(), open_file(root, rel.encode()), expect.get(rel)) for rel in PATHS]
+
+
+def test_a_batch_copies_each_file_and_a_bad_one_spoils_nothing(archive):
+    config = loader.load(archive.config)
+    mirror = Mirror(Layout.of(config), config.hash_algorithm)
+    for i, rel in enumerate(PATHS):
+        archive.write(rel, b"first %d" % i, mtime=1_700_000_000 + i)
+    first = mirror.copy_many(_sources(archive))
+    assert [type(r) for r in first] == [Copied] * len(PATHS)
+    for i, (rel, result) in enumerate(zip(PATHS, first)):
+        copy = archive.mirror / rel
+        assert copy.read_bytes() == b"first %d" % i
+        assert copy.stat().st_mtime_ns == archive.path(rel).stat().st_mtime_ns
+        assert result.digest == hashlib.sha256(b"first %d" % i).hexdigest() and result.kept is None
+
+    # Second batch: the first file has new content; the second is not what the catalog expects
+    # (a rotting archive disk).
+    archive.write(PATHS[0], b"second")
+    second = mirror.copy_many(_sources(archive, {PATHS[1]: hashlib.sha256(b"other").hexdigest()}))
+    assert isinstance(second[1], ContentMismatch)
+    assert (archive.mirror / PATHS[1]).read_bytes() == b"first 1"  # the good copy stays
+    assert isinstance(second[0], Copied) and second[0].kept is not None  # the old one became a version
+    assert (archive.mirror / PATHS[0]).read_bytes() == b"second"
+    assert all(isinstance(r, Copied) for r in second[2:])
+    left = [p for p in archive.mirror.rglob("*") if os.fsencode(p.name).startswith(TEMP_PREFIX)]
+    assert not left
