@@ -284,6 +284,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "status.alert": {"zh": "告警：{kind}（{detail}）", "en": "alert: {kind} ({detail})"},
     "alert.mirror_missing": {"zh": "镜像盘未挂载", "en": "mirror disk not mounted"},
     "alert.mirror_write": {"zh": "写镜像失败，稍后重试", "en": "mirror writes failing, retrying"},
+    "alert.mirror_hung": {"zh": "镜像盘无响应（写入卡住），暂停写镜像，待办已记入目录库", "en": "mirror disk hung (a write is stuck); mirror writes paused, work kept in the catalog"},
     "alert.archive_missing": {"zh": "档案盘未就绪，不执行任何删除", "en": "archive disk not ready, no deletion applied"},
     "alert.deletions_held": {"zh": "大批删除已暂停", "en": "mass deletion held"},
     "alert.primary_corrupt": {"zh": "档案盘上的文件内容损坏", "en": "silent corruption on the archive disk"},

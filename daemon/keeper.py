@@ -30,6 +30,7 @@ from .mirror import (ContentMismatch, Copied, KeptVersion, Mirror, MirrorUnavail
                      SourceUnreadable)
 from .names import show
 from .rules import Rulebook, Violation
+from .stall import MirrorHung, StallGuard
 from .tree import Tree, open_file
 
 # What a folder listing decides: its own description, and its subfolders' names.
@@ -75,6 +76,7 @@ class Keeper:
         self.rulebook = Rulebook(config)
         self.algorithm = config.hash_algorithm
         self.retry_at = 0.0  # monotonic time before which the mirror is not tried again
+        self.stall = StallGuard(config.mirror.stall_seconds)  # mirror writes off this thread, watched
         self.retry_delay = 0.0
         # Files were registered without reaching the mirror: a catch-up is due when it is back.
         self.behind = True
@@ -84,6 +86,9 @@ class Keeper:
 
     # -- the mirror's health ------------------------------------------------------------------
     def mirror_writable(self) -> bool:
+        if not self.stall.recovered():
+            return False  # a call is still stuck in the kernel: the disk is hung
+        self.alerts.clear("mirror_hung")
         if time.monotonic() < self.retry_at:
             return False
         if not self.mirror.available():
@@ -140,7 +145,8 @@ class Keeper:
             return arrival
         if arrival.to_mirror:
             try:
-                arrival.copied = self.mirror.copy(path, source, expect=arrival.expect)
+                arrival.copied = self.stall.call(lambda late: self._late_copy(arrival, late), self.mirror.copy, path,
+                                                 source, expect=arrival.expect)
             except ContentMismatch:
                 arrival.corrupt = True
                 return arrival
@@ -150,7 +156,7 @@ class Keeper:
             except SourceUnreadable as exc:
                 arrival.unreadable = str(exc)
                 return arrival
-            except (MirrorWriteError, MirrorUnavailable) as exc:
+            except (MirrorWriteError, MirrorUnavailable, MirrorHung) as exc:
                 arrival.mirror_error = exc
         else:
             os.close(source)
@@ -171,7 +177,9 @@ class Keeper:
     def conclude(self, arrival: "Arrival") -> Outcome:
         """Register what the transfer found (in the service's thread)."""
         path = arrival.path
-        if isinstance(arrival.mirror_error, MirrorWriteError):
+        if isinstance(arrival.mirror_error, MirrorHung):
+            self.alerts.raise_("mirror_hung", path=show(path), reason=arrival.mirror_error.reason)
+        elif isinstance(arrival.mirror_error, MirrorWriteError):
             self._mirror_failed(arrival.mirror_error)
         elif arrival.copied is not None:
             self._mirror_ok()
@@ -194,6 +202,26 @@ class Keeper:
             self._judge_file(path, arrival.st, arrival.facts, at)
         self.dirty.add(path.rpartition(b"/")[0])
         return Outcome.DONE
+
+    def _late_copy(self, arrival: "Arrival", outcome: object) -> None:
+        """A copy declared hung has returned after all: record what it left on the mirror."""
+        if not isinstance(outcome, Copied):
+            return  # failed: nothing was replaced, the catalog still lists the file as unmirrored
+        record = self.catalog.record(arrival.path)
+        at = now()
+        with self.catalog.transaction():
+            self._record_version(outcome.kept, arrival.old, "change", at)
+            if record is not None and record.removed_at is None and record.hash == outcome.digest:
+                self.catalog.set_mirrored(arrival.path, outcome.digest)
+
+    def _late_version(self, relpath: bytes, reason: str, outcome: object) -> None:
+        """A hung rename or removal that returned after all: the version it kept goes on record."""
+        kept = outcome[1] if isinstance(outcome, tuple) else outcome
+        if isinstance(kept, KeptVersion):
+            record = self.catalog.record(relpath)
+            with self.catalog.transaction():
+                self.catalog.add_version(kept.path, record.mirror_hash if record else None, kept.size, kept.mtime_ns,
+                                         now(), reason, kept.location)
 
     def _corrupt_primary(self, path: bytes) -> Outcome:
         """Same size, mtime and inode, other content: silent corruption on the archive disk. The
@@ -250,8 +278,9 @@ class Keeper:
             if record is None or record.removed_at is None:
                 continue
             try:
-                kept = self.mirror.remove(path)
-            except (MirrorWriteError, MirrorUnavailable) as exc:
+                kept = self.stall.call(lambda late, p=path: self._late_version(p, "removal", late),
+                                       self.mirror.remove, path)
+            except (MirrorWriteError, MirrorUnavailable, MirrorHung) as exc:
                 if isinstance(exc, MirrorWriteError):
                     self._mirror_failed(exc)
                 return applied
@@ -282,8 +311,9 @@ class Keeper:
         renamed, kept = False, None
         if record.mirrored and self.mirror_writable():
             try:
-                renamed, kept = self.mirror.rename(old, new)
-            except (MirrorWriteError, MirrorUnavailable) as exc:
+                renamed, kept = self.stall.call(lambda late: self._late_version(new, "change", late),
+                                                self.mirror.rename, old, new)
+            except (MirrorWriteError, MirrorUnavailable, MirrorHung) as exc:
                 if isinstance(exc, MirrorWriteError):
                     self._mirror_failed(exc)
         at = now()
@@ -306,15 +336,18 @@ class Keeper:
         renamed = False
         if records and self.mirror_writable():
             try:
-                renamed = self.mirror.rename_folder(old, new)
-            except (MirrorWriteError, MirrorUnavailable) as exc:
+                renamed = self.stall.call(None, self.mirror.rename_folder, old, new)
+            except (MirrorWriteError, MirrorUnavailable, MirrorHung) as exc:
                 if isinstance(exc, MirrorWriteError):
                     self._mirror_failed(exc)
         if not renamed:
             for path in sorted(records):
                 self.moved(path, new + path[len(old):])
             if self.mirror_writable():
-                self.mirror.prune_empty(old)
+                try:
+                    self.stall.call(None, self.mirror.prune_empty, old)
+                except MirrorHung:
+                    pass  # mirror_writable() says so from now on
             return
         at = now()
         with self.catalog.transaction():

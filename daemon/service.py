@@ -36,6 +36,7 @@ from .timetable import Timetable
 from .watch import OVERFLOW, Change, Watch, inotify_limit
 
 TICK = 0.25  # seconds between housekeeping passes when no event arrives
+UNWATCHED_POLL = 2.0  # seconds between listings of folders inotify could not watch
 LOCK_FILE = ".dangan-lock"
 
 
@@ -97,6 +98,7 @@ class Parts:
 
     def close(self) -> None:
         self.timetable.stop()
+        self.keeper.stall.close()
         self.catalog.close()
 
 
@@ -118,6 +120,10 @@ class Service:
         self.metrics_server = None
         self.overflows = 0
         self.watch_shortfall = 0
+        # Folders added at run time that inotify could not watch (limit reached): polled instead.
+        self.unwatched: set[bytes] = set()
+        self.watch_failures = 0
+        self.next_poll = 0.0
         self.last_reconcile: dict | None = None
 
     # -- signals: flags only -------------------------------------------------------------------
@@ -217,6 +223,9 @@ class Service:
         self.parts.guard.tick()
         self.parts.timetable.tick()
         now_ = time.monotonic()
+        if self.unwatched and now_ >= self.next_poll:
+            self._poll_unwatched()
+            self.next_poll = now_ + UNWATCHED_POLL
         if now_ >= self.reconcile_due:
             self._reconcile()
         elif self.parts.keeper.behind and self.parts.keeper.mirror_writable():
@@ -297,13 +306,45 @@ class Service:
                 del self.parts.settling[path]
                 self._arrive(path)
 
-    def _scan(self, folder: bytes) -> None:
+    def _scan(self, folder: bytes, check_watches: bool = True) -> None:
         """A folder appeared (created, or moved in with its contents): take what is complete."""
         keeper = self.parts.keeper
         keeper.judge_listing(folder.rpartition(b"/")[0])
+        folders: list[bytes] = []
         for listing in keeper.tree.walk(folder):
+            folders.append(listing.path)
             for name, _ in listing.files:
                 self._watch_settle(listing.child(name))
+        if check_watches and folders:
+            self._check_new_watches(folders)
+
+    def _check_new_watches(self, folders: list[bytes]) -> None:
+        """watchdog silently skips a folder whose watch the kernel refuses (max_user_watches):
+        compare with the kernel's list, and poll what is not watched, after a full reconcile."""
+        watched = set(Watch.watched_inodes())
+        missing = [path for path in folders if (inode := self._inode(path)) is not None and inode not in watched]
+        if not missing:
+            return
+        self.unwatched.update(missing)
+        self.watch_failures += len(missing)
+        limit = inotify_limit("max_user_watches")
+        logger.error("{} new folders could not be watched (max_user_watches {}): full reconcile, then polled",
+                     len(missing), limit)
+        self.alerts.raise_("watch_shortfall", unwatched=len(self.unwatched), watches=len(watched), limit=limit)
+        self.reconcile_due = 0.0  # what happened in them so far is only seen by a walk
+
+    def _inode(self, path: bytes) -> int | None:
+        try:
+            return self.parts.keeper.tree.lstat(path).st_ino
+        except OSError:
+            return None  # gone again: nothing to watch
+
+    def _poll_unwatched(self) -> None:
+        for folder in sorted(self.unwatched):
+            if self._inode(folder) is None:
+                self.unwatched.discard(folder)
+            else:
+                self._scan(folder, check_watches=False)
 
     def _dir_moved(self, old: bytes, new: bytes) -> None:
         self.parts.keeper.folder_moved(old, new)
@@ -331,7 +372,9 @@ class Service:
         held = Watch.watches_held()
         limit = inotify_limit("max_user_watches")
         self.watch_shortfall = max(0, folders - held)
-        if self.watch_shortfall:
+        if not self.watch_shortfall:
+            self.unwatched.clear()
+        if self.watch_shortfall or self.unwatched:
             self.alerts.raise_("watch_shortfall", folders=folders, watches=held, limit=limit)
         else:
             self.alerts.clear("watch_shortfall")
@@ -345,7 +388,8 @@ class Service:
             "pid": os.getpid(), "state": state, "updated_at": now(), "queue": queue_length,
             "last_reconcile": self.last_reconcile, "alerts": self.alerts.active, "notes": self.alerts.notes[-10:],
             "inotify": {"watches": Watch.watches_held(), "overflows": self.overflows,
-                        "shortfall": self.watch_shortfall, "max_user_watches": inotify_limit("max_user_watches")},
+                        "shortfall": self.watch_shortfall, "max_user_watches": inotify_limit("max_user_watches"),
+                        "unwatched": len(self.unwatched), "watch_failures": self.watch_failures},
         })
         notify(status=t("service.status", queue=queue_length, alerts=len(self.alerts.active)))
 

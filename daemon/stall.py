@@ -1,0 +1,112 @@
+"""Mirror calls with a stall watchdog.
+
+A write to a frozen or hung disk (fsfreeze, a dying USB bridge, a stuck NFS server) blocks in the
+kernel and cannot be interrupted: the thread that made it is lost until the disk answers. So the
+service never writes to the mirror on its own thread. Each mirror call runs on one helper thread
+while the service's thread watches that helper's I/O counters; when they stop moving for
+``stall_seconds`` the call is declared hung (:class:`MirrorHung`), the mirror counts as unavailable
+and the service carries on registering work in the catalog. When the stuck call finally returns,
+its ``late`` callback records what it did, and the mirror is tried again.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any, TypeVar
+
+from loguru import logger
+
+R = TypeVar("R")
+POLL = 0.5  # seconds between looks at a slow call's progress
+
+
+class MirrorHung(Exception):
+    """A mirror call made no progress for ``stall_seconds``; it is still stuck in the kernel."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"no progress for {seconds:g} s")
+        self.reason = f"no progress for {seconds:g} s (disk hung or frozen)"
+
+
+class StallGuard:
+    """Runs mirror calls on one helper thread, watching that they make progress."""
+
+    def __init__(self, stall_seconds: float) -> None:
+        self.stall_seconds = stall_seconds
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._tid = 0
+        # A daemon thread: a thread stuck in the kernel must not keep the process from exiting
+        # (an executor's threads are joined at exit, so a hung disk would hang the shutdown).
+        self._thread: threading.Thread | None = None
+        self.stuck: Future | None = None
+        self._late: Callable[[Any], None] | None = None
+        self.since = 0.0  # monotonic time the stuck call was declared hung
+
+    def call(self, late: Callable[[Any], None] | None, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
+        """``fn(*args, **kwargs)`` on the helper thread. Raises MirrorHung when it stalls; ``late`` then
+        gets its result (or exception) once it returns, from :meth:`recovered`."""
+        if self.stuck is not None:
+            raise MirrorHung(self.stall_seconds)
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._serve, name="dangan-mirror", daemon=True)
+            self._thread.start()
+        future: Future = Future()
+        self._jobs.put((future, fn, args, kwargs))
+        progress, changed = self._progress(), time.monotonic()
+        while True:
+            try:
+                return future.result(timeout=POLL)
+            except FutureTimeout:
+                pass
+            now = self._progress()
+            if now != progress:
+                progress, changed = now, time.monotonic()
+            elif time.monotonic() - changed >= self.stall_seconds:
+                self.stuck, self._late, self.since = future, late, time.monotonic()
+                logger.error("mirror call {} stalled for {:g} s: mirror treated as unavailable",
+                             getattr(fn, "__name__", fn), self.stall_seconds)
+                raise MirrorHung(self.stall_seconds)
+
+    def recovered(self) -> bool:
+        """True when no call is stuck (any stuck call that has returned meanwhile is concluded)."""
+        if self.stuck is None:
+            return True
+        if not self.stuck.done():
+            return False
+        future, late = self.stuck, self._late
+        self.stuck = self._late = None
+        logger.info("the stalled mirror call returned after {:.1f} s", time.monotonic() - self.since)
+        outcome = future.exception() or future.result()
+        if late is not None:
+            late(outcome)
+        return True
+
+    def close(self) -> None:
+        """Let the helper thread end (a stuck one ends when its call returns, or with the process)."""
+        if self._thread is not None:
+            self._jobs.put(None)
+            self._thread = None
+
+    def _serve(self) -> None:
+        self._tid = threading.get_native_id()
+        while (job := self._jobs.get()) is not None:
+            future, fn, args, kwargs = job
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(fn(*args, **kwargs))
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
+                future.set_exception(exc)
+
+    def _progress(self) -> tuple[int, ...]:
+        """The helper thread's I/O counters (bytes and syscalls, read and written)."""
+        try:
+            with open(f"/proc/self/task/{self._tid}/io") as f:
+                return tuple(int(line.split()[1]) for line in f)
+        except (OSError, ValueError, IndexError):
+            return ()
