@@ -322,7 +322,8 @@ class Service:
         """watchdog silently skips a folder whose watch the kernel refuses (max_user_watches):
         compare with the kernel's list, and poll what is not watched, after a full reconcile."""
         watched = set(Watch.watched_inodes())
-        missing = [path for path in folders if (inode := self._inode(path)) is not None and inode not in watched]
+        missing = [path for path in folders if path not in self.unwatched
+                   and (inode := self._inode(path)) is not None and inode not in watched]
         if not missing:
             return
         self.unwatched.update(missing)
@@ -375,7 +376,8 @@ class Service:
         if not self.watch_shortfall:
             self.unwatched.clear()
         if self.watch_shortfall or self.unwatched:
-            self.alerts.raise_("watch_shortfall", folders=folders, watches=held, limit=limit)
+            self.alerts.raise_("watch_shortfall", folders=folders, watches=held, limit=limit,
+                               unwatched=len(self.unwatched))
         else:
             self.alerts.clear("watch_shortfall")
         if limit and folders > 0.8 * limit:
