@@ -333,8 +333,11 @@ class Keeper:
     def folder_moved(self, old: bytes, new: bytes) -> None:
         """A folder renamed or moved inside the archive: one rename on the mirror when possible."""
         records = self.catalog.records([old])
+        # A copy still waiting for its removal (the deletion guard's delay) would travel with a folder
+        # renamed whole and be orphaned at the new place: then the files move one by one.
+        pending = any(p.startswith(old + b"/") for p in self.catalog.pending_removals())
         renamed = False
-        if records and self.mirror_writable():
+        if records and not pending and self.mirror_writable():
             try:
                 renamed = self.stall.call(None, self.mirror.rename_folder, old, new)
             except (MirrorWriteError, MirrorUnavailable, MirrorHung) as exc:
