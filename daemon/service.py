@@ -276,8 +276,25 @@ class Service:
                 self._watch_settle(change.dest)
 
     def _arrive(self, path: bytes) -> None:
-        if self.parts.keeper.arrived(path) is Outcome.RETRY:
+        outcome = self.parts.keeper.arrived(path)
+        if outcome is Outcome.RETRY:
             self._watch_settle(path)  # still being written: copy it once it settles
+        elif outcome is Outcome.DONE:
+            self._hard_link_siblings(path)
+
+    def _hard_link_siblings(self, path: bytes) -> None:
+        """A write through one name of a hard-linked file changes its other names too, but inotify
+        reports only the name written: look at the others (each name is mirrored as its own file)."""
+        try:
+            st = self.parts.keeper.tree.lstat(path)
+        except OSError:
+            return
+        if st.st_nlink < 2:
+            return
+        rows = self.parts.catalog.db.execute(
+            "SELECT path FROM files WHERE inode = ? AND path != ? AND removed_at IS NULL", (st.st_ino, path))
+        for (other,) in rows.fetchall():
+            self._watch_settle(other)
 
     def _watch_settle(self, path: bytes) -> None:
         try:

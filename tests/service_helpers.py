@@ -59,6 +59,7 @@ class Running:
         self.sock_path = archive.base / f"notify-{time.monotonic_ns()}.sock"
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.sock.bind(str(self.sock_path))
+        self.sock_path.chmod(0o777)  # as systemd's: a service that dropped root can still report
         self.sock.settimeout(0.2)
         self.messages: list[str] = []
         self.log = open(archive.base / "service.log", "ab")
