@@ -123,6 +123,7 @@ class Service:
         # Folders added at run time that inotify could not watch (limit reached): polled instead.
         self.unwatched: set[bytes] = set()
         self.watch_failures = 0
+        self.closed_at: dict[bytes, float] = {}  # path -> monotonic time of its last close event (recent ones)
         self.next_poll = 0.0
         self.last_reconcile: dict | None = None
 
@@ -261,7 +262,10 @@ class Service:
             return
         if change.kind == "closed":
             self.parts.settling.pop(change.path, None)
-            self._arrive(change.path)
+            if self._closed_lately(change.path):
+                self._watch_settle(change.path)  # opened, appended, closed again and again: wait for a pause
+            else:
+                self._arrive(change.path)
         elif change.kind in ("created", "modified"):
             self._watch_settle(change.path)
         elif change.kind == "deleted":
@@ -281,6 +285,17 @@ class Service:
             self._watch_settle(path)  # still being written: copy it once it settles
         elif outcome is Outcome.DONE:
             self._hard_link_siblings(path)
+
+    def _closed_lately(self, path: bytes) -> bool:
+        """A writer that closes the file between chunks (an SMB client, a logger) would otherwise
+        get a copy of every prefix, each kept as a version: a file closed again within
+        settle_seconds is copied once it has stood still that long."""
+        now_, window = time.monotonic(), self.parts.config.mirror.settle_seconds
+        if len(self.closed_at) > 10_000:
+            self.closed_at = {p: t for p, t in self.closed_at.items() if now_ - t < window}
+        at = self.closed_at.get(path)
+        self.closed_at[path] = now_
+        return at is not None and now_ - at < window
 
     def _hard_link_siblings(self, path: bytes) -> None:
         """A write through one name of a hard-linked file changes its other names too, but inotify

@@ -156,3 +156,29 @@ def test_file_unreadable_to_the_service_user_is_never_taken_for_a_deletion(nobod
     finally:
         assert running.stop() == 0
     assert tree_files(archive.mirror).keys() == tree_files(archive.root).keys()  # nothing removed
+
+
+def test_writer_closing_between_chunks_gets_no_copy_of_every_prefix(archive):
+    """Forty open/append/close sessions 50 ms apart: one copy at the first close, then the service
+    waits for the file to stand still — not forty prefix copies kept as forty versions."""
+    set_mirror_settings(archive)
+    running = Running(archive)
+    running.wait_ready()
+    rel = f"{TASK}/appended.wav"
+    target = archive.path(rel)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    content = b""
+    try:
+        for _ in range(40):
+            chunk = os.urandom(50_000)
+            with open(target, "ab") as f:
+                f.write(chunk)
+            content += chunk
+            time.sleep(0.05)
+        wait_for(lambda: _catalog_hash(archive, rel) == _sha(content), timeout=30)
+        assert same_on_mirror(archive, rel)
+        kept = versions(archive, rel)
+        assert len(kept) <= 3, f"{len(kept)} prefix copies kept as versions"
+        print(f"closing writer: 40 sessions, {len(kept)} prefix copies kept")
+    finally:
+        assert running.stop() == 0
