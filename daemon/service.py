@@ -125,6 +125,8 @@ class Service:
         self.watch_failures = 0
         self.closed_at: dict[bytes, float] = {}  # path -> monotonic time of its last close event (recent ones)
         self.next_poll = 0.0
+        self.new_folders: list[bytes] = []  # created since the last look at the kernel's watch list
+        self.next_watch_check = 0.0
         self.last_reconcile: dict | None = None
 
     # -- signals: flags only -------------------------------------------------------------------
@@ -220,6 +222,10 @@ class Service:
                 change = None
         if self.changes.empty():
             self.parts.keeper.judge_dirty()
+        now_ = time.monotonic()
+        if self.new_folders and now_ >= self.next_watch_check:
+            self._check_new_watches()
+            self.next_watch_check = now_ + 1.0
         self._settle()
         self.parts.guard.tick()
         self.parts.timetable.tick()
@@ -347,12 +353,14 @@ class Service:
             folders.append(listing.path)
             for name, _ in listing.files:
                 self._watch_settle(listing.child(name))
-        if check_watches and folders:
-            self._check_new_watches(folders)
+        if check_watches:
+            self.new_folders.extend(folders)
 
-    def _check_new_watches(self, folders: list[bytes]) -> None:
+    def _check_new_watches(self) -> None:
         """watchdog silently skips a folder whose watch the kernel refuses (max_user_watches):
-        compare with the kernel's list, and poll what is not watched, after a full reconcile."""
+        compare new folders with the kernel's list, and poll what is not watched, after a full
+        reconcile. Batched (at most once a second): the kernel's list is long on a large archive."""
+        folders, self.new_folders = list(dict.fromkeys(self.new_folders)), []
         watched = set(Watch.watched_inodes())
         missing = [path for path in folders if path not in self.unwatched
                    and (inode := self._inode(path)) is not None and inode not in watched]
