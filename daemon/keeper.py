@@ -94,8 +94,20 @@ class Keeper:
         if not self.mirror.available():
             self.alerts.raise_("mirror_missing", path=os.fsdecode(self.mirror.root))
             return False
+        if "mirror_missing" in self.alerts.active:
+            self._sweep_after_outage()
         self.alerts.clear("mirror_missing")
         return True
+
+    def _sweep_after_outage(self) -> None:
+        """The mirror works again after an unmount or I/O errors: a temp file whose unlink failed
+        then (EIO) may have come back with the journal replay. Swept now, as at a start."""
+        try:
+            swept = self.stall.call(None, self.mirror.sweep_temps)
+        except (OSError, MirrorHung):
+            return
+        if swept:
+            logger.info("swept {} temp files left when the mirror disk failed", swept)
 
     def _mirror_failed(self, exc: MirrorWriteError) -> None:
         self.retry_delay = min(max(self.retry_delay * 2, 1.0), self.config.mirror.retry_max_seconds)
@@ -106,6 +118,7 @@ class Keeper:
         if self.retry_delay:
             self.retry_delay = 0.0
             self.alerts.clear("mirror_write")
+            self._sweep_after_outage()
 
     # -- arrivals and changes -----------------------------------------------------------------
     def arrived(self, path: bytes) -> Outcome:
