@@ -156,6 +156,13 @@ class Keeper:
         except OSError as exc:
             arrival.unreadable = exc.strerror or str(exc)  # unreadable is not gone: keep what we have
             return arrival
+        opened = os.fstat(source)
+        if (opened.st_size, opened.st_mtime_ns, opened.st_ino) != (st.st_size, st.st_mtime_ns, st.st_ino):
+            # Written again since it was looked at: the content read now would be registered with
+            # the size and mtime of before (a later, identical copy would then pile up as a version).
+            os.close(source)
+            arrival.changing = True
+            return arrival
         if arrival.to_mirror:
             try:
                 arrival.copied = self.stall.call(lambda late: self._late_copy(arrival, late), self.mirror.copy, path,
