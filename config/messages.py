@@ -235,6 +235,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "核对完成：{files} 个文件，新增或修改 {arrived}，删除 {gone}，移动 {moved}，镜像上执行删除 {applied}，用时 {seconds} 秒。",
         "en": "reconciled: {files} files, {arrived} new or changed, {gone} removed, {moved} moved, {applied} removals applied on the mirror, {seconds} s.",
     },
+    "mirror.unreadable": {
+        "zh": "无法读取 {path}（{reason}）：服务账户没有读取权限或磁盘出错。该文件未被当作删除，镜像上保留原有副本；请检查它的权限（如 chmod/chown）。",
+        "en": "cannot read {path} ({reason}): no permission for the service account, or a disk error. It is not treated as deleted; the mirror keeps its previous copy. Check its permissions.",
+    },
+    "mirror.unlisted": {
+        "zh": "无法列出文件夹 {path}：其中的文件未被当作删除，镜像上的副本保留；请检查它的权限。",
+        "en": "cannot list folder {path}: its files are not treated as deleted and their mirror copies stay. Check its permissions.",
+    },
     "mirror.incomplete": {
         "zh": "镜像尚未完全同步（{count} 个文件待复制，或有删除被暂停、镜像盘不可用）。",
         "en": "the mirror is not fully in sync ({count} files to copy, or deletions held, or the mirror disk missing).",
@@ -284,6 +292,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "status.alert": {"zh": "告警：{kind}（{detail}）", "en": "alert: {kind} ({detail})"},
     "alert.mirror_missing": {"zh": "镜像盘未挂载", "en": "mirror disk not mounted"},
     "alert.mirror_write": {"zh": "写镜像失败，稍后重试", "en": "mirror writes failing, retrying"},
+    "alert.mirror_hung": {"zh": "镜像盘无响应（写入卡住），暂停写镜像，待办已记入目录库", "en": "mirror disk hung (a write is stuck); mirror writes paused, work kept in the catalog"},
     "alert.archive_missing": {"zh": "档案盘未就绪，不执行任何删除", "en": "archive disk not ready, no deletion applied"},
     "alert.deletions_held": {"zh": "大批删除已暂停", "en": "mass deletion held"},
     "alert.primary_corrupt": {"zh": "档案盘上的文件内容损坏", "en": "silent corruption on the archive disk"},

@@ -163,6 +163,7 @@ class MirrorConfig(_Section):
     max_delete_share: Annotated[float, Field(gt=0, le=1)]
     keep_versions_days: Annotated[int, Field(ge=0)]
     retry_max_seconds: Annotated[float, Field(ge=1, le=86400)]
+    stall_seconds: Annotated[float, Field(ge=1, le=86400)]
 
 
 class DrillConfig(_Section):

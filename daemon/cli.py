@@ -282,6 +282,7 @@ def _cmd_mirror(args: argparse.Namespace) -> int:
     from . import logs
     from .alerts import Alerts
     from .guard import CONFIRM
+    from .names import show
     from .service import Parts, ServiceLock
 
     config = _load_config(args)
@@ -296,8 +297,9 @@ def _cmd_mirror(args: argparse.Namespace) -> int:
             catalog.set_meta(CONFIRM, now())
         print(t("mirror.confirm_requested"))
         return EXIT_OK
+    alerts = Alerts()
     try:
-        parts = Parts.build(config, loader.resolve_path(args.config), Alerts(), schedule=False)
+        parts = Parts.build(config, loader.resolve_path(args.config), alerts, schedule=False)
         try:
             result = parts.reconciler.run()
             applied = parts.guard.tick(confirm=args.confirm_deletes)
@@ -311,10 +313,16 @@ def _cmd_mirror(args: argparse.Namespace) -> int:
             applied=result.removals_applied + applied, seconds=round(result.seconds, 2)))
     if held:
         print(t("status.held", count=held["count"], since=held["since"]))
+    unreadable = [n for n in alerts.notes if n["kind"] == "unreadable"]
+    for note in unreadable:
+        print(t("mirror.unreadable", path=note["path"], reason=note["reason"]))
+    for folder in result.unlisted:
+        print(t("mirror.unlisted", path=show(folder) or "."))
+    problems = bool(unreadable or result.unlisted)  # the mirror holds older copies of these
     if unmirrored or held or not parts.mirror.available():
         print(t("mirror.incomplete", count=unmirrored))
-        return EXIT_PROBLEMS
-    return EXIT_OK
+        problems = True
+    return EXIT_PROBLEMS if problems else EXIT_OK
 
 
 def _cmd_status(args: argparse.Namespace) -> int:

@@ -30,6 +30,7 @@ from .mirror import (ContentMismatch, Copied, KeptVersion, Mirror, MirrorUnavail
                      SourceUnreadable)
 from .names import show
 from .rules import Rulebook, Violation
+from .stall import MirrorHung, StallGuard
 from .tree import Tree, open_file
 
 # What a folder listing decides: its own description, and its subfolders' names.
@@ -79,6 +80,7 @@ class Keeper:
         self.rulebook = Rulebook(config)
         self.algorithm = config.hash_algorithm
         self.retry_at = 0.0  # monotonic time before which the mirror is not tried again
+        self.stall = StallGuard(config.mirror.stall_seconds)  # mirror writes off this thread, watched
         self.retry_delay = 0.0
         # Files were registered without reaching the mirror: a catch-up is due when it is back.
         self.behind = True
@@ -88,13 +90,28 @@ class Keeper:
 
     # -- the mirror's health ------------------------------------------------------------------
     def mirror_writable(self) -> bool:
+        if not self.stall.recovered():
+            return False  # a call is still stuck in the kernel: the disk is hung
+        self.alerts.clear("mirror_hung")
         if time.monotonic() < self.retry_at:
             return False
         if not self.mirror.available():
             self.alerts.raise_("mirror_missing", path=os.fsdecode(self.mirror.root))
             return False
+        if "mirror_missing" in self.alerts.active:
+            self._sweep_after_outage()
         self.alerts.clear("mirror_missing")
         return True
+
+    def _sweep_after_outage(self) -> None:
+        """The mirror works again after an unmount or I/O errors: a temp file whose unlink failed
+        then (EIO) may have come back with the journal replay. Swept now, as at a start."""
+        try:
+            swept = self.stall.call(None, self.mirror.sweep_temps)
+        except (OSError, MirrorHung):
+            return
+        if swept:
+            logger.info("swept {} temp files left when the mirror disk failed", swept)
 
     def _mirror_failed(self, exc: MirrorWriteError) -> None:
         self.retry_delay = min(max(self.retry_delay * 2, 1.0), self.config.mirror.retry_max_seconds)
@@ -105,6 +122,7 @@ class Keeper:
         if self.retry_delay:
             self.retry_delay = 0.0
             self.alerts.clear("mirror_write")
+            self._sweep_after_outage()
 
     # -- arrivals and changes -----------------------------------------------------------------
     def arrived(self, path: bytes) -> Outcome:
@@ -170,14 +188,23 @@ class Keeper:
             except OSError as exc:
                 arrival.unreadable = exc.strerror or str(exc)  # unreadable is not gone: keep what we have
                 continue
+            opened, st = os.fstat(source), arrival.st
+            if (opened.st_size, opened.st_mtime_ns, opened.st_ino) != (st.st_size, st.st_mtime_ns, st.st_ino):
+                # Written again since it was looked at: the content read now would be registered with
+                # the size and mtime of before (a later, identical copy would then pile up as a version).
+                os.close(source)
+                arrival.changing = True
+                continue
             if arrival.to_mirror:
                 copying.append((arrival, source))
             else:
                 os.close(source)
         if copying:
+            batch = [arrival for arrival, _ in copying]
             try:
-                results = self.mirror.copy_many([(a.path, source, a.expect) for a, source in copying])
-            except MirrorUnavailable as exc:
+                results = self.stall.call(lambda late: self._late_copies(batch, late), self.mirror.copy_many,
+                                          [(a.path, source, a.expect) for a, source in copying])
+            except (MirrorUnavailable, MirrorHung) as exc:
                 results = [exc] * len(copying)
             for (arrival, _), result in zip(copying, results):
                 if isinstance(result, Copied):
@@ -224,7 +251,9 @@ class Keeper:
     def _verdict(self, arrival: "Arrival") -> Outcome | None:
         """What an arrival comes to when it is not to be registered (None: register it)."""
         path = arrival.path
-        if isinstance(arrival.mirror_error, MirrorWriteError):
+        if isinstance(arrival.mirror_error, MirrorHung):
+            self.alerts.raise_("mirror_hung", path=show(path), reason=arrival.mirror_error.reason)
+        elif isinstance(arrival.mirror_error, MirrorWriteError):
             self._mirror_failed(arrival.mirror_error)
         elif arrival.copied is not None:
             self._mirror_ok()
@@ -247,6 +276,29 @@ class Keeper:
             self.behind = True
         self._judge_file(path, arrival.st, arrival.facts, at)
         self.dirty.add(path.rpartition(b"/")[0])
+
+    def _late_copies(self, arrivals: list["Arrival"], outcomes: object) -> None:
+        """A batch of copies declared hung has returned after all: record what it left on the mirror."""
+        if not isinstance(outcomes, list):
+            return  # failed whole: nothing was replaced, the catalog still lists the files as unmirrored
+        at = now()
+        with self.catalog.transaction():
+            for arrival, outcome in zip(arrivals, outcomes):
+                if not isinstance(outcome, Copied):
+                    continue
+                record = self.catalog.record(arrival.path)
+                self._record_version(outcome.kept, arrival.old, "change", at)
+                if record is not None and record.removed_at is None and record.hash == outcome.digest:
+                    self.catalog.set_mirrored(arrival.path, outcome.digest)
+
+    def _late_version(self, relpath: bytes, reason: str, outcome: object) -> None:
+        """A hung rename or removal that returned after all: the version it kept goes on record."""
+        kept = outcome[1] if isinstance(outcome, tuple) else outcome
+        if isinstance(kept, KeptVersion):
+            record = self.catalog.record(relpath)
+            with self.catalog.transaction():
+                self.catalog.add_version(kept.path, record.mirror_hash if record else None, kept.size, kept.mtime_ns,
+                                         now(), reason, kept.location)
 
     def _corrupt_primary(self, path: bytes) -> Outcome:
         """Same size, mtime and inode, other content: silent corruption on the archive disk. The
@@ -303,8 +355,9 @@ class Keeper:
             if record is None or record.removed_at is None:
                 continue
             try:
-                kept = self.mirror.remove(path)
-            except (MirrorWriteError, MirrorUnavailable) as exc:
+                kept = self.stall.call(lambda late, p=path: self._late_version(p, "removal", late),
+                                       self.mirror.remove, path)
+            except (MirrorWriteError, MirrorUnavailable, MirrorHung) as exc:
                 if isinstance(exc, MirrorWriteError):
                     self._mirror_failed(exc)
                 return applied
@@ -335,8 +388,9 @@ class Keeper:
         renamed, kept = False, None
         if record.mirrored and self.mirror_writable():
             try:
-                renamed, kept = self.mirror.rename(old, new)
-            except (MirrorWriteError, MirrorUnavailable) as exc:
+                renamed, kept = self.stall.call(lambda late: self._late_version(new, "change", late),
+                                                self.mirror.rename, old, new)
+            except (MirrorWriteError, MirrorUnavailable, MirrorHung) as exc:
                 if isinstance(exc, MirrorWriteError):
                     self._mirror_failed(exc)
         at = now()
@@ -356,18 +410,24 @@ class Keeper:
     def folder_moved(self, old: bytes, new: bytes) -> None:
         """A folder renamed or moved inside the archive: one rename on the mirror when possible."""
         records = self.catalog.records([old])
+        # A copy still waiting for its removal (the deletion guard's delay) would travel with a folder
+        # renamed whole and be orphaned at the new place: then the files move one by one.
+        pending = any(p.startswith(old + b"/") for p in self.catalog.pending_removals())
         renamed = False
-        if records and self.mirror_writable():
+        if records and not pending and self.mirror_writable():
             try:
-                renamed = self.mirror.rename_folder(old, new)
-            except (MirrorWriteError, MirrorUnavailable) as exc:
+                renamed = self.stall.call(None, self.mirror.rename_folder, old, new)
+            except (MirrorWriteError, MirrorUnavailable, MirrorHung) as exc:
                 if isinstance(exc, MirrorWriteError):
                     self._mirror_failed(exc)
         if not renamed:
             for path in sorted(records):
                 self.moved(path, new + path[len(old):])
             if self.mirror_writable():
-                self.mirror.prune_empty(old)
+                try:
+                    self.stall.call(None, self.mirror.prune_empty, old)
+                except MirrorHung:
+                    pass  # mirror_writable() says so from now on
             return
         at = now()
         with self.catalog.transaction():

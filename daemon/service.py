@@ -36,6 +36,7 @@ from .timetable import Timetable
 from .watch import OVERFLOW, Change, Watch, inotify_limit
 
 TICK = 0.25  # seconds between housekeeping passes when no event arrives
+UNWATCHED_POLL = 2.0  # seconds between listings of folders inotify could not watch
 LOCK_FILE = ".dangan-lock"
 
 
@@ -97,6 +98,7 @@ class Parts:
 
     def close(self) -> None:
         self.timetable.stop()
+        self.keeper.stall.close()
         self.catalog.close()
 
 
@@ -118,6 +120,13 @@ class Service:
         self.metrics_server = None
         self.overflows = 0
         self.watch_shortfall = 0
+        # Folders added at run time that inotify could not watch (limit reached): polled instead.
+        self.unwatched: set[bytes] = set()
+        self.watch_failures = 0
+        self.closed_at: dict[bytes, float] = {}  # path -> monotonic time of its last close event (recent ones)
+        self.next_poll = 0.0
+        self.new_folders: list[bytes] = []  # created since the last look at the kernel's watch list
+        self.next_watch_check = 0.0
         self.last_reconcile: dict | None = None
 
     # -- signals: flags only -------------------------------------------------------------------
@@ -221,10 +230,17 @@ class Service:
             self._arrive(list(ready))
         if self.changes.empty():
             self.parts.keeper.judge_dirty()
+        now_ = time.monotonic()
+        if self.new_folders and now_ >= self.next_watch_check:
+            self._check_new_watches()
+            self.next_watch_check = now_ + 1.0
         self._settle()
         self.parts.guard.tick()
         self.parts.timetable.tick()
         now_ = time.monotonic()
+        if self.unwatched and now_ >= self.next_poll:
+            self._poll_unwatched()
+            self.next_poll = now_ + UNWATCHED_POLL
         if now_ >= self.reconcile_due:
             self._reconcile()
         elif self.parts.keeper.behind and self.parts.keeper.mirror_writable():
@@ -276,7 +292,10 @@ class Service:
             return
         if change.kind == "closed":
             self.parts.settling.pop(change.path, None)
-            ready[change.path] = None
+            if self._closed_lately(change.path):
+                self._watch_settle(change.path)  # opened, appended, closed again and again: wait for a pause
+            else:
+                ready[change.path] = None
         else:
             self._watch_settle(change.path)
 
@@ -286,6 +305,33 @@ class Service:
         for path, outcome in zip(paths, self.parts.keeper.arrived_many(paths)):
             if outcome is Outcome.RETRY:
                 self._watch_settle(path)  # still being written: copy it once it settles
+            elif outcome is Outcome.DONE:
+                self._hard_link_siblings(path)
+
+    def _closed_lately(self, path: bytes) -> bool:
+        """A writer that closes the file between chunks (an SMB client, a logger) would otherwise
+        get a copy of every prefix, each kept as a version: a file closed again within
+        settle_seconds is copied once it has stood still that long."""
+        now_, window = time.monotonic(), self.parts.config.mirror.settle_seconds
+        if len(self.closed_at) > 10_000:
+            self.closed_at = {p: t for p, t in self.closed_at.items() if now_ - t < window}
+        at = self.closed_at.get(path)
+        self.closed_at[path] = now_
+        return at is not None and now_ - at < window
+
+    def _hard_link_siblings(self, path: bytes) -> None:
+        """A write through one name of a hard-linked file changes its other names too, but inotify
+        reports only the name written: look at the others (each name is mirrored as its own file)."""
+        try:
+            st = self.parts.keeper.tree.lstat(path)
+        except OSError:
+            return
+        if st.st_nlink < 2:
+            return
+        rows = self.parts.catalog.db.execute(
+            "SELECT path FROM files WHERE inode = ? AND path != ? AND removed_at IS NULL", (st.st_ino, path))
+        for (other,) in rows.fetchall():
+            self._watch_settle(other)
 
     def _watch_settle(self, path: bytes) -> None:
         """Watch ``path`` until its size and mtime stop changing. No stat here: a burst brings a
@@ -314,13 +360,48 @@ class Service:
                 settled.append(path)
         self._arrive(settled)
 
-    def _scan(self, folder: bytes) -> None:
+    def _scan(self, folder: bytes, check_watches: bool = True) -> None:
         """A folder appeared (created, or moved in with its contents): take what is complete."""
         keeper = self.parts.keeper
         keeper.judge_listing(folder.rpartition(b"/")[0])
+        folders: list[bytes] = []
         for listing in keeper.tree.walk(folder):
+            folders.append(listing.path)
             for name, _ in listing.files:
                 self._watch_settle(listing.child(name))
+        if check_watches:
+            self.new_folders.extend(folders)
+
+    def _check_new_watches(self) -> None:
+        """watchdog silently skips a folder whose watch the kernel refuses (max_user_watches):
+        compare new folders with the kernel's list, and poll what is not watched, after a full
+        reconcile. Batched (at most once a second): the kernel's list is long on a large archive."""
+        folders, self.new_folders = list(dict.fromkeys(self.new_folders)), []
+        watched = set(Watch.watched_inodes())
+        missing = [path for path in folders if path not in self.unwatched
+                   and (inode := self._inode(path)) is not None and inode not in watched]
+        if not missing:
+            return
+        self.unwatched.update(missing)
+        self.watch_failures += len(missing)
+        limit = inotify_limit("max_user_watches")
+        logger.error("{} new folders could not be watched (max_user_watches {}): full reconcile, then polled",
+                     len(missing), limit)
+        self.alerts.raise_("watch_shortfall", unwatched=len(self.unwatched), watches=len(watched), limit=limit)
+        self.reconcile_due = 0.0  # what happened in them so far is only seen by a walk
+
+    def _inode(self, path: bytes) -> int | None:
+        try:
+            return self.parts.keeper.tree.lstat(path).st_ino
+        except OSError:
+            return None  # gone again: nothing to watch
+
+    def _poll_unwatched(self) -> None:
+        for folder in sorted(self.unwatched):
+            if self._inode(folder) is None:
+                self.unwatched.discard(folder)
+            else:
+                self._scan(folder, check_watches=False)
 
     def _dir_moved(self, old: bytes, new: bytes) -> None:
         self.parts.keeper.folder_moved(old, new)
@@ -348,8 +429,11 @@ class Service:
         held = Watch.watches_held()
         limit = inotify_limit("max_user_watches")
         self.watch_shortfall = max(0, folders - held)
-        if self.watch_shortfall:
-            self.alerts.raise_("watch_shortfall", folders=folders, watches=held, limit=limit)
+        if not self.watch_shortfall:
+            self.unwatched.clear()
+        if self.watch_shortfall or self.unwatched:
+            self.alerts.raise_("watch_shortfall", folders=folders, watches=held, limit=limit,
+                               unwatched=len(self.unwatched))
         else:
             self.alerts.clear("watch_shortfall")
         if limit and folders > 0.8 * limit:
@@ -362,7 +446,8 @@ class Service:
             "pid": os.getpid(), "state": state, "updated_at": now(), "queue": queue_length,
             "last_reconcile": self.last_reconcile, "alerts": self.alerts.active, "notes": self.alerts.notes[-10:],
             "inotify": {"watches": Watch.watches_held(), "overflows": self.overflows,
-                        "shortfall": self.watch_shortfall, "max_user_watches": inotify_limit("max_user_watches")},
+                        "shortfall": self.watch_shortfall, "max_user_watches": inotify_limit("max_user_watches"),
+                        "unwatched": len(self.unwatched), "watch_failures": self.watch_failures},
         })
         notify(status=t("service.status", queue=queue_length, alerts=len(self.alerts.active)))
 

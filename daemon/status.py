@@ -75,6 +75,7 @@ def gather(layout: Layout, catalog: Catalog) -> dict[str, Any]:
         "offsite": _offsite(catalog),
         "violations": {"error": violations.get("error", 0), "warning": violations.get("warning", 0)},
         "alerts": service.get("alerts", {}) if running else {},
+        "notes": service.get("notes", []) if running else [],
         "inotify": service.get("inotify") if running else None,
     }
 
@@ -124,6 +125,9 @@ def render(status: dict[str, Any]) -> str:
         lines.append(t("status.offsite_failed", ended=offsite["last"]["ended"], reason=offsite["last"]["reason"]))
     lines.append(t("status.violations", errors=status["violations"]["error"],
                    warnings=status["violations"]["warning"]))
+    for note in status.get("notes", []):
+        if note.get("kind") == "unreadable":
+            lines.append(t("mirror.unreadable", path=note.get("path"), reason=note.get("reason")))
     for kind, detail in sorted(status["alerts"].items()):
         lines.append(t("status.alert", kind=t(f"alert.{kind}") if _known(f"alert.{kind}") else kind,
                        detail=", ".join(f"{k}={v}" for k, v in detail.items())))

@@ -96,20 +96,50 @@ class Watch:
     def watches_held() -> int:
         """inotify watches this process holds (kernel's own count, from /proc/self/fdinfo)."""
         count = 0
-        for fd in os.listdir("/proc/self/fd"):
-            try:
-                if os.readlink(f"/proc/self/fd/{fd}") != "anon_inode:inotify":
-                    continue
-                with open(f"/proc/self/fdinfo/{fd}") as info:
-                    count += sum(line.startswith("inotify wd:") for line in info)
-            except OSError:
-                continue
+        for info in _inotify_fdinfo():
+            count += sum(line.startswith("inotify wd:") for line in info)
         return count
+
+    @staticmethod
+    def watched_inodes() -> list[int]:
+        """The inodes of the folders this process watches, as the kernel lists them in
+        /proc/self/fdinfo: the truth about which watches exist (watchdog drops failures silently)."""
+        inodes = []
+        for info in _inotify_fdinfo():
+            for line in info:
+                if line.startswith("inotify wd:"):
+                    try:
+                        inodes.append(int(line.split(" ino:", 1)[1].split(None, 1)[0], 16))
+                    except (IndexError, ValueError):
+                        continue
+        return inodes
+
+
+def _inotify_fdinfo() -> list[list[str]]:
+    """The fdinfo lines of each inotify descriptor of this process."""
+    found = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            if os.readlink(f"/proc/self/fd/{fd}") != "anon_inode:inotify":
+                continue
+            with open(f"/proc/self/fdinfo/{fd}") as info:
+                found.append(info.readlines())
+        except OSError:
+            continue
+    return found
+
+
+# The per-user-namespace limits (/proc/sys/user/max_inotify_*) bound a process in a container too.
+_USER_NS_NAMES = {"max_user_watches": "max_inotify_watches", "max_user_instances": "max_inotify_instances"}
 
 
 def inotify_limit(name: str) -> int | None:
-    try:
-        with open(f"/proc/sys/fs/inotify/{name}") as f:
-            return int(f.read())
-    except (OSError, ValueError):
-        return None
+    """The effective inotify limit: the lower of the global setting and the user namespace's."""
+    found = []
+    for path in (f"/proc/sys/fs/inotify/{name}", f"/proc/sys/user/{_USER_NS_NAMES.get(name, '-')}"):
+        try:
+            with open(path) as f:
+                found.append(int(f.read()))
+        except (OSError, ValueError):
+            continue
+    return min(found) if found else None

@@ -38,32 +38,35 @@ def wait_for(predicate: Callable[[], object], timeout: float = 20.0, interval: f
         time.sleep(interval)
 
 
-def set_mirror_settings(archive, max_delete_count: int = 500, offsite: bool = False) -> None:
+def set_mirror_settings(archive, max_delete_count: int = 500, offsite: bool = False, extra: str = "") -> None:
     """Fast mirror settings; without ``offsite`` no off-site target, so that the service's
-    scheduled jobs do not run a backup beside what a test measures."""
+    scheduled jobs do not run a backup beside what a test measures. ``extra``: more mirror keys
+    (YAML lines indented by two spaces)."""
     text = archive.config.read_text(encoding="utf-8")
     head = text.split("\n# 实时镜像（第二块硬盘）\nmirror:")[0]
     tail = text.split("\n# 恢复演练", 1)[1]
     if not offsite:
         head = "\n".join('  remote: ""' if line.startswith("  remote:") else line for line in head.splitlines())
-    archive.config.write_text(head + FAST.format(max_delete_count=max_delete_count) + "\n# 恢复演练" + tail,
+    archive.config.write_text(head + FAST.format(max_delete_count=max_delete_count) + extra + "\n# 恢复演练" + tail,
                               encoding="utf-8")
 
 
 class Running:
     """A `dangan run` process, with its systemd notify socket read by the test."""
 
-    def __init__(self, archive, extra_env: dict | None = None) -> None:
+    def __init__(self, archive, extra_env: dict | None = None, prefix: tuple[str, ...] = ()) -> None:
         self.archive = archive
         self.sock_path = archive.base / f"notify-{time.monotonic_ns()}.sock"
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.sock.bind(str(self.sock_path))
+        self.sock_path.chmod(0o777)  # as systemd's: a service that dropped root can still report
         self.sock.settimeout(0.2)
         self.messages: list[str] = []
         self.log = open(archive.base / "service.log", "ab")
         env = {**os.environ, "NOTIFY_SOCKET": str(self.sock_path), **(extra_env or {})}
         env.pop("JOURNAL_STREAM", None)
-        self.proc = subprocess.Popen([DANGAN, "run", "--config", str(archive.config)], stdout=self.log,
+        # prefix: a command that execs the service (unshare, setpriv), so proc.pid stays the service's
+        self.proc = subprocess.Popen([*prefix, DANGAN, "run", "--config", str(archive.config)], stdout=self.log,
                                      stderr=subprocess.STDOUT, env=env)
 
     def read_notify(self) -> list[str]:

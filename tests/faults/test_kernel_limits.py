@@ -6,11 +6,12 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 from makers import TASK
-from service_helpers import Running, same_on_mirror, set_mirror_settings, tree_files, wait_for
+from service_helpers import DANGAN, Running, same_on_mirror, set_mirror_settings, tree_files, wait_for
 
 QUEUED = Path("/proc/sys/fs/inotify/max_queued_events")
 
@@ -75,5 +76,54 @@ def test_full_mirror_leaves_nothing_partial_and_resumes(archive, small_mirror):
         ballast.unlink()  # space comes back
         wait_for(lambda: same_on_mirror(archive, f"{TASK}/second.bin"), timeout=30)
         wait_for(lambda: "mirror_write" not in running.status()["alerts"])
+    finally:
+        assert running.stop() == 0
+
+
+def _userns_works() -> bool:
+    if not (shutil.which("unshare") and shutil.which("nsenter")):
+        return False
+    return subprocess.run(["unshare", "--user", "--map-root-user", "true"], capture_output=True).returncode == 0
+
+
+def test_watch_exhaustion_at_run_time_is_detected_and_polled(archive):
+    """Folders added while the service runs, past max_user_watches: watchdog drops those watches
+    silently. The service finds them missing from the kernel's list, alerts, reconciles in full and
+    polls them, so the mirror still ends equal.
+
+    The limit is lowered inside a user namespace of the service's own (/proc/sys/user/max_inotify_watches
+    there bounds that namespace only): lowering the global fs.inotify.max_user_watches would break
+    every other inotify user of this uid on a shared machine while the test runs."""
+    if not _userns_works():
+        pytest.skip("needs unshare/nsenter and user namespaces (unshare --user) to lower the watch limit")
+    set_mirror_settings(archive)
+    running = Running(archive, prefix=("unshare", "--user", "--map-root-user", "--"))
+    running.wait_ready()
+    try:
+        before = running.status()
+        held = before["inotify"]["watches"]
+        assert before["inotify"]["shortfall"] == 0
+        lowered = subprocess.run(["nsenter", "--user", "--target", str(running.proc.pid), "sh", "-c",
+                                  f"echo {held + 3} > /proc/sys/user/max_inotify_watches"],
+                                 capture_output=True, text=True)
+        assert lowered.returncode == 0, lowered.stderr
+        for i in range(8):  # a department copies in eight new task folders: only three can be watched
+            os.makedirs(archive.root / TASK / f"new{i}" / "photos")
+        time.sleep(1.5)  # the service has seen the folders (empty); what follows has no event in five
+        for i in range(8):
+            archive.write(f"{TASK}/new{i}/photos/{i}.txt", f"photo {i}".encode())
+            archive.write(f"{TASK}/new{i}/minutes.txt", f"minutes {i}".encode())
+        wait_for(lambda: tree_files(archive.mirror) == tree_files(archive.root), timeout=30)
+        status = running.status()
+        assert status["alerts"]["watch_shortfall"]["unwatched"] >= 5
+        assert status["inotify"]["watch_failures"] >= 5 and status["inotify"]["max_user_watches"] == held + 3
+        assert status["last_reconcile"]["at"] > before["last_reconcile"]["at"]  # the full reconcile ran
+        text = subprocess.run([DANGAN, "status", "--config", str(archive.config)], capture_output=True,
+                              text=True).stdout
+        assert "部分文件夹未被监视" in text
+        # a file that arrives later in an unwatched folder is found by the poll too
+        archive.write(f"{TASK}/new7/photos/later.txt", b"later")
+        wait_for(lambda: same_on_mirror(archive, f"{TASK}/new7/photos/later.txt"), timeout=15)
+        assert "could not be watched" in running.output()
     finally:
         assert running.stop() == 0
