@@ -382,7 +382,7 @@ class Mirror:
                         raise FileNotFoundError(relpath)
                     os.link(base, tname, src_dir_fd=source, dst_dir_fd=targets[thead], follow_symlinks=False)
                 except FileExistsError:
-                    pass  # staged before: same hash, same content
+                    _relink_if_replaced(base, source, tname, targets[thead])  # staged before: same hash
                 except OSError:
                     failed.append(relpath)
         finally:
@@ -529,3 +529,20 @@ def _copy_within(src_dir: int, src: bytes, dst_dir: int, dst: bytes) -> None:
             os.close(fout)
     finally:
         os.close(fin)
+
+
+def _relink_if_replaced(name: bytes, folder: int, staged: bytes, stage_folder: int) -> None:
+    """A staged link kept to an inode the mirror no longer holds under that name: the mirror copy
+    was replaced since (an audit repair renames a good copy over a rotten one, whose inode the
+    stage still shares). Link the mirror's present copy instead, atomically."""
+    now_held = os.stat(name, dir_fd=folder, follow_symlinks=False)
+    linked = os.stat(staged, dir_fd=stage_folder, follow_symlinks=False)
+    if (now_held.st_dev, now_held.st_ino) == (linked.st_dev, linked.st_ino):
+        return
+    temp = TEMP_PREFIX + staged
+    try:
+        os.unlink(temp, dir_fd=stage_folder)  # left by a crash here
+    except FileNotFoundError:
+        pass
+    os.link(name, temp, src_dir_fd=folder, dst_dir_fd=stage_folder, follow_symlinks=False)
+    os.rename(temp, staged, src_dir_fd=stage_folder, dst_dir_fd=stage_folder)

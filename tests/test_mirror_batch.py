@@ -47,3 +47,26 @@ def test_a_batch_copies_each_file_and_a_bad_one_spoils_nothing(archive):
     assert all(isinstance(r, Copied) for r in second[2:])
     left = [p for p in archive.mirror.rglob("*") if os.fsencode(p.name).startswith(TEMP_PREFIX)]
     assert not left
+
+
+def test_stage_follows_a_replaced_mirror_copy(archive):
+    """The off-site stage hard-links mirror copies. When a copy is replaced (an audit repair renames
+    a good copy over a rotten one), staging it again must link the new inode, not keep the old."""
+    config = loader.load(archive.config)
+    mirror = Mirror(Layout.of(config), config.hash_algorithm)
+    rel = PATHS[0]
+    archive.write(rel, b"the record")
+    mirror.copy_many([(rel.encode(), open_file(os.fsencode(archive.root), rel.encode()), None)])
+    name = "data/ab/abcdef"
+    assert mirror.stage([(rel.encode(), name)], "stage") == []
+    staged = archive.mirror / ".dangan" / "stage" / name
+    copy = archive.mirror / rel
+    assert staged.stat().st_ino == copy.stat().st_ino
+    rotten = staged.read_bytes()
+    copy.write_bytes(b"the reXord")  # rot in place: the stage shares the inode
+    fresh = copy.with_name("fresh")
+    fresh.write_bytes(rotten)
+    fresh.rename(copy)  # the repair: a good copy renamed over it
+    assert mirror.stage([(rel.encode(), name)], "stage") == []
+    assert staged.stat().st_ino == copy.stat().st_ino and staged.read_bytes() == b"the record"
+    assert not [p for p in staged.parent.iterdir() if p.name.startswith(".dangan-tmp-")]
