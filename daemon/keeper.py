@@ -15,6 +15,7 @@ import os
 import stat
 import time
 from dataclasses import dataclass, replace
+from collections.abc import Iterator
 from enum import Enum
 from typing import Any
 
@@ -30,7 +31,7 @@ from .mirror import (ContentMismatch, Copied, KeptVersion, Mirror, MirrorUnavail
                      SourceUnreadable)
 from .names import show
 from .rules import Rulebook, Violation
-from .stall import MirrorHung, StallGuard
+from .stall import MirrorHung, Pending, StallGuard
 from .tree import Tree, open_file
 
 # What a folder listing decides: its own description, and its subfolders' names.
@@ -64,6 +65,20 @@ class Arrival:
     corrupt: bool = False
     unreadable: str = ""
     mirror_error: Exception | None = None
+
+
+@dataclass
+class Flight:
+    """A batch of arrivals whose copies were handed to the mirror thread, not yet registered."""
+
+    arrivals: list[Arrival]
+    copying: list[Arrival]  # those handed over (the others were unreadable, changing, or not to mirror)
+    pending: Pending | None = None
+    error: MirrorHung | None = None  # the handover itself failed
+
+    @property
+    def paths(self) -> list[bytes]:
+        return [arrival.path for arrival in self.arrivals]
 
 
 class Keeper:
@@ -130,32 +145,35 @@ class Keeper:
         return self.arrived_many([path])[0]
 
     def arrived_many(self, paths: list[bytes]) -> list[Outcome]:
-        """Files that are complete (a burst drained from the queue): mirror, register and judge them.
-
-        They go in batches (at most BATCH_FILES and about BATCH_BYTES): copied together
-        (:meth:`Mirror.copy_many`), then registered in one catalog transaction. Each file is
-        fsynced, renamed and its folder fsynced before it is recorded as mirrored, as with one
-        file. Returns the outcome of each path, in order."""
+        """Files that are complete (a burst drained from the queue): mirror, register and judge them,
+        one batch after another (see :meth:`batches`). Returns the outcome of each path, in order.
+        The service overlaps the batches instead (launch one, land the one before)."""
         outcomes: dict[bytes, Outcome] = {}
+        for decided, batch in self.batches(paths):
+            outcomes.update(decided)
+            if batch:
+                outcomes.update(self.land(self.launch(batch)))
+        return [outcomes[path] for path in paths]
+
+    def batches(self, paths: list[bytes]) -> Iterator[tuple[dict[bytes, Outcome], list["Arrival"]]]:
+        """Decide each path (:meth:`prepare`) and group what needs a transfer into batches of at
+        most BATCH_FILES and about BATCH_BYTES: yields the outcomes decided at once and a batch.
+        Lazy, so that a batch can be landed before the next one reads the catalog."""
+        decided: dict[bytes, Outcome] = {}
         batch: list[Arrival] = []
         size = 0
         for path in dict.fromkeys(paths):
             arrival = self.prepare(path)
             if isinstance(arrival, Outcome):
-                outcomes[path] = arrival
+                decided[path] = arrival
                 continue
             batch.append(arrival)
             size += arrival.st.st_size
             if len(batch) >= BATCH_FILES or size >= BATCH_BYTES:
-                outcomes.update(self._apply(batch))
-                batch, size = [], 0
-        outcomes.update(self._apply(batch))
-        return [outcomes[path] for path in paths]
-
-    def _apply(self, batch: list["Arrival"]) -> dict[bytes, Outcome]:
-        if not batch:
-            return {}
-        return dict(zip((a.path for a in batch), self.conclude_many(self.transfer_many(batch))))
+                yield decided, batch
+                decided, batch, size = {}, [], 0
+        if decided or batch:
+            yield decided, batch
 
     def prepare(self, path: bytes) -> "Arrival | Outcome":
         """Decide what an arrival needs (in the service's thread: it reads the catalog)."""
@@ -178,9 +196,9 @@ class Keeper:
         expect = old.hash if unchanged and old.hash else None
         return Arrival(path, st, old, expect, to_mirror=self.mirror_writable())
 
-    def transfer_many(self, arrivals: list["Arrival"]) -> list["Arrival"]:
-        """Read each file once: copy the files to the mirror while hashing (one batch), then
-        inspect them. Touches neither the catalog nor shared state."""
+    def launch(self, arrivals: list["Arrival"]) -> "Flight":
+        """Open the sources and start copying them to the mirror on the mirror thread (one batch);
+        returns at once. Each file is read once, hashing while copying. Touches no shared state."""
         copying: list[tuple[Arrival, int]] = []
         for arrival in arrivals:
             try:
@@ -199,14 +217,29 @@ class Keeper:
                 copying.append((arrival, source))
             else:
                 os.close(source)
+        flight = Flight(arrivals, [arrival for arrival, _ in copying])
         if copying:
-            batch = [arrival for arrival, _ in copying]
+            batch = flight.copying
             try:
-                results = self.stall.call(lambda late: self._late_copies(batch, late), self.mirror.copy_many,
-                                          [(a.path, source, a.expect) for a, source in copying])
+                flight.pending = self.stall.submit(lambda late: self._late_copies(batch, late), self.mirror.copy_many,
+                                                   [(a.path, source, a.expect) for a, source in copying])
+            except MirrorHung as exc:  # an earlier call is stuck: nothing was handed over
+                for _, source in copying:
+                    os.close(source)
+                flight.error = exc
+        return flight
+
+    def land(self, flight: "Flight") -> dict[bytes, Outcome]:
+        """Wait for a flight's copies, inspect its files and register them in one catalog
+        transaction (in the service's thread). Returns the outcome of each of its paths."""
+        if flight.copying:
+            try:
+                if flight.error is not None:
+                    raise flight.error
+                results = self.stall.result(flight.pending)
             except (MirrorUnavailable, MirrorHung) as exc:
-                results = [exc] * len(copying)
-            for (arrival, _), result in zip(copying, results):
+                results = [exc] * len(flight.copying)
+            for arrival, result in zip(flight.copying, results):
                 if isinstance(result, Copied):
                     arrival.copied = result
                 elif isinstance(result, ContentMismatch):
@@ -217,10 +250,10 @@ class Keeper:
                     arrival.unreadable = str(result)
                 else:
                     arrival.mirror_error = result
-        for arrival in arrivals:
+        for arrival in flight.arrivals:
             if not (arrival.unreadable or arrival.corrupt or arrival.changing):
                 self._inspect(arrival)
-        return arrivals
+        return dict(zip(flight.paths, self.conclude_many(flight.arrivals)))
 
     def _inspect(self, arrival: "Arrival") -> None:
         path, st = arrival.path, arrival.st

@@ -27,7 +27,7 @@ from . import logs, metrics, status
 from .alerts import Alerts
 from .catalog import Catalog, now
 from .guard import DeletionGuard
-from .keeper import Keeper, Outcome
+from .keeper import Flight, Keeper, Outcome
 from .layout import Layout, is_own
 from .mirror import Mirror
 from .notify import notify, watchdog_interval
@@ -128,6 +128,11 @@ class Service:
         self.new_folders: list[bytes] = []  # created since the last look at the kernel's watch list
         self.next_watch_check = 0.0
         self.last_reconcile: dict | None = None
+        # The batch of copies on the mirror thread: this thread drains and prepares the next batch
+        # and registers the one before meanwhile. Landed before anything else touches the mirror
+        # or the catalog's view of those paths (a non-copy event, removals, reconciles, a stop).
+        self.flight: Flight | None = None
+        self.next_chores = 0.0
 
     # -- signals: flags only -------------------------------------------------------------------
     def _on_term(self, signum: int, frame: object) -> None:
@@ -152,6 +157,7 @@ class Service:
                 if self.reload_requested:
                     self._reload()
                 self._step()
+            self._land()  # SIGTERM finishes the copies in flight and registers them
             notify(stopping=1, status=t("service.stopping"))
             return 0
         finally:
@@ -188,6 +194,7 @@ class Service:
         logger.info("reloading configuration from {}", self.config_path)
         set_language(config.language)
         logs.setup(config)
+        self._land()
         if self.watch:
             self.watch.stop()
         self.parts.close()
@@ -220,6 +227,7 @@ class Service:
             else:
                 self._arrive(list(ready))  # what happened before this event is applied first
                 ready.clear()
+                self._land()
                 self._handle(change)
             handled += 1
             try:
@@ -229,22 +237,20 @@ class Service:
         if not self.stop_requested:
             self._arrive(list(ready))
         if self.changes.empty():
+            self._land()  # nothing else to prepare meanwhile
             self.parts.keeper.judge_dirty()
         now_ = time.monotonic()
         if self.new_folders and now_ >= self.next_watch_check:
             self._check_new_watches()
             self.next_watch_check = now_ + 1.0
         self._settle()
-        self.parts.guard.tick()
-        self.parts.timetable.tick()
+        # The chores touch the mirror and the catalog: with the flight landed. While a burst keeps
+        # the queue full they wait, for at most a second.
+        if self.flight is None or self.changes.empty() or now_ >= self.next_chores:
+            self._land()
+            self._chores()
+            self.next_chores = time.monotonic() + 1.0
         now_ = time.monotonic()
-        if self.unwatched and now_ >= self.next_poll:
-            self._poll_unwatched()
-            self.next_poll = now_ + UNWATCHED_POLL
-        if now_ >= self.reconcile_due:
-            self._reconcile()
-        elif self.parts.keeper.behind and self.parts.keeper.mirror_writable():
-            self.parts.reconciler.catch_up()
         if now_ >= self.next_status:
             self._write_status("running")
             self.next_status = now_ + 1.0
@@ -255,6 +261,18 @@ class Service:
         if interval and now_ >= self.next_ping:
             notify(watchdog=1)
             self.next_ping = now_ + interval
+
+    def _chores(self) -> None:
+        self.parts.guard.tick()
+        self.parts.timetable.tick()
+        now_ = time.monotonic()
+        if self.unwatched and now_ >= self.next_poll:
+            self._poll_unwatched()
+            self.next_poll = now_ + UNWATCHED_POLL
+        if now_ >= self.reconcile_due:
+            self._reconcile()
+        elif self.parts.keeper.behind and self.parts.keeper.mirror_writable():
+            self.parts.reconciler.catch_up()
 
     def _handle(self, change: Change) -> None:
         keeper = self.parts.keeper
@@ -300,9 +318,28 @@ class Service:
             self._watch_settle(change.path)
 
     def _arrive(self, paths: list[bytes]) -> None:
+        """Copy, register and judge complete files, pipelined: each batch is launched on the mirror
+        thread, then the batch before it is landed (inspected, registered) while it copies."""
         if not paths:
             return
-        for path, outcome in zip(paths, self.parts.keeper.arrived_many(paths)):
+        keeper = self.parts.keeper
+        if self.flight is not None and not set(self.flight.paths).isdisjoint(paths):
+            self._land()  # the same file again: its earlier copy is registered first (versions, order)
+        for decided, batch in keeper.batches(paths):
+            self._concluded(decided)
+            if batch:
+                previous, self.flight = self.flight, keeper.launch(batch)
+                if previous is not None:
+                    self._concluded(keeper.land(previous))
+
+    def _land(self) -> None:
+        """Wait for the batch in flight and register it."""
+        if self.flight is not None:
+            flight, self.flight = self.flight, None
+            self._concluded(self.parts.keeper.land(flight))
+
+    def _concluded(self, outcomes: dict[bytes, Outcome]) -> None:
+        for path, outcome in outcomes.items():
             if outcome is Outcome.RETRY:
                 self._watch_settle(path)  # still being written: copy it once it settles
             elif outcome is Outcome.DONE:

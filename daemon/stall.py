@@ -15,6 +15,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from loguru import logger
@@ -31,6 +32,17 @@ class MirrorHung(Exception):
         self.reason = f"no progress for {seconds:g} s (disk hung or frozen)"
 
 
+@dataclass
+class Pending:
+    """A mirror call submitted to the helper thread; ``outcome`` is (ok, value) once it is known."""
+
+    name: str
+    late: Callable[[Any], None] | None
+    progress: tuple[int, ...]  # the helper's I/O counters when last seen to move
+    changed: float  # monotonic time they last moved
+    outcome: tuple[bool, Any] | None = None
+
+
 class StallGuard:
     """Runs mirror calls on one helper thread, watching that they make progress."""
 
@@ -45,34 +57,56 @@ class StallGuard:
         self._thread: threading.Thread | None = None
         self.stuck = False
         self._late: Callable[[Any], None] | None = None
+        self._running: Pending | None = None  # submitted, its result not yet taken from the queue
         self.since = 0.0  # monotonic time the stuck call was declared hung
 
     def call(self, late: Callable[[Any], None] | None, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
         """``fn(*args, **kwargs)`` on the helper thread. Raises MirrorHung when it stalls; ``late`` then
         gets its result (or exception) once it returns, from :meth:`recovered`."""
+        return self.result(self.submit(late, fn, *args, **kwargs))
+
+    def submit(self, late: Callable[[Any], None] | None, fn: Callable[..., Any], *args: Any,
+               **kwargs: Any) -> "Pending":
+        """Start ``fn(*args, **kwargs)`` on the helper thread and return at once, so the caller can
+        prepare the next call meanwhile; :meth:`result` waits for it. A call still running is
+        waited for first: one call in flight at a time, whatever the callers."""
+        if self._running is not None:
+            self._finish(self._running)
         if self.stuck:
             raise MirrorHung(self.stall_seconds)
         if self._thread is None:
             self._thread = threading.Thread(target=self._serve, name="dangan-mirror", daemon=True)
             self._thread.start()
         self._jobs.put((fn, args, kwargs))
-        progress, changed = self._progress(), time.monotonic()
+        self._running = Pending(getattr(fn, "__name__", str(fn)), late, self._progress(), time.monotonic())
+        return self._running
+
+    def result(self, pending: "Pending") -> Any:
+        """What the submitted call returned (or raised); MirrorHung when it stalled."""
+        if pending.outcome is None:
+            self._finish(pending)
+        ok, value = pending.outcome  # type: ignore[misc]  # set by _finish
+        if ok:
+            return value
+        raise value
+
+    def _finish(self, pending: "Pending") -> None:
+        """Wait for the running call, watching that it makes progress (the clock runs from its start)."""
+        self._running = None
         while True:
             try:
-                ok, value = self._results.get(timeout=POLL)
+                pending.outcome = self._results.get(timeout=POLL)
+                return
             except queue.Empty:
                 now = self._progress()
-                if now != progress:
-                    progress, changed = now, time.monotonic()
-                elif time.monotonic() - changed >= self.stall_seconds:
-                    self.stuck, self._late, self.since = True, late, time.monotonic()
+                if now != pending.progress:
+                    pending.progress, pending.changed = now, time.monotonic()
+                elif time.monotonic() - pending.changed >= self.stall_seconds:
+                    self.stuck, self._late, self.since = True, pending.late, time.monotonic()
                     logger.error("mirror call {} stalled for {:g} s: mirror treated as unavailable",
-                                 getattr(fn, "__name__", fn), self.stall_seconds)
-                    raise MirrorHung(self.stall_seconds) from None
-                continue
-            if ok:
-                return value
-            raise value
+                                 pending.name, self.stall_seconds)
+                    pending.outcome = (False, MirrorHung(self.stall_seconds))
+                    return
 
     def recovered(self) -> bool:
         """True when no call is stuck (any stuck call that has returned meanwhile is concluded)."""

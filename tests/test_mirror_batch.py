@@ -1,15 +1,21 @@
-"""Mirror.copy_many: copies go to the mirror as a batch, each with its own outcome."""
+"""Mirror.copy_many: copies go to the mirror as a batch, each with its own outcome; batches in a
+pipeline (Keeper.launch / Keeper.land on the stall guard's one helper thread)."""
 
 from __future__ import annotations
 
 import hashlib
 import os
+import time
 
 from makers import TASK
 
 from dangan.config import loader
+from dangan.daemon.alerts import Alerts
+from dangan.daemon.catalog import Catalog
+from dangan.daemon.keeper import Keeper, Outcome
 from dangan.daemon.layout import Layout
 from dangan.daemon.mirror import TEMP_PREFIX, ContentMismatch, Copied, Mirror
+from dangan.daemon.stall import StallGuard
 from dangan.daemon.tree import open_file
 
 # Two folders in one batch: the second does not exist on the mirror yet.
@@ -70,3 +76,46 @@ def test_stage_follows_a_replaced_mirror_copy(archive):
     assert mirror.stage([(rel.encode(), name)], "stage") == []
     assert staged.stat().st_ino == copy.stat().st_ino and staged.read_bytes() == b"the record"
     assert not [p for p in staged.parent.iterdir() if p.name.startswith(".dangan-tmp-")]
+
+def test_a_second_submit_waits_for_the_first_and_each_gets_its_own_result():
+    """One mirror call in flight at a time: submitting while one runs collects it first, and no
+    result is handed to the wrong caller."""
+    guard = StallGuard(stall_seconds=30)
+    ran: list[str] = []
+
+    def slow() -> str:
+        time.sleep(0.3)
+        ran.append("slow")
+        return "slow"
+
+    def quick() -> str:
+        ran.append("quick")
+        return "quick"
+
+    first = guard.submit(None, slow)
+    second = guard.submit(None, quick)
+    assert first.outcome == (True, "slow")  # collected by the second submit, before it started
+    assert guard.result(second) == "quick" and guard.result(first) == "slow"
+    assert ran == ["slow", "quick"]
+    guard.close()
+
+
+def test_launched_batches_overlap_and_each_lands_registered(archive):
+    """The service's pipeline: batch 2 is launched before batch 1 is landed; both end registered
+    as mirrored, with their copies on the mirror."""
+    config = loader.load(archive.config)
+    for i, rel in enumerate(PATHS):
+        archive.write(rel, b"content %d" % i)
+    with Catalog(Layout.of(config).catalog_path) as catalog:
+        keeper = Keeper(config, catalog, Mirror(Layout.of(config), config.hash_algorithm), Alerts())
+        paths = [rel.encode() for rel in PATHS]
+        (_, one), = keeper.batches(paths[:3])
+        first = keeper.launch(one)
+        (_, two), = keeper.batches(paths[3:])
+        second = keeper.launch(two)
+        assert keeper.land(first) == {p: Outcome.DONE for p in paths[:3]}
+        assert keeper.land(second) == {p: Outcome.DONE for p in paths[3:]}
+        for i, rel in enumerate(PATHS):
+            assert (archive.mirror / rel).read_bytes() == b"content %d" % i
+            assert catalog.record(rel.encode()).mirrored
+        keeper.stall.close()
