@@ -132,7 +132,8 @@ class Auditor:
             records = self.catalog.records()
             if mirrored:
                 # Mirror copies with no primary file at their path are hashed on their own.
-                self._hash_mirror(hasher, records, [p for p, r in records.items() if r.mirror_hash and p not in seen])
+                elsewhere = [p for p, r in records.items() if r.mirror_hash and p not in seen]
+                self._hash_mirror(hasher, records, elsewhere)
                 extra = self._extra(records)
             digests = hasher.digests()
             primary_digests = digests.get(roots[0], {})

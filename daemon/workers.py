@@ -52,7 +52,8 @@ class Hasher:
         self._done = 0
         self.identical: dict[bytes, set[bytes]] = {}  # twin root -> paths holding the same bytes
 
-    def add(self, root: bytes, folder: bytes, files: Sequence[tuple[bytes, int]], twin: bytes | None = None) -> None:
+    def add(self, root: bytes, folder: bytes, files: Sequence[tuple[bytes, int]],
+            twin: bytes | None = None) -> None:
         """Queue ``files`` (name, size) of ``folder`` below ``root`` for hashing (and comparing with
         the same paths below ``twin``)."""
         batch: list[bytes] = []
@@ -82,11 +83,12 @@ class Hasher:
             results = future.result()
             out.setdefault(root, {}).update(zip(paths, (digest for digest, _ in results)))
             if twin is not None:
-                self.identical.setdefault(twin, set()).update(p for p, (_, same) in zip(paths, results) if same)
+                same = (p for p, (_, identical) in zip(paths, results) if identical)
+                self.identical.setdefault(twin, set()).update(same)
             self._done += len(names)
             if self.progress and (self._done % 500 < len(names) or self._done == self.files):
-                print(f"\r{self._done}/{self.files}", end="\n" if self._done == self.files else "", file=sys.stderr,
-                      flush=True)
+                end = "\n" if self._done == self.files else ""
+                print(f"\r{self._done}/{self.files}", end=end, file=sys.stderr, flush=True)
         return out
 
     def close(self) -> None:
