@@ -18,7 +18,8 @@ Then, interleaved round after round (``--rounds``; the order rotates every round
                 informational: the hashing floor of a 2-core Python design)
     audit       dangan audit --config C --format json
 
-``dangan audit`` reads every primary file (hash + content inspection) and every mirror copy (hash),
+``dangan audit`` reads every primary file (hash; content inspection only for new or changed content)
+and every mirror copy (compared byte for byte with a primary that matches the catalog, else hashed),
 so like is compared with like: audit against cat/sha256sum of primary + mirror (``*_pm``). The
 ``-prune`` keeps dangan's own files out (the archive marker, the mirror's ``.dangan/`` folder with
 its catalog copy); the audit does not read them either.

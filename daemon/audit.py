@@ -3,10 +3,12 @@
 The primary is re-read (hash and readability, each file once, on both cores) and compared with the
 catalog: confirmed, new, changed (new content with a new mtime: an edit the watcher missed),
 corrupted (new content while size and mtime did not change: silent corruption), moved (known content
-at a new path), removed. Every mirror copy is hashed against the catalog (missing, corrupted,
-extra); the partner is checked by cryptcheck or a rotating sample. A damaged copy is repaired only
-from a copy whose hash matches the catalog, never from one that does not; every repair is a ledger
-event. The result speaks DA/T 70-2018's four properties: authenticity, integrity, usability, security.
+at a new path), removed. Every mirror copy is verified against the catalog (missing, corrupted,
+extra): compared byte for byte with a primary that matches the catalog (equal bytes, equal hash),
+else hashed on its own. The partner is checked by cryptcheck or a rotating sample. A damaged copy is
+repaired only from a copy whose hash matches the catalog, never from one that does not; every repair
+is a ledger event. The result speaks DA/T 70-2018's four properties: authenticity, integrity,
+usability, security.
 """
 
 from __future__ import annotations
@@ -117,26 +119,29 @@ class Auditor:
         roots = (os.fsencode(self.layout.archive_root), os.fsencode(self.layout.mirror_root))
         # Every file read once, on both cores, in large reads; the hashing starts with the first
         # folder found and goes on while the tree is walked, the catalog read and the mirror listed.
+        # The mirror copy of a primary file is compared with it byte for byte as it is hashed
+        # (memcmp, not a second SHA-256): equal bytes have the primary's hash.
+        mirrored, extra = mirror.available(), []
+        twin = roots[1] if mirrored else None
         with Hasher(self.algorithm, self.progress) as hasher:
             seen: dict[bytes, os.stat_result] = {}
             for folder in Tree(self.layout.archive_root, self.config.rules.ignore_patterns).walk():
                 for name, st in folder.files:
                     seen[folder.child(name)] = st
-                hasher.add(roots[0], folder.path, [(name, st.st_size) for name, st in folder.files])
+                hasher.add(roots[0], folder.path, [(name, st.st_size) for name, st in folder.files], twin)
             records = self.catalog.records()
-            mirrored, extra = mirror.available(), []
             if mirrored:
-                by_folder: dict[bytes, list[tuple[bytes, int]]] = {}
-                for path, record in records.items():
-                    if record.mirror_hash:
-                        head, _, name = path.rpartition(b"/")
-                        by_folder.setdefault(head, []).append((name, record.size))
-                for head, files in by_folder.items():
-                    hasher.add(roots[1], head, files)
+                # Mirror copies with no primary file at their path are hashed on their own.
+                elsewhere = [p for p, r in records.items() if r.mirror_hash and p not in seen]
+                self._hash_mirror(hasher, records, elsewhere)
                 extra = self._extra(records)
             digests = hasher.digests()
-        primary = self._primary(records, seen, digests.get(roots[0], {}), result)
-        self._mirror(records, mirrored, digests.get(roots[1], {}), extra, result)
+            primary_digests = digests.get(roots[0], {})
+            mirror_digests = digests.get(roots[1], {})
+            if mirrored:
+                mirror_digests.update(self._prove_mirror(hasher, records, seen, primary_digests))
+        primary = self._primary(records, seen, primary_digests, result)
+        self._mirror(records, mirrored, mirror_digests, extra, result)
         self._offsite(result)
         self._security(result)
         if repair or self.config.audit.auto_repair:
@@ -228,6 +233,35 @@ class Auditor:
             counts["extra"] += 1
             result.findings.append(Finding("mirror", "extra", path))
         result.counts["mirror"] = dict(counts)
+
+    def _prove_mirror(self, hasher: Hasher, records: dict, seen: dict[bytes, os.stat_result],
+                      primary_digests: dict[bytes, str | None]) -> dict[bytes, str | None]:
+        """The digests of the mirror copies of the primary's files. A copy that held the primary's
+        bytes has the primary's hash, but it is taken as proven only when that hash is the catalog's;
+        any other copy (the primary corrupted, changed or new, or the bytes differ) is hashed on its
+        own, so the report says which copy is good and a repair takes only one matching the catalog."""
+        identical = hasher.identical.get(os.fsencode(self.layout.mirror_root), set())
+        proven: dict[bytes, str | None] = {}
+        alone = []
+        for path, record in records.items():
+            if not record.mirror_hash or path not in seen:
+                continue
+            if path in identical and primary_digests.get(path) == record.hash:
+                proven[path] = record.hash
+            else:
+                alone.append(path)
+        self._hash_mirror(hasher, records, alone)
+        proven.update(hasher.digests().get(os.fsencode(self.layout.mirror_root), {}))
+        return proven
+
+    def _hash_mirror(self, hasher: Hasher, records: dict, paths: list[bytes]) -> None:
+        """Queue the mirror copies of ``paths`` for hashing on their own, folder by folder."""
+        by_folder: dict[bytes, list[tuple[bytes, int]]] = {}
+        for path in paths:
+            head, _, name = path.rpartition(b"/")
+            by_folder.setdefault(head, []).append((name, records[path].size))
+        for head, files in by_folder.items():
+            hasher.add(os.fsencode(self.layout.mirror_root), head, files)
 
     def _extra(self, records: dict) -> list[bytes]:
         """Files on the mirror that the catalog never had (listed while the copies are hashed)."""

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import TypeVar
 
-from .hashing import hash_folder
+from .hashing import hash_twins
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -39,43 +39,56 @@ class Hasher:
     Threads, not processes: read() and hashlib release the GIL for large buffers, so the threads
     hash in parallel, with no worker start-up, no imports in workers and nothing pickled. Files are
     queued folder by folder in batches (the folder opened once per batch); ``digests`` waits for all.
+    Files queued with a ``twin`` root (the mirror) are compared with the file of the same path
+    there while they are hashed: ``identical`` then names the twins that held the same bytes.
     """
 
     def __init__(self, algorithm: str, progress: bool = False) -> None:
         self.algorithm = algorithm
         self.progress = progress
         self._pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="hash")
-        self._tasks: list[tuple[bytes, bytes, list[bytes], Future]] = []
+        self._tasks: list[tuple[bytes, bytes | None, bytes, list[bytes], Future]] = []
         self.files = 0
+        self._done = 0
+        self.identical: dict[bytes, set[bytes]] = {}  # twin root -> paths holding the same bytes
 
-    def add(self, root: bytes, folder: bytes, files: Sequence[tuple[bytes, int]]) -> None:
-        """Queue ``files`` (name, size) of ``folder`` below ``root`` for hashing."""
+    def add(self, root: bytes, folder: bytes, files: Sequence[tuple[bytes, int]],
+            twin: bytes | None = None) -> None:
+        """Queue ``files`` (name, size) of ``folder`` below ``root`` for hashing (and comparing with
+        the same paths below ``twin``)."""
         batch: list[bytes] = []
         size = 0
         for name, length in files:
             batch.append(name)
             size += length
             if len(batch) >= BATCH_FILES or size >= BATCH_BYTES:
-                self._queue(root, folder, batch)
+                self._queue(root, twin, folder, batch)
                 batch, size = [], 0
         if batch:
-            self._queue(root, folder, batch)
+            self._queue(root, twin, folder, batch)
 
-    def _queue(self, root: bytes, folder: bytes, names: list[bytes]) -> None:
-        future = self._pool.submit(hash_folder, root, folder, names, self.algorithm)
-        self._tasks.append((root, folder, names, future))
+    def _queue(self, root: bytes, twin: bytes | None, folder: bytes, names: list[bytes]) -> None:
+        future = self._pool.submit(hash_twins, root, twin, folder, names, self.algorithm)
+        self._tasks.append((root, twin, folder, names, future))
         self.files += len(names)
 
     def digests(self) -> dict[bytes, dict[bytes, str | None]]:
-        """Root -> path below it -> digest (None: gone, "!reason": unreadable), once every queued file is done."""
+        """Root -> path below it -> digest (None: gone, "!reason": unreadable) of the files queued
+        since the last call, once they are all done; fills ``identical`` for their twins."""
         out: dict[bytes, dict[bytes, str | None]] = {}
-        done = 0
-        for root, folder, names, future in self._tasks:
+        tasks, self._tasks = self._tasks, []
+        for root, twin, folder, names, future in tasks:
             prefix = folder + b"/" if folder else b""
-            out.setdefault(root, {}).update(zip([prefix + n for n in names], future.result()))
-            done += len(names)
-            if self.progress and (done % 500 < len(names) or done == self.files):
-                print(f"\r{done}/{self.files}", end="\n" if done == self.files else "", file=sys.stderr, flush=True)
+            paths = [prefix + n for n in names]
+            results = future.result()
+            out.setdefault(root, {}).update(zip(paths, (digest for digest, _ in results)))
+            if twin is not None:
+                same = (p for p, (_, identical) in zip(paths, results) if identical)
+                self.identical.setdefault(twin, set()).update(same)
+            self._done += len(names)
+            if self.progress and (self._done % 500 < len(names) or self._done == self.files):
+                end = "\n" if self._done == self.files else ""
+                print(f"\r{self._done}/{self.files}", end=end, file=sys.stderr, flush=True)
         return out
 
     def close(self) -> None:

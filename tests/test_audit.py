@@ -26,11 +26,11 @@ def dangan(archive, *args: str) -> subprocess.CompletedProcess:
                           text=True, timeout=300, cwd=archive.base)
 
 
-def flip(path: Path) -> None:
-    """Silent corruption: one byte changed, size and mtime as before."""
+def flip(path: Path, at: int | None = None) -> None:
+    """Silent corruption: one byte changed (the middle one unless ``at``), size and mtime as before."""
     before = path.stat()
     data = bytearray(path.read_bytes())
-    data[len(data) // 2] ^= 0x01
+    data[len(data) // 2 if at is None else at] ^= 0x01
     path.write_bytes(bytes(data))
     os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
 
@@ -105,6 +105,48 @@ def test_repair_only_from_a_copy_that_matches(populated):
     code, again = audit(archive)
     assert {(f["copy"], f["path"]) for f in again["findings"] if f["kind"] == "corrupted"} == {
         ("primary", f"{TASK}/4.txt"), ("mirror", f"{TASK}/4.txt")}
+
+
+def test_a_mirror_copy_differing_from_a_good_primary_after_the_first_chunk_is_corrupted(populated):
+    """The mirror is compared with the primary byte for byte, not hashed, when the primary matches
+    the catalog: every chunk and the length must be compared, not only the first read."""
+    archive = populated
+    size = (2 << 20) + 12345  # three 1 MiB reads
+    for name in ("last.bin", "longer.bin", "shorter.bin"):
+        archive.write(f"{TASK}/{name}", os.urandom(size))
+    assert dangan(archive, "mirror").returncode == 0
+    flip(archive.mirror / TASK / "last.bin", at=size - 1)  # the last byte of the last chunk
+    with open(archive.mirror / TASK / "longer.bin", "ab") as f:
+        f.write(b"\0")
+    os.truncate(archive.mirror / TASK / "shorter.bin", size - 1)
+    code, report = audit(archive, "--repair")
+    assert code == 0  # all three repaired from the primary
+    assert report["counts"]["primary"] == {"confirmed": 9}
+    mirror = {(f["kind"], f["path"]): f["action"] for f in report["findings"] if f["copy"] == "mirror"}
+    assert mirror == {("corrupted", f"{TASK}/{n}"): "repaired from the primary"
+                      for n in ("last.bin", "longer.bin", "shorter.bin")}
+    for name in ("last.bin", "longer.bin", "shorter.bin"):
+        assert (archive.mirror / TASK / name).read_bytes() == archive.path(f"{TASK}/{name}").read_bytes()
+    code, again = audit(archive)
+    assert code == 0 and again["findings"] == [] and again["counts"]["mirror"]["confirmed"] == 9
+
+
+def test_a_corrupted_primary_is_repaired_from_a_good_mirror(populated):
+    """The primary no longer matches the catalog: the mirror copy is hashed on its own, found good,
+    and the primary is repaired from it."""
+    archive = populated
+    size = (2 << 20) + 777
+    good = os.urandom(size)
+    archive.write(f"{TASK}/big.bin", good)
+    assert dangan(archive, "mirror").returncode == 0
+    flip(archive.path(f"{TASK}/big.bin"), at=size - 1)
+    code, report = audit(archive, "--repair")
+    assert [(f["copy"], f["kind"], f["path"], f["action"]) for f in report["findings"]] == [
+        ("primary", "corrupted", f"{TASK}/big.bin", "repaired from the mirror")]
+    assert code == 0 and report["counts"]["mirror"]["confirmed"] == 7
+    assert archive.path(f"{TASK}/big.bin").read_bytes() == good
+    code, again = audit(archive)
+    assert code == 0 and again["findings"] == []
 
 
 def test_corruption_at_the_partner_is_found(archive, tmp_path):
@@ -293,3 +335,38 @@ def test_threaded_hasher_matches_hashlib_across_batches_and_names_what_it_cannot
     assert {p: digests[p] for p in expected} == expected
     assert digests["任务/大/gone.bin".encode()] is None and digests[b"no/such/x"] is None
     assert digests["任务/大/link.bin".encode()].startswith("!")  # ELOOP: a symlink is not read
+
+
+def test_hasher_compares_each_twin_byte_for_byte(tmp_path):
+    """A twin (the mirror copy) is identical only with the same length and every byte the same; a
+    twin that is missing, a symlink or in a missing folder is not; the primary's digests stay right."""
+    import hashlib
+
+    from dangan.daemon.hashing import CHUNK
+    from dangan.daemon.workers import Hasher
+
+    primary, mirror = tmp_path / "p", tmp_path / "m"
+    data = os.urandom(2 * CHUNK + 99)
+    twins = {"same.bin": data, "last.bin": data[:-1] + bytes([data[-1] ^ 1]), "first.bin": b"x" + data[1:],
+             "longer.bin": data + b"\0", "shorter.bin": data[:-1], "empty.bin": None}
+    for folder in ("任务", "只在主盘"):
+        (primary / folder).mkdir(parents=True)
+        for name in twins:
+            (primary / folder / name).write_bytes(data if name != "empty.bin" else b"")
+    (mirror / "任务").mkdir(parents=True)
+    for name, content in twins.items():
+        (mirror / "任务" / name).write_bytes(content if content is not None else b"")
+    (primary / "任务" / "missing.bin").write_bytes(data)
+    (primary / "任务" / "link.bin").write_bytes(data)
+    (tmp_path / "outside").write_bytes(data)
+    os.symlink(tmp_path / "outside", mirror / "任务" / "link.bin")
+    names = [(n.encode(), 0) for n in [*twins, "missing.bin", "link.bin"]]
+    with Hasher("sha256") as hasher:
+        for folder in ("任务", "只在主盘"):
+            hasher.add(os.fsencode(primary), folder.encode(), names[:len(twins)] if folder != "任务" else names,
+                       twin=os.fsencode(mirror))
+        digests = hasher.digests()[os.fsencode(primary)]
+    assert hasher.identical[os.fsencode(mirror)] == {"任务/same.bin".encode(), "任务/empty.bin".encode()}
+    want = hashlib.sha256(data).hexdigest()
+    assert digests["任务/last.bin".encode()] == want and digests["只在主盘/same.bin".encode()] == want
+    assert digests["任务/empty.bin".encode()] == hashlib.sha256(b"").hexdigest()
