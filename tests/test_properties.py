@@ -8,6 +8,7 @@ import os
 from datetime import date
 from pathlib import Path
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -16,6 +17,8 @@ from dangan.config import loader
 from dangan.config.errors import ConfigError
 from dangan.daemon import inspector
 from dangan.daemon.rules import Rulebook
+
+pytestmark = pytest.mark.faults  # bad input everywhere is a case of the fault suite (issue 7)
 
 CONFIG = loader.parse(loader.default_text(), Path("/etc/dangan/config.yaml"))
 KEYS = ["language", "timezone", "archive_root", "hash_algorithm", "departments", "rules", "offsite", "mirror",

@@ -10,11 +10,10 @@ import shutil
 import sqlite3
 import subprocess
 import time
-from pathlib import Path
 
 import pytest
 from makers import TASK
-from service_helpers import DANGAN, Running, same_on_mirror, set_mirror_settings, tree_files, versions, wait_for
+from service_helpers import DANGAN, Running, kill9, same_on_mirror, set_mirror_settings, tree_files, versions, wait_for
 
 
 def _catalog_hash(archive, rel: str) -> str | None:
@@ -183,3 +182,39 @@ def test_writer_closing_between_chunks_gets_no_copy_of_every_prefix(archive):
         print(f"closing writer: 40 sessions, {len(kept)} prefix copies kept")
     finally:
         assert running.stop() == 0
+
+
+def test_kill9_during_a_1gb_copy_then_restart(archive):
+    """kill -9 while a 1 GB file is being copied to the mirror: nothing under its final name on the
+    mirror until the copy is whole, the temp is swept, and after a restart the copy is complete,
+    verified and recorded."""
+    set_mirror_settings(archive)
+    rel = f"{TASK}/20210205校运动会全程录像.mp4"
+    target = archive.path(rel)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    block, digest = os.urandom(4 << 20), hashlib.sha256()
+    running = Running(archive)
+    running.wait_ready()
+    try:
+        with open(target, "wb") as f:
+            for i in range(256):  # 1 GiB, each 4 MiB block made distinct by its number
+                chunk = i.to_bytes(8, "big") + block[8:]
+                f.write(chunk)
+                digest.update(chunk)
+        temps = wait_for(lambda: list((archive.mirror / TASK).glob(".dangan-tmp-*")), timeout=60, interval=0.01)
+    finally:
+        kill9(running)
+    final = archive.mirror / rel
+    assert temps and (not final.exists() or final.stat().st_size == target.stat().st_size)
+    assert _catalog_hash(archive, rel) in (None, False)  # nothing recorded as mirrored before the copy ended
+    running = Running(archive)
+    running.wait_ready()
+    try:
+        wait_for(lambda: _catalog_hash(archive, rel) == digest.hexdigest(), timeout=180, interval=0.5)
+        with open(final, "rb") as f:
+            assert hashlib.file_digest(f, "sha256").hexdigest() == digest.hexdigest()
+        assert final.stat().st_mtime_ns == target.stat().st_mtime_ns
+        assert not list(archive.mirror.rglob(".dangan-tmp-*"))
+    finally:
+        assert running.stop() == 0
+        target.unlink()  # 1 GiB: do not keep it in the test's tmp folder
