@@ -540,8 +540,8 @@ def report(results: dict, files: int) -> dict:
           f" {facts['sha256sum']}; load at end {results['loadavg_at_end']}")
     res_b, res_a = results["residency_before"], results["residency_after"]
     print(f"page cache: {res_b['fraction']:.1%} resident before round 1, {res_a['fraction']:.1%} after the last")
-    print(f"\n| run | median s (min–max, n) | MB/s | ÷ cat p+m (per round) | ÷ sha256sum p+m (per round) |"
-          f" CPU s: total (main + orphans) | others' CPU s during the run | peak tree RSS / PSS MiB (procs) |")
+    print("\n| run | median s (min–max, n) | MB/s | ÷ cat p+m (per round) | ÷ sha256sum p+m (per round) |"
+          " CPU s: total (main + orphans) | others' CPU s during the run | peak tree RSS / PSS MiB (procs) |")
     print("|---|---|---|---|---|---|---|---|")
     summary: dict = {}
     for k in KINDS:

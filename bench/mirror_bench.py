@@ -818,7 +818,7 @@ def main(argv: list[str] | None = None) -> int:
                       f" {b.lag_seconds:.2f} s  missing {b.missing}  mismatched {b.mismatched}  cpu"
                       f" {b.cpu_seconds:.1f} s  hwm {b.hwm_mib:.1f} MiB  tree rss {b.tree_rss_mib:.1f} MiB"
                       f" ({b.tree_procs})  exit {b.exit_code}", flush=True)
-                print(f"[burst]   CPU by thread over the daemon's life: "
+                print("[burst]   CPU by thread over the daemon's life: "
                       + ", ".join(f"{k} {v:.1f} s" for k, v in sorted(b.threads.items(), key=lambda kv: -kv[1])),
                       flush=True)
                 for p in b.log_problems:

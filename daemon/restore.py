@@ -234,6 +234,9 @@ class Target:
         self.algorithm = algorithm
         self.overwrite = overwrite
         os.makedirs(root, exist_ok=True)
+        # An empty target holds nothing to check file by file (20,000 failed lookups: about 0.2 s
+        # before a partner download can start)
+        self.empty = not os.listdir(root)
         self.work = root / WORK_DIR
         self.work.mkdir(exist_ok=True)
         self.journal_path = self.work / JOURNAL
@@ -521,7 +524,9 @@ class Restore:
         self.report.requested = len(items)
         todo = []
         for item in items:
-            if self.target.already_there(item):
+            if self.target.empty:
+                todo.append(item)
+            elif self.target.already_there(item):
                 self.report.already += 1
                 self.report.verified.append(item)
             else:
