@@ -533,6 +533,8 @@ class _Download:
     def __init__(self, offsite: Offsite, digests: list[str], into: Path) -> None:
         self.error = ""
         self._running: Transfer | TransferChild | None = None  # the rclone transfer, once started
+        self._stopped = False
+        self._lock = threading.Lock()  # stop() and the start of the transfer, in either order
         self._thread = threading.Thread(target=self._run, args=(offsite, digests, into), name="partner-download",
                                         daemon=True)
         self._thread.start()
@@ -546,7 +548,10 @@ class _Download:
             self.error = str(exc) or type(exc).__name__
 
     def _started(self, running: Transfer | TransferChild) -> None:
-        self._running = running
+        with self._lock:
+            self._running = running
+            if self._stopped:  # the restore ended before rclone started: no orphan transfer
+                _kill_group(running.process.pid)
 
     def finished(self) -> bool:
         return not self._thread.is_alive()
@@ -557,6 +562,8 @@ class _Download:
     def stop(self) -> None:
         """The restore ended early (an error, Ctrl-C): take the transfer down rather than leave it running."""
         if self._thread.is_alive():
-            if self._running is not None:  # its waiting thread then sees it end and returns
-                _kill_group(self._running.process.pid)
+            with self._lock:
+                self._stopped = True
+                if self._running is not None:  # its waiting thread then sees it end and returns
+                    _kill_group(self._running.process.pid)
             self._thread.join(15)

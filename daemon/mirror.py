@@ -168,10 +168,10 @@ class Mirror:
                     os.fsync(item.out)
                     if hash_fd(item.out, self.algorithm) != item.digest:  # read back what the disk now holds
                         raise OSError(errno.EIO, "verification after write failed")
+                    out, item.out = item.out, -1
+                    os.close(out)  # a network file system may report a write error only here
                 except OSError as exc:
                     results[item.index] = MirrorWriteError(item.relpath, exc)
-                os.close(item.out)
-                item.out = -1
             renamed: dict[int, list[tuple[_Staged, KeptVersion | None]]] = {}  # by folder
             for item in staged:
                 if results[item.index] is not None:
@@ -395,7 +395,11 @@ class Mirror:
     def sweep_temps(self) -> int:
         """Remove temp files a crash left behind (never a final name: those are only renamed)."""
         removed = 0
-        for _, _, files, dirfd in os.fwalk(self.root, follow_symlinks=False):
+        for top, folders, files, dirfd in os.fwalk(self.root, follow_symlinks=False):
+            if top == self.own:
+                # dangan's own area: a stage relink there belongs to an off-site run in another
+                # process (and a temp left in the stage is removed by the next relink anyway)
+                folders[:] = [f for f in folders if f != b"stage"]
             for name in files:
                 if name.startswith(TEMP_PREFIX):
                     _unlink_quietly(name, dirfd)

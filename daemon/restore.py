@@ -381,6 +381,7 @@ class Target:
                 _discard(temp, folder)
                 yield item, exc.strerror or str(exc)
             batch = []
+            self._unjournaled = []  # not proven durable either: the next run verifies them again
         named: list[tuple[Item, int]] = []
         for item, folder, name, temp in batch:
             try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import os
 import queue
+import resource
 import signal
 import time
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from .layout import Layout, is_own
 from .mirror import Mirror
 from .notify import notify, watchdog_interval
 from .reconcile import Reconciler
+from .stall import MirrorHung
 from .timetable import Timetable
 from .watch import OVERFLOW, Change, Watch, inotify_limit
 
@@ -132,6 +134,7 @@ class Service:
         # and registers the one before meanwhile. Landed before anything else touches the mirror
         # or the catalog's view of those paths (a non-copy event, removals, reconciles, a stop).
         self.flight: Flight | None = None
+        self.reload_deferred = False  # SIGHUP arrived while the mirror hung
         self.next_chores = 0.0
 
     # -- signals: flags only -------------------------------------------------------------------
@@ -149,6 +152,7 @@ class Service:
         lock = ServiceLock(self.parts.layout.state_dir)
         if not lock.acquire():
             raise EnvironmentProblem(t("service.already_running", path=lock.path))
+        _raise_open_files_limit()
         try:
             self._start()
             notify(ready=1, status=t("service.ready"))
@@ -167,7 +171,11 @@ class Service:
     def _start(self) -> None:
         parts = self.parts
         parts.layout.require_archive()
-        swept = parts.mirror.sweep_temps() if parts.mirror.available() else 0
+        try:  # on the watched mirror thread: a hung disk must not hang the start
+            swept = parts.keeper.stall.call(None, parts.mirror.sweep_temps) if parts.mirror.available() else 0
+        except (OSError, MirrorHung) as exc:
+            logger.warning("temp files on the mirror not swept at start: {}", exc)
+            swept = 0
         if swept:
             logger.info("swept {} temp files left by an interrupted copy", swept)
         self.watch = Watch(parts.config.archive_root, self.changes)
@@ -183,7 +191,14 @@ class Service:
             self.metrics_server = metrics.serve(listen, lambda: _metrics_from(path))
 
     def _reload(self) -> None:
-        self.reload_requested = False
+        if self.parts.keeper.stall.stuck and not self.parts.keeper.stall.recovered():
+            # A mirror call is stuck in the kernel: its late result must be recorded by the keeper
+            # (and catalog) that made it, and a new keeper's thread must not write beside it.
+            if not self.reload_deferred:
+                logger.warning("reload deferred until the hung mirror disk answers")
+                self.reload_deferred = True
+            return
+        self.reload_requested = self.reload_deferred = False
         try:
             config = loader.load(self.config_path)
         except Exception as exc:  # noqa: BLE001 - a bad new config keeps the old one running
@@ -502,3 +517,11 @@ def _own(path: bytes) -> bool:
 def run(config_path: Path, config: Config) -> int:
     logs.setup(config)
     return Service(config_path, config).run()
+
+
+def _raise_open_files_limit() -> None:
+    """Two batches of copies in flight hold up to ~800 descriptors (sources, temps, folders);
+    systemd's default soft limit is 1024. Raise the soft limit to the hard one."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and soft != resource.RLIM_INFINITY and soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))

@@ -6,6 +6,7 @@ import fcntl
 import hashlib
 import os
 import shutil
+import signal
 import sqlite3
 import struct
 import subprocess
@@ -173,13 +174,16 @@ def test_hung_mirror_times_out_with_an_alert_and_catches_up(archive, ext4_mirror
         status = wait_for(lambda: (s := running.status())["files"] >= 21 and s, timeout=30)
         assert status["mirror"]["unmirrored"] == 20
         wait_for(lambda: running.status()["queue"] == 0, timeout=15)  # the status file lags the catalog a little
+        running.proc.send_signal(signal.SIGHUP)  # a reload now must not hang the service on the frozen disk
         archive.write(f"{TASK}/late.txt", b"while still frozen")
         wait_for(lambda: running.status()["files"] >= 22, timeout=15)
+        assert "reload deferred" in running.output()
         assert run("fsfreeze", "-u", str(archive.mirror)).returncode == 0
         frozen = False
         wait_for(lambda: tree_files(archive.mirror) == tree_files(archive.root), timeout=60)
         wait_for(lambda: "mirror_hung" not in running.status()["alerts"], timeout=15)
         assert running.status()["mirror"]["unmirrored"] == 0
+        wait_for(lambda: "reloading configuration" in running.output(), timeout=15)  # done once it answered
     finally:
         if frozen:
             run("fsfreeze", "-u", str(archive.mirror))  # ALWAYS: a frozen fs hangs anything touching it
