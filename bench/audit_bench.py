@@ -111,7 +111,7 @@ if __name__ == '__main__':
 # file, in one process.
 WORKER_SNIPPET = """
 import json, os, sys, time
-from dangan.daemon import audit, hashing, inspector
+from dangan.daemon import hashing, inspector
 from dangan.daemon.tree import open_file
 root = os.fsencode(sys.argv[1])
 paths = []
@@ -138,14 +138,14 @@ def hash_folders():
     for head, names in folders.items():
         hashing.hash_folder(root, head, names, 'sha256')
 def inspect(p):
-    audit._inspect_job((root, p, sizes[p], 'sha256'))
+    inspector.inspect_job((root, p, sizes[p], 'sha256'))
 def facts(p):
     with open(open_file(root, p), 'rb') as f:
         data = f.read()
     inspector.facts_of(__import__('io').BytesIO(data), data[:inspector.HEADER], len(data))
 out = {"files": len(paths), "bytes": sum(sizes.values())}
 jobs = [("read 1 MiB readinto", read_only), ("hash_file per file", hash_only),
-        ("_inspect_job (new content only)", inspect), ("read + facts_of only (no hash)", facts)]
+        ("inspect_job (new content only)", inspect), ("read + facts_of only (no hash)", facts)]
 if hasattr(hashing, "hash_folder"):
     jobs.insert(2, ("hash_folder per folder (the audit's job)", None))
 for name, fn in jobs:

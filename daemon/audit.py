@@ -90,14 +90,6 @@ class AuditResult:
                 "offsite": self.offsite, "findings": [f.to_dict() for f in self.findings]}
 
 
-def _inspect_job(job: tuple[bytes, bytes, int, str]) -> tuple[str, dict] | str:
-    root, path, size, algorithm = job
-    try:
-        return inspector.inspect(open_file(root, path), size, algorithm)
-    except OSError as exc:
-        return exc.strerror or str(exc)
-
-
 class Auditor:
     """Audits one archive's three copies against its catalog."""
 
@@ -176,7 +168,7 @@ class Auditor:
                 # The same bytes open as they did: the readability found when they arrived holds.
                 unreadable = bool(record.facts) and ('"corrupt"' in record.facts or '"encrypted"' in record.facts)
             else:
-                outcome = _inspect_job((root, path, st.st_size, self.algorithm))
+                outcome = inspector.inspect_job((root, path, st.st_size, self.algorithm))
                 unreadable = isinstance(outcome, str) or bool(outcome[1].get("corrupt") or outcome[1].get("encrypted"))
                 if record is None:
                     counts["new"] += 1

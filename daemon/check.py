@@ -20,7 +20,7 @@ from . import inspector
 from .catalog import Catalog, Event, FileRecord, now
 from .layout import Layout
 from .rules import ERROR, Rulebook, Violation
-from .tree import Folder, Skipped, Tree, below_any, open_file
+from .tree import Folder, Skipped, Tree, below_any
 from .workers import parallel_map
 
 
@@ -131,7 +131,7 @@ class Checker:
         root = os.fsencode(self.layout.archive_root)
         jobs = [(root, item.path, item.st.st_size, algorithm) for item in todo]
         fresh: dict[bytes, tuple[str, dict]] = {}
-        for item, outcome in zip(todo, parallel_map(_inspect_job, jobs)):
+        for item, outcome in zip(todo, parallel_map(inspector.inspect_job, jobs)):
             if isinstance(outcome, str):
                 # Unreadable now (permissions, vanished mid-check): judged next time, never dropped.
                 skipped.append(Skipped(item.path, "unreadable", outcome))
@@ -203,14 +203,6 @@ def _unchanged(rec: FileRecord, st: os.stat_result, algorithm: str) -> bool:
 
 
 _FACTS_PREFIX = '{"v": %d,' % inspector.FACTS_VERSION
-
-
-def _inspect_job(job: tuple[bytes, bytes, int, str]) -> tuple[str, dict] | str:
-    root, path, size, algorithm = job
-    try:
-        return inspector.inspect(open_file(root, path), size, algorithm)
-    except OSError as exc:
-        return exc.strerror or str(exc)
 
 
 def _outermost(targets: list[bytes]) -> list[bytes]:

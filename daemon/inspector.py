@@ -21,6 +21,7 @@ import filetype
 from PIL import Image, UnidentifiedImageError
 
 from .hashing import CHUNK, hash_bytes
+from .tree import open_file
 
 FACTS_VERSION = 1
 # Files up to this size are read into memory once and both hashed and parsed from there.
@@ -271,3 +272,13 @@ def _ole_facts(source: BinaryIO, facts: dict[str, Any]) -> None:
             facts["encrypted"] = True
     except Exception:  # noqa: BLE001 - a WPS or other OLE file msoffcrypto does not know
         pass
+
+
+def inspect_job(job: tuple[bytes, bytes, int, str]) -> tuple[str, dict] | str:
+    """``inspect`` of ``path`` under the folder ``root`` (a picklable pool job): the digest and
+    facts, or the reason the file could not be read."""
+    root, path, size, algorithm = job
+    try:
+        return inspect(open_file(root, path), size, algorithm)
+    except OSError as exc:
+        return exc.strerror or str(exc)

@@ -200,7 +200,7 @@ class Mirror:
                 if item.out >= 0:
                     os.close(item.out)
                 if item.temp:
-                    _unlink_quietly(item.temp, item.folder)
+                    unlink_quietly(item.temp, item.folder)
             for folder in folders.values():
                 os.close(folder)
 
@@ -249,7 +249,7 @@ class Mirror:
             os.close(source_fd)
             if out >= 0:  # not staged: nothing of it stays
                 os.close(out)
-                _unlink_quietly(temp, folder)
+                unlink_quietly(temp, folder)
 
     def remove(self, relpath: bytes) -> KeptVersion | None:
         """A deletion on the archive: move the mirror's copy into the versions area."""
@@ -351,7 +351,7 @@ class Mirror:
         except FileNotFoundError:
             return
         try:
-            _unlink_quietly(name, folder)
+            unlink_quietly(name, folder)
         finally:
             os.close(folder)
 
@@ -402,7 +402,7 @@ class Mirror:
                 folders[:] = [f for f in folders if f != b"stage"]
             for name in files:
                 if name.startswith(TEMP_PREFIX):
-                    _unlink_quietly(name, dirfd)
+                    unlink_quietly(name, dirfd)
                     removed += 1
         return removed
 
@@ -512,7 +512,7 @@ def _exists(name: bytes, folder: int) -> bool:
     return True
 
 
-def _unlink_quietly(name: bytes, folder: int) -> None:
+def unlink_quietly(name: bytes, folder: int | None) -> None:
     try:
         os.unlink(name, dir_fd=folder)
     except OSError:

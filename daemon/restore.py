@@ -36,7 +36,7 @@ from dangan.config.schema import Config
 
 from .atomic import fsync_dir, write_atomic
 from .layout import CATALOG_FILE, Layout, MIRROR_DIR
-from .mirror import TEMP_PREFIX, SourceUnreadable, copy_fd, hash_fd
+from .mirror import TEMP_PREFIX, SourceUnreadable, copy_fd, hash_fd, unlink_quietly
 from .names import show
 from .tree import open_dir
 
@@ -438,7 +438,7 @@ class Target:
                 if hash_fd(out, self.algorithm) != item.hash:
                     if out == source or _source_damaged(source, self.algorithm, item.hash):
                         if out == source:  # a damaged download: fetched again next time
-                            _unlink_quietly(copy.path, None)
+                            unlink_quietly(copy.path, None)
                         temp = b""
                         return None, t("restore.source_corrupt"), False
                     return None, t("restore.write_corrupt"), False
@@ -476,14 +476,7 @@ def _exists_at(name: bytes, folder: int) -> bool:
 def _discard(temp: bytes, folder: int) -> None:
     """Remove a temp file of ours; a downloaded object (a path) is left for a later run."""
     if not temp.startswith(b"/"):
-        _unlink_quietly(temp, folder)
-
-
-def _unlink_quietly(name: bytes, folder: int | None) -> None:
-    try:
-        os.unlink(name, dir_fd=folder)
-    except OSError:
-        pass
+        unlink_quietly(temp, folder)
 
 
 _libc = ctypes.CDLL(None, use_errno=True)
