@@ -38,7 +38,7 @@ from .tree import Tree, open_file
 DESCRIPTION_RULE = "folder.no-description"
 NAME_RULES = ("structure.department", "structure.category", "naming.encoding", "naming.too-long")
 # One batch of arrivals (Keeper.arrived_many): its copies' contents are held until inspected, its
-# temp files stay open until fsynced, and its fsyncs share journal commits.
+# temp files stay open until durable, and one syncfs makes them all durable.
 BATCH_FILES = 256
 BATCH_BYTES = 16 << 20
 

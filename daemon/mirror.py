@@ -28,6 +28,7 @@ from .layout import Layout, MIRROR_DIR, MIRROR_MARKER
 from .tree import open_dir
 
 TEMP_PREFIX = b".dangan-tmp-"
+SPLIT_FROM = 16  # a batch of at least this many files is copied by two threads
 VERSION_DIR = b".dangan-v"  # an own name: no record can be called this
 
 
@@ -131,12 +132,13 @@ class Mirror:
     def copy_many(self, sources: list[tuple[bytes, int, str | None]]) -> list[Copied | Exception]:
         """Copy open sources ``(relpath, fd, expect)`` to the mirror as one batch.
 
-        Every copy is written while hashing, then fsynced and verified by reading it back, then
-        renamed to its name, and each folder is fsynced once for all of its files. So each file
-        still goes through fsync, rename and a folder fsync before it is returned as Copied, but
-        the fsyncs of a batch share their journal commits. Returns, per source in order, a Copied
-        or the exception :meth:`copy` would raise for it. Every fd is closed here. Raises
-        MirrorUnavailable when the marker is missing (nothing is written).
+        Every copy is written while hashing; then the batch is made durable (one syncfs, see
+        :mod:`writeback`, else an fsync per file) and each copy verified by reading it back; then
+        each is renamed to its name and the renames made durable (a syncfs, else an fsync per
+        folder). So each file still goes through a durable write, rename and durable folder
+        before it is returned as Copied. A large batch is split between two threads. Returns,
+        per source in order, a Copied or the exception :meth:`copy` would raise for it. Every fd
+        is closed here. Raises MirrorUnavailable when the marker is missing (nothing is written).
         """
         if not sources:
             return []
@@ -146,6 +148,26 @@ class Mirror:
             for _, fd, _ in sources:
                 os.close(fd)
             raise
+        if len(sources) < SPLIT_FROM:
+            return self._copy_batch(sources)
+        # Two threads, half the batch each: a copy spends much of its time waiting on the disk
+        # (creating the temp, writeback, the sync), and the other half's copies proceed meanwhile.
+        half = len(sources) // 2
+        second: list = []
+        helper = threading.Thread(target=_collect, args=(second, self._copy_batch, sources[half:]),
+                                  name="dangan-mirror-2", daemon=True)
+        helper.start()
+        try:
+            first = self._copy_batch(sources[:half])
+        finally:
+            helper.join()
+        ok, value = second[0]
+        if not ok:
+            raise value
+        return first + value
+
+    def _copy_batch(self, sources: list[tuple[bytes, int, str | None]]) -> list[Copied | Exception]:
+        """:meth:`copy_many` for one thread's share of a batch."""
         results: list[Copied | Exception | None] = [None] * len(sources)
         folders: dict[bytes, int] = {}  # open mirror folders, by relative path
         staged: list[_Staged] = []
@@ -163,9 +185,11 @@ class Mirror:
                     results[index] = failed = exc
                 except (SourceChanged, ContentMismatch, SourceUnreadable) as exc:
                     results[index] = exc
+            synced = _sync_batch(staged)
             for item in staged:
                 try:
-                    os.fsync(item.out)
+                    if not synced:
+                        os.fsync(item.out)
                     if hash_fd(item.out, self.algorithm) != item.digest:  # read back what the disk now holds
                         raise OSError(errno.EIO, "verification after write failed")
                     out, item.out = item.out, -1
@@ -185,9 +209,11 @@ class Mirror:
                     continue
                 item.temp = b""
                 renamed.setdefault(item.folder, []).append((item, kept))
+            synced = _sync_batch(staged) if renamed else False
             for folder, done in renamed.items():
                 try:
-                    os.fsync(folder)
+                    if not synced:
+                        os.fsync(folder)
                 except OSError as exc:
                     for item, _ in done:
                         results[item.index] = MirrorWriteError(item.relpath, exc)
@@ -428,6 +454,27 @@ class Mirror:
 
     def path_of(self, relpath: bytes) -> bytes:
         return self.root + b"/" + relpath
+
+
+def _collect(box: list, fn, *args) -> None:  # noqa: ANN001 - a thread's target
+    """Run ``fn(*args)`` and put ``(True, result)`` or ``(False, exception)`` into ``box``."""
+    try:
+        box.append((True, fn(*args)))
+    except BaseException as exc:  # noqa: BLE001 - handed to the thread that waits for it
+        box.append((False, exc))
+
+
+def _sync_batch(staged: list["_Staged"]) -> bool:
+    """Make all that a batch wrote durable with one syncfs of the mirror's file system. False
+    when the caller must fsync each file or folder instead: syncfs failed (the fsyncs then say
+    which copy an error belongs to) or cannot report errors on this kernel."""
+    if not staged or not writeback.SYNCFS_REPORTS_ERRORS:
+        return False
+    try:
+        writeback.syncfs(staged[0].folder)
+    except OSError:
+        return False
+    return True
 
 
 def copy_hashing(source: int, out: int, algorithm: str, keep: bool) -> tuple[str, bytes | None]:

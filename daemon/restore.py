@@ -15,7 +15,6 @@ in the target is overwritten without ``--overwrite``; a path that would land out
 from __future__ import annotations
 
 import base64
-import ctypes
 import json
 import os
 import secrets
@@ -34,6 +33,7 @@ from dangan.config.errors import EnvironmentProblem, UsageError
 from dangan.config.messages import t
 from dangan.config.schema import Config
 
+from . import writeback
 from .atomic import fsync_dir, write_atomic
 from .layout import CATALOG_FILE, Layout, MIRROR_DIR
 from .mirror import TEMP_PREFIX, SourceUnreadable, copy_fd, hash_fd, unlink_quietly
@@ -271,7 +271,7 @@ class Target:
 
     def close(self) -> None:
         if self._unjournaled:
-            _syncfs(self._root_fd)
+            writeback.syncfs(self._root_fd)
             self._journal_items([])
         self._close_folders()
         os.close(self._root_fd)
@@ -375,7 +375,7 @@ class Target:
         batch, self._batch, self._batch_bytes = self._batch, [], 0
         try:
             if batch or self._unjournaled:
-                _syncfs(self._root_fd)  # the temps' content and the folders they are in
+                writeback.syncfs(self._root_fd)  # the temps' content and the folders they are in
         except OSError as exc:
             for item, folder, _, temp in batch:
                 _discard(temp, folder)
@@ -394,7 +394,7 @@ class Target:
                 yield item, exc.strerror or str(exc)
         try:
             if named:  # the renames: one sync, not an fsync per folder (files arriving in any order touch many)
-                _syncfs(self._root_fd)
+                writeback.syncfs(self._root_fd)
         except OSError as exc:
             for item, _ in named:
                 yield item, exc.strerror or str(exc)
@@ -477,17 +477,6 @@ def _discard(temp: bytes, folder: int) -> None:
     """Remove a temp file of ours; a downloaded object (a path) is left for a later run."""
     if not temp.startswith(b"/"):
         unlink_quietly(temp, folder)
-
-
-_libc = ctypes.CDLL(None, use_errno=True)
-
-
-def _syncfs(fd: int) -> None:
-    """Commit everything written to the file system holding ``fd``: one call for a batch of files
-    instead of an fsync each (the journal of the file system then commits once)."""
-    if _libc.syncfs(fd) != 0:
-        code = ctypes.get_errno()
-        raise OSError(code, os.strerror(code))
 
 
 # -- running a restore --------------------------------------------------------------------------

@@ -1,35 +1,66 @@
-"""Start the kernel's writeback of a file without waiting for it (Linux ``sync_file_range``).
+"""The kernel's writeback, from Python: start a file's writeback early (``sync_file_range``) and
+make a whole batch durable at once (``syncfs``).
 
-A batch of copies is made durable by one fsync each, after all of them are written. Started
-early, the writeback allocates every file's blocks in the same journal transaction, so the first
-fsync commits them all and the others find little left to do (ext4 group commit): measured here,
-0.15 ms per 100 KiB file against 0.29 ms with fsyncs alone and 0.47 ms one file at a time.
-This is only a hint: durability still comes from the fsyncs.
+A batch of copies is written first, each file's writeback started as soon as it is written, so
+the disk works while the next copies are made. Then one ``syncfs`` makes them all durable, and
+another one their renames: on a file system without a journal (like the ext4 here) every fsync
+writes the file's inode and its folder synchronously, so a batch of 256 files costs 256 such
+round trips one after another, where a syncfs writes each dirty block once. ``syncfs`` reports
+write errors only since Linux 5.8 (SYNCFS_REPORTS_ERRORS); before, and whenever it fails, the
+caller fsyncs each file instead, which also says which file an error belongs to.
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import os
 
 SYNC_FILE_RANGE_WRITE = 2
 
 
-def _load():  # noqa: ANN202 - a ctypes function or None
+def _libc():  # noqa: ANN202 - a ctypes library or None
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
-        function = libc.sync_file_range
-    except (OSError, AttributeError):
-        return None  # not Linux/glibc: the fsyncs alone do the work
-    function.argtypes = (ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint)
-    function.restype = ctypes.c_int
+        return ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+    except OSError:
+        return None
+
+
+def _function(name: str, argtypes: tuple):  # noqa: ANN202 - a ctypes function or None
+    function = getattr(_LIBC, name, None)  # not Linux/glibc: None, and the fsyncs do the work
+    if function is not None:
+        function.argtypes = argtypes
+        function.restype = ctypes.c_int
     return function
 
 
-_sync_file_range = _load()
+def _kernel_at_least(major: int, minor: int) -> bool:
+    try:
+        release = tuple(int(part) for part in os.uname().release.split("-")[0].split(".")[:2])
+    except ValueError:
+        return False
+    return release >= (major, minor)
+
+
+_LIBC = _libc()
+_sync_file_range = _function("sync_file_range", (ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint))
+_syncfs = _function("syncfs", (ctypes.c_int,))
+# Before 5.8 syncfs returned 0 even when writeback had failed: an error would go unseen.
+SYNCFS_REPORTS_ERRORS = _syncfs is not None and _kernel_at_least(5, 8)
 
 
 def start(fd: int) -> None:
-    """Ask the kernel to begin writing ``fd``'s dirty pages now (errors are left to the fsync)."""
+    """Ask the kernel to begin writing ``fd``'s dirty pages now (errors are left to the sync)."""
     if _sync_file_range is not None:
         _sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE)
+
+
+def syncfs(fd: int) -> None:
+    """Make everything written to the file system holding ``fd`` durable. Raises OSError when
+    it cannot (see SYNCFS_REPORTS_ERRORS for when a write error is reported at all)."""
+    if _syncfs is None:
+        os.sync()  # no libc function: the whole machine, which is never less durable
+        return
+    if _syncfs(fd) != 0:
+        code = ctypes.get_errno()
+        raise OSError(code, os.strerror(code))

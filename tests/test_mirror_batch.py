@@ -7,6 +7,7 @@ import hashlib
 import os
 import time
 
+import pytest
 from makers import TASK
 
 from dangan.config import loader
@@ -14,7 +15,8 @@ from dangan.daemon.alerts import Alerts
 from dangan.daemon.catalog import Catalog
 from dangan.daemon.keeper import Keeper, Outcome
 from dangan.daemon.layout import Layout
-from dangan.daemon.mirror import TEMP_PREFIX, ContentMismatch, Copied, Mirror
+from dangan.daemon import writeback
+from dangan.daemon.mirror import SPLIT_FROM, TEMP_PREFIX, ContentMismatch, Copied, Mirror
 from dangan.daemon.stall import StallGuard
 from dangan.daemon.tree import open_file
 
@@ -119,3 +121,29 @@ def test_launched_batches_overlap_and_each_lands_registered(archive):
             assert (archive.mirror / rel).read_bytes() == b"content %d" % i
             assert catalog.record(rel.encode()).mirrored
         keeper.stall.close()
+
+
+@pytest.mark.parametrize("syncfs", [True, False], ids=["syncfs", "fsync-each"])
+def test_a_large_batch_split_between_threads_keeps_each_outcome_in_order(archive, monkeypatch, syncfs):
+    """A batch of SPLIT_FROM files or more is copied by two threads, and made durable by one
+    syncfs (or, on a kernel whose syncfs cannot report errors, an fsync per file and folder):
+    each source still gets its own outcome, in order, whichever half it fell into."""
+    monkeypatch.setattr(writeback, "SYNCFS_REPORTS_ERRORS", syncfs)
+    config = loader.load(archive.config)
+    mirror = Mirror(Layout.of(config), config.hash_algorithm)
+    paths = [f"{TASK if i % 3 else OTHER}/big{i:02d}.pdf" for i in range(2 * SPLIT_FROM + 3)]
+    for i, rel in enumerate(paths):
+        archive.write(rel, b"content %d" % i)
+    wrong = {1, len(paths) - 2}  # one in each half: not what the catalog expects
+    root = os.fsencode(archive.root)
+    results = mirror.copy_many([(rel.encode(), open_file(root, rel.encode()),
+                                 hashlib.sha256(b"other").hexdigest() if i in wrong else None)
+                                for i, rel in enumerate(paths)])
+    assert [isinstance(r, ContentMismatch) for r in results] == [i in wrong for i in range(len(paths))]
+    for i, (rel, result) in enumerate(zip(paths, results)):
+        if i in wrong:
+            assert not (archive.mirror / rel).exists()
+        else:
+            assert result.digest == hashlib.sha256(b"content %d" % i).hexdigest()
+            assert (archive.mirror / rel).read_bytes() == b"content %d" % i
+    assert not [p for p in archive.mirror.rglob("*") if os.fsencode(p.name).startswith(TEMP_PREFIX)]
