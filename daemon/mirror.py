@@ -148,49 +148,34 @@ class Mirror:
             for _, fd, _ in sources:
                 os.close(fd)
             raise
-        if len(sources) < SPLIT_FROM:
-            return self._copy_batch(sources)
-        # Two threads, half the batch each: a copy spends much of its time waiting on the disk
-        # (creating the temp, writeback, the sync), and the other half's copies proceed meanwhile.
-        half = len(sources) // 2
-        second: list = []
-        helper = threading.Thread(target=_collect, args=(second, self._copy_batch, sources[half:]),
-                                  name="dangan-mirror-2", daemon=True)
-        helper.start()
-        try:
-            first = self._copy_batch(sources[:half])
-        finally:
-            helper.join()
-        ok, value = second[0]
-        if not ok:
-            raise value
-        return first + value
-
-    def _copy_batch(self, sources: list[tuple[bytes, int, str | None]]) -> list[Copied | Exception]:
-        """:meth:`copy_many` for one thread's share of a batch."""
         results: list[Copied | Exception | None] = [None] * len(sources)
-        folders: dict[bytes, int] = {}  # open mirror folders, by relative path
+        folders: list[dict[bytes, int]] = [{}, {}]  # open mirror folders by relative path, per thread
         staged: list[_Staged] = []
+        helped: list[_Staged] = []
         try:
-            failed: MirrorWriteError | None = None
-            for index, (relpath, source_fd, expect) in enumerate(sources):
-                if failed is not None:  # the mirror refused a write (full, read-only, I/O): stop here
-                    os.close(source_fd)
-                    results[index] = failed
-                    continue
+            if len(sources) < SPLIT_FROM:
+                self._write_all(sources, 0, results, folders[0], staged)
+            else:
+                # Two threads write half the batch each: a copy waits on the disk for much of its
+                # time (creating the temp, starting writeback), and the other half proceeds meanwhile.
+                half, failure = len(sources) // 2, []
+                helper = threading.Thread(target=_catching, name="dangan-mirror-2", daemon=True, args=(
+                    failure, self._write_all, sources[half:], half, results, folders[1], helped))
+                helper.start()
                 try:
-                    folder = self._folder(folders, relpath, source_fd)
-                    staged.append(self._write(folder, index, relpath, source_fd, expect))
-                except MirrorWriteError as exc:
-                    results[index] = failed = exc
-                except (SourceChanged, ContentMismatch, SourceUnreadable) as exc:
-                    results[index] = exc
+                    self._write_all(sources[:half], 0, results, folders[0], staged)
+                finally:
+                    helper.join()
+                if failure:
+                    raise failure[0]
+                staged += helped
+                helped = []
             synced = _sync_batch(staged)
             for item in staged:
                 try:
                     if not synced:
                         os.fsync(item.out)
-                    if hash_fd(item.out, self.algorithm) != item.digest:  # read back what the disk now holds
+                    if not _holds(item, self.algorithm):  # read back what the disk now holds
                         raise OSError(errno.EIO, "verification after write failed")
                     out, item.out = item.out, -1
                     os.close(out)  # a network file system may report a write error only here
@@ -222,13 +207,32 @@ class Mirror:
                     results[item.index] = Copied(item.digest, item.data, kept)
             return results  # type: ignore[return-value]  # every slot is filled by now
         finally:
-            for item in staged:
+            for item in staged + helped:
                 if item.out >= 0:
                     os.close(item.out)
                 if item.temp:
                     unlink_quietly(item.temp, item.folder)
-            for folder in folders.values():
+            for folder in [*folders[0].values(), *folders[1].values()]:
                 os.close(folder)
+
+    def _write_all(self, sources: list[tuple[bytes, int, str | None]], first: int,
+                   results: list[Copied | Exception | None], folders: dict[bytes, int],
+                   staged: list["_Staged"]) -> None:
+        """Write each source's temp copy (:meth:`_write`), appending it to ``staged``; a source
+        that fails gets its exception in ``results`` (indexed from ``first``)."""
+        failed: MirrorWriteError | None = None
+        for index, (relpath, source_fd, expect) in enumerate(sources, first):
+            if failed is not None:  # the mirror refused a write (full, read-only, I/O): stop here
+                os.close(source_fd)
+                results[index] = failed
+                continue
+            try:
+                folder = self._folder(folders, relpath, source_fd)
+                staged.append(self._write(folder, index, relpath, source_fd, expect))
+            except MirrorWriteError as exc:
+                results[index] = failed = exc
+            except (SourceChanged, ContentMismatch, SourceUnreadable) as exc:
+                results[index] = exc
 
     def _folder(self, folders: dict[bytes, int], relpath: bytes, source_fd: int) -> int:
         """The open mirror folder of ``relpath``, created when missing (closes the source on failure)."""
@@ -254,7 +258,8 @@ class Mirror:
             except OSError as exc:
                 raise MirrorWriteError(relpath, exc) from None
             try:
-                digest, data = copy_hashing(source_fd, out, self.algorithm, before.st_size <= INLINE_LIMIT)
+                digest, data = copy_hashing(source_fd, out, self.algorithm, before.st_size <= INLINE_LIMIT,
+                                            before.st_size)
             except OSError as exc:
                 raise MirrorWriteError(relpath, exc) from None
             after = os.fstat(source_fd)
@@ -456,12 +461,12 @@ class Mirror:
         return self.root + b"/" + relpath
 
 
-def _collect(box: list, fn, *args) -> None:  # noqa: ANN001 - a thread's target
-    """Run ``fn(*args)`` and put ``(True, result)`` or ``(False, exception)`` into ``box``."""
+def _catching(failure: list, fn, *args) -> None:  # noqa: ANN001 - a thread's target
+    """Run ``fn(*args)``; an exception goes into ``failure`` for the thread that waits for it."""
     try:
-        box.append((True, fn(*args)))
+        fn(*args)
     except BaseException as exc:  # noqa: BLE001 - handed to the thread that waits for it
-        box.append((False, exc))
+        failure.append(exc)
 
 
 def _sync_batch(staged: list["_Staged"]) -> bool:
@@ -477,20 +482,41 @@ def _sync_batch(staged: list["_Staged"]) -> bool:
     return True
 
 
-def copy_hashing(source: int, out: int, algorithm: str, keep: bool) -> tuple[str, bytes | None]:
+def _holds(item: "_Staged", algorithm: str) -> bool:
+    """Whether the written copy holds what was read from the source: compared byte for byte with
+    the content still in memory (a small file, ~25x cheaper than hashing it again), else hashed."""
+    if item.data is None:
+        return hash_fd(item.out, algorithm) == item.digest
+    offset = 0
+    while chunk := os.pread(item.out, CHUNK, offset):
+        if chunk != item.data[offset:offset + len(chunk)]:
+            return False
+        offset += len(chunk)
+    return offset == len(item.data)
+
+
+def copy_hashing(source: int, out: int, algorithm: str, keep: bool, size: int | None = None) -> tuple[str, bytes | None]:
     """Copy ``source`` to ``out`` reading it once, hashing as it goes; return the hash and, when
-    ``keep``, the content (so a small file can be inspected without a second read).
+    ``keep``, the content (so a small file can be inspected without a second read). ``size``, the
+    size expected, lets a small file be read in one buffer of its size rather than 1 MiB (fresh
+    memory for every file costs page faults and address-space locks shared by all threads).
 
     A read error raises SourceUnreadable; a write error raises OSError."""
     h = hashlib.new(algorithm)
     parts: list[bytes] = []
+    done = 0
     while True:
+        if size is None or done > size:  # unknown, or the file grew: whole chunks
+            want = CHUNK
+        else:  # the rest of what it should hold; at its end, one byte to see the end (or growth)
+            want = min(CHUNK, size - done) or 1
         try:
-            chunk = os.read(source, CHUNK)
+            chunk = os.read(source, want)
         except OSError as exc:
             raise SourceUnreadable(exc.strerror or str(exc)) from None
         if not chunk:
             break
+        done += len(chunk)
         h.update(chunk)
         if keep:
             parts.append(chunk)

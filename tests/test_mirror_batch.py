@@ -16,7 +16,7 @@ from dangan.daemon.catalog import Catalog
 from dangan.daemon.keeper import Keeper, Outcome
 from dangan.daemon.layout import Layout
 from dangan.daemon import writeback
-from dangan.daemon.mirror import SPLIT_FROM, TEMP_PREFIX, ContentMismatch, Copied, Mirror
+from dangan.daemon.mirror import SPLIT_FROM, TEMP_PREFIX, ContentMismatch, Copied, Mirror, _holds, _Staged
 from dangan.daemon.stall import StallGuard
 from dangan.daemon.tree import open_file
 
@@ -147,3 +147,20 @@ def test_a_large_batch_split_between_threads_keeps_each_outcome_in_order(archive
             assert result.digest == hashlib.sha256(b"content %d" % i).hexdigest()
             assert (archive.mirror / rel).read_bytes() == b"content %d" % i
     assert not [p for p in archive.mirror.rglob("*") if os.fsencode(p.name).startswith(TEMP_PREFIX)]
+
+
+@pytest.mark.parametrize("kept", [True, False], ids=["compared", "hashed"])
+def test_the_read_back_sees_a_copy_that_differs_from_what_was_read(tmp_path, kept):
+    """After the sync every copy is read back: compared with the content still in memory (a small
+    file) or hashed (a large one). A flipped byte, a missing tail or an extra byte all fail it."""
+    content = bytes(range(256)) * 12_289  # more than one read chunk (3 MiB + 3 KiB)
+    digest = hashlib.sha256(content).hexdigest()
+    path = tmp_path / "copy"
+    for damaged in (content, content[:100] + b"X" + content[101:], content[:-1], content + b"\0"):
+        path.write_bytes(damaged)
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            item = _Staged(0, b"a/copy", -1, b"", fd, digest, content if kept else None)
+            assert _holds(item, "sha256") is (damaged == content)
+        finally:
+            os.close(fd)
