@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from .layout import is_own
+from .resolve import beneath
 
 DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
@@ -150,6 +151,11 @@ def open_dir(root: bytes, relpath: bytes, create: bool = False) -> int:
     """Open a folder below ``root`` one component at a time, never following a symlink (a symlink
     on the way fails with ELOOP), creating missing folders when asked."""
     fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    if relpath and not create:
+        child = beneath(fd, relpath, DIR_FLAGS)  # the same walk in one system call, where it can
+        if child is not None:
+            os.close(fd)
+            return child
     for part in relpath.split(b"/") if relpath else ():
         try:
             try:
@@ -171,10 +177,18 @@ def open_dir(root: bytes, relpath: bytes, create: bool = False) -> int:
 def open_file(root: bytes, relpath: bytes) -> int:
     """Open a record below ``root`` read-only without following any symlink on the way and
     without the PATH_MAX limit of a whole path (an archive may be deeper than that)."""
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        opened = beneath(fd, relpath, flags)
+    finally:
+        os.close(fd)
+    if opened is not None:
+        return opened
     head, _, name = relpath.rpartition(b"/")
     fd = open_dir(root, head)
     try:
-        return os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK, dir_fd=fd)
+        return os.open(name, flags, dir_fd=fd)
     finally:
         os.close(fd)
 
