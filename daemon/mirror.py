@@ -28,7 +28,10 @@ from .layout import Layout, MIRROR_DIR, MIRROR_MARKER
 from .tree import open_dir
 
 TEMP_PREFIX = b".dangan-tmp-"
-SPLIT_FROM = 16  # a batch of at least this many files is copied by two threads
+# Threads writing one batch's copies, each with at least SPLIT_FROM files. Measured in the burst
+# benchmark: 3 and 4 shortened the lag after the writer's last file but slowed the writer as much.
+WRITERS = 2
+SPLIT_FROM = 16
 VERSION_DIR = b".dangan-v"  # an own name: no record can be called this
 
 
@@ -136,7 +139,7 @@ class Mirror:
         :mod:`writeback`, else an fsync per file) and each copy verified by reading it back; then
         each is renamed to its name and the renames made durable (a syncfs, else an fsync per
         folder). So each file still goes through a durable write, rename and durable folder
-        before it is returned as Copied. A large batch is split between two threads. Returns,
+        before it is returned as Copied. WRITERS threads share the writing of a large batch. Returns,
         per source in order, a Copied or the exception :meth:`copy` would raise for it. Every fd
         is closed here. Raises MirrorUnavailable when the marker is missing (nothing is written).
         """
@@ -149,27 +152,28 @@ class Mirror:
                 os.close(fd)
             raise
         results: list[Copied | Exception | None] = [None] * len(sources)
-        folders: list[dict[bytes, int]] = [{}, {}]  # open mirror folders by relative path, per thread
-        staged: list[_Staged] = []
-        helped: list[_Staged] = []
+        # The writing is shared by up to WRITERS threads, a run of the batch each: a copy waits on
+        # the disk for much of its time (creating the temp, starting writeback), and the others'
+        # copies proceed meanwhile. Each thread keeps its own open folders and staged copies.
+        parts = max(1, min(WRITERS, len(sources) // SPLIT_FROM))
+        bounds = [len(sources) * k // parts for k in range(parts + 1)]
+        folders: list[dict[bytes, int]] = [{} for _ in range(parts)]
+        staged_by: list[list[_Staged]] = [[] for _ in range(parts)]
         try:
-            if len(sources) < SPLIT_FROM:
-                self._write_all(sources, 0, results, folders[0], staged)
-            else:
-                # Two threads write half the batch each: a copy waits on the disk for much of its
-                # time (creating the temp, starting writeback), and the other half proceeds meanwhile.
-                half, failure = len(sources) // 2, []
-                helper = threading.Thread(target=_catching, name="dangan-mirror-2", daemon=True, args=(
-                    failure, self._write_all, sources[half:], half, results, folders[1], helped))
+            failure: list[BaseException] = []
+            helpers = [threading.Thread(target=_catching, name="dangan-mirror-write", daemon=True, args=(
+                failure, self._write_all, sources[bounds[k]:bounds[k + 1]], bounds[k], results, folders[k],
+                staged_by[k])) for k in range(1, parts)]
+            for helper in helpers:
                 helper.start()
-                try:
-                    self._write_all(sources[:half], 0, results, folders[0], staged)
-                finally:
+            try:
+                self._write_all(sources[:bounds[1]], 0, results, folders[0], staged_by[0])
+            finally:
+                for helper in helpers:
                     helper.join()
-                if failure:
-                    raise failure[0]
-                staged += helped
-                helped = []
+            if failure:
+                raise failure[0]
+            staged = [item for part in staged_by for item in part]
             synced = _sync_batch(staged)
             for item in staged:
                 try:
@@ -207,12 +211,12 @@ class Mirror:
                     results[item.index] = Copied(item.digest, item.data, kept)
             return results  # type: ignore[return-value]  # every slot is filled by now
         finally:
-            for item in staged + helped:
+            for item in (item for part in staged_by for item in part):
                 if item.out >= 0:
                     os.close(item.out)
                 if item.temp:
                     unlink_quietly(item.temp, item.folder)
-            for folder in [*folders[0].values(), *folders[1].values()]:
+            for folder in (fd for part in folders for fd in part.values()):
                 os.close(folder)
 
     def _write_all(self, sources: list[tuple[bytes, int, str | None]], first: int,
@@ -495,7 +499,8 @@ def _holds(item: "_Staged", algorithm: str) -> bool:
     return offset == len(item.data)
 
 
-def copy_hashing(source: int, out: int, algorithm: str, keep: bool, size: int | None = None) -> tuple[str, bytes | None]:
+def copy_hashing(source: int, out: int, algorithm: str, keep: bool,
+                 size: int | None = None) -> tuple[str, bytes | None]:
     """Copy ``source`` to ``out`` reading it once, hashing as it goes; return the hash and, when
     ``keep``, the content (so a small file can be inspected without a second read). ``size``, the
     size expected, lets a small file be read in one buffer of its size rather than 1 MiB (fresh
