@@ -139,9 +139,10 @@ class Mirror:
         :mod:`writeback`, else an fsync per file) and each copy verified by reading it back; then
         each is renamed to its name and the renames made durable (a syncfs, else an fsync per
         folder). So each file still goes through a durable write, rename and durable folder
-        before it is returned as Copied. WRITERS threads share the writing of a large batch. Returns,
-        per source in order, a Copied or the exception :meth:`copy` would raise for it. Every fd
-        is closed here. Raises MirrorUnavailable when the marker is missing (nothing is written).
+        before it is returned as Copied. WRITERS threads share the writing of a large batch.
+        Returns, per source in order, a Copied or the exception :meth:`copy` would raise for it.
+        Every fd is closed here. Raises MirrorUnavailable when the marker is missing (nothing is
+        written).
         """
         if not sources:
             return []

@@ -15,7 +15,7 @@ import ctypes
 import errno
 import os
 
-SYS_OPENAT2 = 437  # the same number on every architecture (since 5.6)
+SYS_OPENAT2 = 437  # since Linux 5.6; the same number on x86-64, arm64 and the other unified tables
 RESOLVE_NO_MAGICLINKS = 0x02
 RESOLVE_NO_SYMLINKS = 0x04
 RESOLVE_BENEATH = 0x08

@@ -149,7 +149,7 @@ def below_any(path: bytes, prefixes: list[bytes]) -> bool:
 
 def open_dir(root: bytes, relpath: bytes, create: bool = False) -> int:
     """Open a folder below ``root`` one component at a time, never following a symlink (a symlink
-    on the way fails with ELOOP), creating missing folders when asked."""
+    on the way fails with ENOTDIR), creating missing folders when asked."""
     fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     if relpath and not create:
         child = beneath(fd, relpath, DIR_FLAGS)  # the same walk in one system call, where it can

@@ -125,7 +125,7 @@ def test_launched_batches_overlap_and_each_lands_registered(archive):
 
 @pytest.mark.parametrize("syncfs", [True, False], ids=["syncfs", "fsync-each"])
 def test_a_large_batch_split_between_threads_keeps_each_outcome_in_order(archive, monkeypatch, syncfs):
-    """A batch of SPLIT_FROM files or more is copied by two threads, and made durable by one
+    """A batch of 2 x SPLIT_FROM files or more is written by two threads, and made durable by one
     syncfs (or, on a kernel whose syncfs cannot report errors, an fsync per file and folder):
     each source still gets its own outcome, in order, whichever half it fell into."""
     monkeypatch.setattr(writeback, "SYNCFS_REPORTS_ERRORS", syncfs)
