@@ -475,13 +475,14 @@ def _catching(failure: list, fn, *args) -> None:  # noqa: ANN001 - a thread's ta
 
 
 def _sync_batch(staged: list["_Staged"]) -> bool:
-    """Make all that a batch wrote durable with one syncfs of the mirror's file system. False
-    when the caller must fsync each file or folder instead: syncfs failed (the fsyncs then say
-    which copy an error belongs to) or cannot report errors on this kernel."""
+    """Make all that a batch wrote durable with one syncfs per file system it wrote to (one, unless
+    a disk is mounted inside the mirror). False when the caller must fsync each file or folder
+    instead: syncfs failed (the fsyncs then say which copy an error belongs to) or cannot report
+    errors on this kernel."""
     if not staged or not writeback.SYNCFS_REPORTS_ERRORS:
         return False
     try:
-        writeback.syncfs(staged[0].folder)
+        writeback.syncfs_all({item.folder for item in staged})
     except OSError:
         return False
     return True

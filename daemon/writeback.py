@@ -15,6 +15,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import os
+from collections.abc import Iterable
 
 SYNC_FILE_RANGE_WRITE = 2
 
@@ -64,3 +65,13 @@ def syncfs(fd: int) -> None:
     if _syncfs(fd) != 0:
         code = ctypes.get_errno()
         raise OSError(code, os.strerror(code))
+
+
+def syncfs_all(fds: Iterable[int]) -> None:
+    """:func:`syncfs` once for each file system holding one of the open files or folders ``fds``
+    (a disk mounted inside the tree is a file system of its own, which one syncfs would miss)."""
+    by_device: dict[int, int] = {}
+    for fd in fds:
+        by_device.setdefault(os.fstat(fd).st_dev, fd)
+    for fd in by_device.values():
+        syncfs(fd)

@@ -1,4 +1,5 @@
-"""The mirror disk misbehaving under the service: unmounted, read-only, out of inodes."""
+"""The mirror disk misbehaving under the service: unmounted, read-only, out of inodes, a power cut;
+and a second disk mounted inside the mirror or a restore target."""
 
 from __future__ import annotations
 
@@ -188,3 +189,72 @@ def test_hung_mirror_times_out_with_an_alert_and_catches_up(archive, ext4_mirror
         if frozen:
             run("fsfreeze", "-u", str(archive.mirror))  # ALWAYS: a frozen fs hangs anything touching it
         assert running.stop() == 0
+
+
+def test_a_disk_mounted_inside_the_mirror_is_synced_too(archive, ext4_mirror, tmp_path):
+    """One batch writing to two file systems (a second disk mounted inside the mirror): each gets
+    its own syncfs. A power cut on the inner disk right after the batch loses none of its copies."""
+    from dangan.config import loader
+    from dangan.daemon.layout import Layout
+    from dangan.daemon.mirror import SPLIT_FROM, Copied, Mirror
+    from dangan.daemon.tree import open_file
+
+    image = tmp_path / "inner.img"
+    run("truncate", "-s", "32M", str(image))
+    assert run("mkfs.ext4", "-q", "-F", str(image)).returncode == 0
+    outer, inner = "01办公室/A标准建设/外层", "01办公室/B教学诊改/内层"
+    (archive.mirror / inner).mkdir(parents=True)
+    assert run("mount", "-o", "loop", str(image), str(archive.mirror / inner)).returncode == 0
+    try:
+        config = loader.load(archive.config)
+        mirror = Mirror(Layout.of(config), config.hash_algorithm)
+        # outer files first: a single syncfs would go to the outer disk only
+        paths = [f"{outer}/{i:02d}.pdf" for i in range(SPLIT_FROM)] + [f"{inner}/{i:02d}.pdf" for i in range(SPLIT_FROM)]
+        for i, rel in enumerate(paths):
+            archive.write(rel, b"record %d " % i * 500)
+        root = os.fsencode(archive.root)
+        results = mirror.copy_many([(rel.encode(), open_file(root, rel.encode()), None) for rel in paths])
+        assert all(isinstance(r, Copied) for r in results)
+        fd = os.open(archive.mirror / inner, os.O_RDONLY | os.O_DIRECTORY)
+        try:  # the power cut, without flushing anything still in memory
+            fcntl.ioctl(fd, EXT4_IOC_SHUTDOWN, struct.pack("I", SHUTDOWN_FLAGS["nologflush"]))
+        finally:
+            os.close(fd)
+        assert run("umount", str(archive.mirror / inner)).returncode == 0
+        assert run("mount", "-o", "loop", str(image), str(archive.mirror / inner)).returncode == 0
+        for i, rel in enumerate(paths):
+            assert (archive.mirror / rel).read_bytes() == b"record %d " % i * 500, f"lost in the power cut: {rel}"
+    finally:
+        run("umount", "-l", str(archive.mirror / inner))
+
+
+def test_a_restore_onto_a_tree_with_a_disk_mounted_inside_syncs_that_disk_too(archive, tmp_path):
+    """A restore whose target holds a second disk (mounted at a department folder): the files it
+    journals as restored there survive a power cut of that disk right after the restore."""
+    if os.geteuid() != 0 or not shutil.which("mkfs.ext4"):
+        pytest.skip("needs root and e2fsprogs to mount a second disk")
+    from test_restore import fill, mirror, restore
+
+    expected = fill(archive)
+    mirror(archive)
+    target, image = tmp_path / "new-disk", tmp_path / "inner.img"
+    run("truncate", "-s", "32M", str(image))
+    assert run("mkfs.ext4", "-q", "-F", str(image)).returncode == 0
+    (target / "02教务处").mkdir(parents=True)
+    assert run("mount", "-o", "loop", str(image), str(target / "02教务处")).returncode == 0
+    try:
+        code, report = restore(archive, "--from", "mirror", "--to", str(target), "--overwrite")
+        assert code == 0 and report["ok"], report
+        fd = os.open(target / "02教务处", os.O_RDONLY | os.O_DIRECTORY)
+        try:  # the power cut, without flushing anything still in memory
+            fcntl.ioctl(fd, EXT4_IOC_SHUTDOWN, struct.pack("I", SHUTDOWN_FLAGS["nologflush"]))
+        finally:
+            os.close(fd)
+        assert run("umount", str(target / "02教务处")).returncode == 0
+        assert run("mount", "-o", "loop", str(image), str(target / "02教务处")).returncode == 0
+        inside = {rel: data for rel, data in expected.items() if rel.startswith("02教务处/")}
+        assert inside
+        for rel, data in inside.items():
+            assert (target / rel).read_bytes() == data, f"restored, then lost in the power cut: {rel}"
+    finally:
+        run("umount", "-l", str(target / "02教务处"))
