@@ -376,7 +376,7 @@ class Target:
         try:
             if batch or self._unjournaled:
                 # the temps' content and the folders they are in (a disk mounted inside: its own sync)
-                writeback.syncfs_all([self._root_fd, *(folder for _, folder, _, _ in batch)])
+                writeback.syncfs_all({self._root_fd, *(folder for _, folder, _, _ in batch)})
         except OSError as exc:
             for item, folder, _, temp in batch:
                 _discard(temp, folder)
@@ -395,7 +395,7 @@ class Target:
                 yield item, exc.strerror or str(exc)
         try:
             if named:  # the renames: one sync, not an fsync per folder (files arriving in any order touch many)
-                writeback.syncfs_all([self._root_fd, *(folder for _, folder in named)])
+                writeback.syncfs_all({self._root_fd, *(folder for _, folder in named)})
         except OSError as exc:
             for item, _ in named:
                 yield item, exc.strerror or str(exc)
