@@ -24,17 +24,35 @@ def hash_bytes(data: bytes | memoryview, algorithm: str) -> str:
     return h.hexdigest()
 
 
+def read_buffer() -> bytearray:
+    """This thread's reusable 1 MiB read buffer (fresh memory for every chunk costs page faults)."""
+    buf = getattr(_buffers, "buf", None)
+    if buf is None:
+        buf = _buffers.buf = bytearray(CHUNK)
+    return buf
+
+
 def digest_of(fd: int, algorithm: str) -> str:
     """Hash an open descriptor from its position to the end, in 1 MiB reads (the descriptor stays open).
 
     read() and hashlib release the GIL for buffers above 2 KiB, so threads calling this hash in parallel."""
-    buf = getattr(_buffers, "buf", None)
-    if buf is None:
-        buf = _buffers.buf = bytearray(CHUNK)
+    buf = read_buffer()
     view = memoryview(buf)
     h = hashlib.new(algorithm)
     while n := os.readv(fd, (buf,)):
         h.update(view[:n])
+    return h.hexdigest()
+
+
+def hash_fd(fd: int, algorithm: str) -> str:
+    """Hash an open file from its start with positional reads (its offset is left alone)."""
+    buf = read_buffer()
+    view = memoryview(buf)
+    h = hashlib.new(algorithm)
+    offset = 0
+    while n := os.preadv(fd, [buf], offset):
+        h.update(view[:n])
+        offset += n
     return h.hexdigest()
 
 

@@ -22,7 +22,7 @@ from dangan.config.errors import EnvironmentProblem
 from dangan.config.messages import t
 
 from . import writeback
-from .hashing import CHUNK
+from .hashing import CHUNK, hash_fd, read_buffer
 from .inspector import INLINE_LIMIT
 from .layout import Layout, MIRROR_DIR, MIRROR_MARKER
 from .tree import open_dir
@@ -533,18 +533,6 @@ def copy_hashing(source: int, out: int, algorithm: str, keep: bool,
     return h.hexdigest(), b"".join(parts) if keep else None
 
 
-def hash_fd(fd: int, algorithm: str) -> str:
-    """Hash an open file from its start with positional reads (the offset is left alone)."""
-    h = hashlib.new(algorithm)
-    buffer = _buffer()
-    view = memoryview(buffer)
-    offset = 0
-    while count := os.preadv(fd, [buffer], offset):
-        h.update(view[:count])
-        offset += count
-    return h.hexdigest()
-
-
 def copy_fd(source: int, out: int) -> None:
     """Copy ``source`` to ``out`` from their offsets, in the kernel (copy_file_range: the bytes never
     pass through Python); where the file system cannot, start again with a read/write loop.
@@ -559,7 +547,7 @@ def copy_fd(source: int, out: int) -> None:
         os.lseek(source, start_in, os.SEEK_SET)
         os.lseek(out, start_out, os.SEEK_SET)
         os.ftruncate(out, start_out)
-    buffer = _buffer()
+    buffer = read_buffer()
     view = memoryview(buffer)
     while True:
         try:
@@ -571,17 +559,6 @@ def copy_fd(source: int, out: int) -> None:
         chunk = view[:count]
         while chunk:
             chunk = chunk[os.write(out, chunk):]
-
-
-_buffers = threading.local()
-
-
-def _buffer() -> bytearray:
-    """One reusable read buffer per thread: fresh memory for every chunk is costly (page faults)."""
-    buffer = getattr(_buffers, "buffer", None)
-    if buffer is None:
-        buffer = _buffers.buffer = bytearray(CHUNK)
-    return buffer
 
 
 def _exists(name: bytes, folder: int) -> bool:

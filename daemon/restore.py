@@ -35,8 +35,9 @@ from dangan.config.schema import Config
 
 from . import writeback
 from .atomic import fsync_dir, write_atomic
+from .hashing import hash_fd
 from .layout import CATALOG_FILE, Layout, MIRROR_DIR
-from .mirror import TEMP_PREFIX, SourceUnreadable, copy_fd, hash_fd, unlink_quietly
+from .mirror import TEMP_PREFIX, SourceUnreadable, copy_fd, unlink_quietly
 from .names import show
 from .tree import open_dir
 

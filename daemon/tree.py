@@ -20,6 +20,7 @@ from .layout import is_own
 from .resolve import beneath
 
 DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+ROOT_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC  # the root itself may be reached through a symlink
 
 
 @dataclass(slots=True)
@@ -150,12 +151,11 @@ def below_any(path: bytes, prefixes: list[bytes]) -> bool:
 def open_dir(root: bytes, relpath: bytes, create: bool = False) -> int:
     """Open a folder below ``root`` one component at a time, never following a symlink (a symlink
     on the way fails with ENOTDIR), creating missing folders when asked."""
-    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     if relpath and not create:
-        child = beneath(fd, relpath, DIR_FLAGS)  # the same walk in one system call, where it can
+        child = _open_beneath(root, relpath, DIR_FLAGS)  # the same walk in one system call, where it can
         if child is not None:
-            os.close(fd)
             return child
+    fd = os.open(root, ROOT_FLAGS)
     for part in relpath.split(b"/") if relpath else ():
         try:
             try:
@@ -178,17 +178,22 @@ def open_file(root: bytes, relpath: bytes) -> int:
     """Open a record below ``root`` read-only without following any symlink on the way and
     without the PATH_MAX limit of a whole path (an archive may be deeper than that)."""
     flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
-    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    try:
-        opened = beneath(fd, relpath, flags)
-    finally:
-        os.close(fd)
+    opened = _open_beneath(root, relpath, flags)
     if opened is not None:
         return opened
     head, _, name = relpath.rpartition(b"/")
     fd = open_dir(root, head)
     try:
         return os.open(name, flags, dir_fd=fd)
+    finally:
+        os.close(fd)
+
+
+def _open_beneath(root: bytes, relpath: bytes, flags: int) -> int | None:
+    """``relpath`` below ``root`` opened in one openat2 (see :mod:`resolve`), or None: walk instead."""
+    fd = os.open(root, ROOT_FLAGS)
+    try:
+        return beneath(fd, relpath, flags)
     finally:
         os.close(fd)
 
