@@ -25,6 +25,7 @@ from . import writeback
 from .hashing import CHUNK, hash_fd, read_buffer
 from .inspector import INLINE_LIMIT
 from .layout import Layout, MIRROR_DIR, MIRROR_MARKER
+from .stall import MIRROR_THREADS
 from .tree import open_dir
 
 TEMP_PREFIX = b".dangan-tmp-"
@@ -162,7 +163,7 @@ class Mirror:
         staged_by: list[list[_Staged]] = [[] for _ in range(parts)]
         try:
             failure: list[BaseException] = []
-            helpers = [threading.Thread(target=_catching, name="dangan-mirror-write", daemon=True, args=(
+            helpers = [threading.Thread(target=_catching, name=MIRROR_THREADS + "-write", daemon=True, args=(
                 failure, self._write_all, sources[bounds[k]:bounds[k + 1]], bounds[k], results, folders[k],
                 staged_by[k])) for k in range(1, parts)]
             for helper in helpers:

@@ -3,10 +3,11 @@
 A write to a frozen or hung disk (fsfreeze, a dying USB bridge, a stuck NFS server) blocks in the
 kernel and cannot be interrupted: the thread that made it is lost until the disk answers. So the
 service never writes to the mirror on its own thread. Each mirror call runs on one helper thread
-while the service's thread watches that helper's I/O counters; when they stop moving for
-``stall_seconds`` the call is declared hung (:class:`MirrorHung`), the mirror counts as unavailable
-and the service carries on registering work in the catalog. When the stuck call finally returns,
-its ``late`` callback records what it did, and the mirror is tried again.
+while the service's thread watches the I/O counters of that helper and of the writing threads a
+call starts; when they stop moving for ``stall_seconds`` the call is declared hung
+(:class:`MirrorHung`), the mirror counts as unavailable and the service carries on registering
+work in the catalog. When the stuck call finally returns, its ``late`` callback records what it
+did, and the mirror is tried again.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from loguru import logger
 
 R = TypeVar("R")
 POLL = 0.5  # seconds between looks at a slow call's progress
+# Name prefix of every thread doing a mirror call's I/O: the helper, and the writers a call starts
+# (Mirror.copy_many). Progress is their I/O summed: the helper may only be waiting for a writer.
+MIRROR_THREADS = "dangan-mirror"
 
 
 class MirrorHung(Exception):
@@ -51,7 +55,6 @@ class StallGuard:
         # Plain queues (one call in flight at a time): a handoff costs ~15 µs, a Future ~55 µs.
         self._jobs: queue.SimpleQueue = queue.SimpleQueue()
         self._results: queue.SimpleQueue = queue.SimpleQueue()
-        self._tid = 0
         # A daemon thread: a thread stuck in the kernel must not keep the process from exiting
         # (an executor's threads are joined at exit, so a hung disk would hang the shutdown).
         self._thread: threading.Thread | None = None
@@ -75,7 +78,7 @@ class StallGuard:
         if self.stuck:
             raise MirrorHung(self.stall_seconds)
         if self._thread is None:
-            self._thread = threading.Thread(target=self._serve, name="dangan-mirror", daemon=True)
+            self._thread = threading.Thread(target=self._serve, name=MIRROR_THREADS, daemon=True)
             self._thread.start()
         self._jobs.put((fn, args, kwargs))
         self._running = Pending(getattr(fn, "__name__", str(fn)), late, self._progress(), time.monotonic())
@@ -129,7 +132,6 @@ class StallGuard:
             self._thread = None
 
     def _serve(self) -> None:
-        self._tid = threading.get_native_id()
         while (job := self._jobs.get()) is not None:
             fn, args, kwargs = job
             try:
@@ -138,9 +140,15 @@ class StallGuard:
                 self._results.put((False, exc))
 
     def _progress(self) -> tuple[int, ...]:
-        """The helper thread's I/O counters (bytes and syscalls, read and written)."""
-        try:
-            with open(f"/proc/self/task/{self._tid}/io") as f:
-                return tuple(int(line.split()[1]) for line in f)
-        except (OSError, ValueError, IndexError):
-            return ()
+        """The I/O counters (bytes and syscalls, read and written) of the mirror threads, summed."""
+        total: tuple[int, ...] = ()
+        for thread in threading.enumerate():
+            if not thread.name.startswith(MIRROR_THREADS) or not thread.native_id:
+                continue
+            try:
+                with open(f"/proc/self/task/{thread.native_id}/io") as f:
+                    counts = tuple(int(line.split()[1]) for line in f)
+            except (OSError, ValueError, IndexError):
+                continue  # ended meanwhile
+            total = tuple(map(sum, zip(total, counts))) if total else counts
+        return total

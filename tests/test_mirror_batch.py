@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 import time
 
 import pytest
@@ -17,7 +18,7 @@ from dangan.daemon.keeper import Keeper, Outcome
 from dangan.daemon.layout import Layout
 from dangan.daemon import writeback
 from dangan.daemon.mirror import SPLIT_FROM, TEMP_PREFIX, ContentMismatch, Copied, Mirror, _holds, _Staged
-from dangan.daemon.stall import StallGuard
+from dangan.daemon.stall import MIRROR_THREADS, StallGuard
 from dangan.daemon.tree import open_file
 
 # Two folders in one batch: the second does not exist on the mirror yet.
@@ -164,3 +165,26 @@ def test_the_read_back_sees_a_copy_that_differs_from_what_was_read(tmp_path, kep
             assert _holds(item, "sha256") is (damaged == content)
         finally:
             os.close(fd)
+
+
+def test_a_call_whose_writing_thread_keeps_writing_is_not_declared_hung(tmp_path):
+    """A mirror call shares its writing with threads of its own (copy_many's writers). While one of
+    them keeps writing, the call makes progress even though the calling thread only waits for it."""
+    guard = StallGuard(stall_seconds=1)
+
+    def call_with_a_slow_writer() -> str:
+        def write() -> None:
+            with open(tmp_path / "slow", "wb") as f:
+                for _ in range(30):  # 3 s of steady writes
+                    f.write(b"x" * 4096)
+                    f.flush()
+                    time.sleep(0.1)
+        writer = threading.Thread(target=write, name=MIRROR_THREADS + "-write")
+        writer.start()
+        writer.join()
+        return "done"
+
+    try:
+        assert guard.call(None, call_with_a_slow_writer) == "done"
+    finally:
+        guard.close()
