@@ -16,7 +16,7 @@ from pathlib import Path
 
 from dangan.config.errors import EnvironmentProblem
 from dangan.config.messages import t
-from dangan.daemon.atomic import write_atomic
+from dangan.store.atomic import write_atomic
 
 
 def key_path(config_path: Path, configured: str = "") -> Path:

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from dangan.config.errors import EnvironmentProblem
 from dangan.config.messages import t
 from dangan.config.schema import Config
-from dangan.daemon.catalog import Catalog
-from dangan.daemon.names import show
+from dangan.store.catalog import Catalog
+from dangan.store.names import show
 
 FORMAT = "dangan-manifest/1"
 # Its own format name, so that a reader that knows only full inventories refuses a delta instead

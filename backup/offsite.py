@@ -35,16 +35,16 @@ from loguru import logger
 from dangan.config.errors import EnvironmentProblem
 from dangan.config.messages import t
 from dangan.config.schema import Config
-from dangan.daemon.atomic import write_atomic
-from dangan.daemon.catalog import Catalog, now
-from dangan.daemon.hashing import hash_file
-from dangan.daemon.layout import Layout, MIRROR_DIR
-from dangan.daemon.mirror import Mirror
+from dangan.store.atomic import write_atomic
+from dangan.store.catalog import Catalog, now
+from dangan.store.hashing import hash_file
+from dangan.store.layout import Layout, MIRROR_DIR
+from dangan.store.mirror import Mirror
 
-from .keys import OffsiteKey, key_path, require_private
-from .manifest import (SUFFIX, Entry, Manifest, current_entries, entries_of, object_name, rebuild, register_sheet,
+from dangan.backup.keys import OffsiteKey, key_path, require_private
+from dangan.backup.manifest import (SUFFIX, Entry, Manifest, current_entries, entries_of, object_name, rebuild, register_sheet,
                        run_of, shippable)
-from .rclone import CRYPT, Rclone, RcloneError, Transfer, TransferChild, _kill_group, last_error, obscure
+from dangan.backup.rclone import CRYPT, Rclone, RcloneError, Transfer, TransferChild, _kill_group, last_error, obscure
 
 STAGE = "stage"
 SMALL_BATCH = 1000  # below this many objects, asking the partner per file beats listing it
@@ -492,7 +492,7 @@ def offsite_fetch(offsite: Offsite, scratch: Path):
     """A restore source reading the partner. The objects download in the background and each is
     handed over as soon as it is there, so restoring overlaps the download. They land on the
     target's disk: one that a single path needs is moved into place, not copied."""
-    from dangan.daemon.restore import Copy, Item
+    from dangan.backup.restore import Copy, Item
 
     scratch = Path(os.path.abspath(scratch))
 

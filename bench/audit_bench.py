@@ -111,8 +111,9 @@ if __name__ == '__main__':
 # file, in one process.
 WORKER_SNIPPET = """
 import json, os, sys, time
-from dangan.daemon import hashing, inspector
-from dangan.daemon.tree import open_file
+from dangan.store import hashing
+from dangan.rules import inspector
+from dangan.store.tree import open_file
 root = os.fsencode(sys.argv[1])
 paths = []
 for folder, dirs, names in os.walk(root):
@@ -164,8 +165,8 @@ print(json.dumps(out))
 # dangan's threaded hasher alone: walk A and M, hash every file, no catalog (the floor of the design).
 HASHER_SNIPPET = """
 import os, sys, time
-from dangan.daemon.tree import Tree
-from dangan.daemon.workers import Hasher
+from dangan.store.tree import Tree
+from dangan.store.workers import Hasher
 out = []
 for i in range(3):
     t = time.perf_counter(); c = time.process_time()

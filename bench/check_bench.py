@@ -447,7 +447,7 @@ def source_digest() -> str:
 # Profiles one dangan command in-process: argv = CONFIG PROFILE_OUT COMMAND [ARGS…].
 PROFILE_SNIPPET = """
 import cProfile, io, sys, contextlib
-from dangan.daemon.cli import main
+from dangan.cli.main import main
 profile = cProfile.Profile()
 out = io.StringIO()
 with contextlib.redirect_stdout(out):

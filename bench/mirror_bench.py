@@ -162,7 +162,7 @@ def _thread_cpu(pid: int) -> dict[str, float]:
 
 PROFILE_SNIPPET = """
 import cProfile, sys
-from dangan.daemon.cli import main
+from dangan.cli.main import main
 profile = cProfile.Profile()
 profile.enable()
 try:

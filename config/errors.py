@@ -1,5 +1,5 @@
 """Errors that reach the user. Each carries finished, translated text; the CLI maps classes to
-exit codes in one table (``dangan.daemon.cli.EXIT_CODES``)."""
+exit codes in one table (``dangan.cli.main.EXIT_CODES``)."""
 
 from __future__ import annotations
 

@@ -16,9 +16,9 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from .errors import ConfigError
-from .messages import t
-from .schema import Config
+from dangan.config.errors import ConfigError
+from dangan.config.messages import t
+from dangan.config.schema import Config
 
 DEFAULT_CONFIG_PATH = Path("/etc/dangan/config.yaml")
 ENV_VAR = "DANGAN_CONFIG"

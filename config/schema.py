@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from .rule_ids import RULE_IDS
+from dangan.config.rule_ids import RULE_IDS
 
 # Characters a shell gives meaning to. rclone-python runs its commands with shell=True, so any value
 # that reaches a command line (remote name, root paths) must be free of them.

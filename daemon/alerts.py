@@ -6,7 +6,7 @@ from typing import Any
 
 from loguru import logger
 
-from .catalog import now
+from dangan.store.catalog import now
 
 
 class Alerts:

@@ -9,12 +9,12 @@ import time
 
 from dangan.config.schema import Config
 
-from .alerts import Alerts
-from .catalog import Catalog, now
-from .keeper import Keeper
-from .layout import Layout
+from dangan.daemon.alerts import Alerts
+from dangan.store.catalog import Catalog, now
+from dangan.daemon.keeper import Keeper
+from dangan.store.layout import Layout
+from dangan.store.status import HELD
 
-HELD = "deletions_held"
 CONFIRM = "deletions_confirm_requested"
 SHARE_MINIMUM = 20  # below this many, a share says little (3 of 10 files is an ordinary clean-up)
 

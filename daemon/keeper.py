@@ -23,16 +23,16 @@ from loguru import logger
 
 from dangan.config.schema import Config
 
-from . import inspector
-from .alerts import Alerts
-from .catalog import Catalog, Event, FileRecord, now
-from .layout import Layout
-from .mirror import (ContentMismatch, Copied, KeptVersion, Mirror, MirrorUnavailable, MirrorWriteError, SourceChanged,
+from dangan.rules import inspector
+from dangan.daemon.alerts import Alerts
+from dangan.store.catalog import Catalog, Event, FileRecord, now
+from dangan.store.layout import Layout
+from dangan.store.mirror import (ContentMismatch, Copied, KeptVersion, Mirror, MirrorUnavailable, MirrorWriteError, SourceChanged,
                      SourceUnreadable)
-from .names import show
-from .rules import Rulebook, Violation
-from .stall import MirrorHung, Pending, StallGuard
-from .tree import Tree, open_file
+from dangan.store.names import show
+from dangan.rules.rulebook import Rulebook, Violation
+from dangan.daemon.stall import MirrorHung, Pending, StallGuard
+from dangan.store.tree import Tree, open_file
 
 # What a folder listing decides: its own description, and its subfolders' names.
 DESCRIPTION_RULE = "folder.no-description"

@@ -10,8 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Callable
 
-from .atomic import write_atomic
-from .catalog import Catalog
+from dangan.store.atomic import write_atomic
+from dangan.store.catalog import Catalog
 
 
 def _stamp(value: str | None) -> float:

@@ -19,12 +19,12 @@ from loguru import logger
 
 from dangan.config.schema import Config
 
-from .atomic import fsync_dir
-from .catalog import Catalog, now
-from .guard import DeletionGuard
-from .keeper import Keeper, Outcome
-from .layout import Layout, MIRROR_DIR
-from .tree import below_any
+from dangan.store.atomic import fsync_dir
+from dangan.store.catalog import Catalog, now
+from dangan.daemon.guard import DeletionGuard
+from dangan.daemon.keeper import Keeper, Outcome
+from dangan.store.layout import Layout, MIRROR_DIR
+from dangan.store.tree import below_any
 
 CATALOG_COPY = "catalog.sqlite"
 

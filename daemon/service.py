@@ -24,18 +24,22 @@ from dangan.config.errors import EnvironmentProblem
 from dangan.config.messages import set_language, t
 from dangan.config.schema import Config
 
-from . import logs, metrics, status
-from .alerts import Alerts
-from .catalog import Catalog, now
-from .guard import DeletionGuard
-from .keeper import Flight, Keeper, Outcome
-from .layout import Layout, is_own
-from .mirror import Mirror
-from .notify import notify, watchdog_interval
-from .reconcile import Reconciler
-from .stall import MirrorHung
-from .timetable import Timetable
-from .watch import OVERFLOW, Change, Watch, inotify_limit
+from dangan.daemon import logs
+
+from dangan.daemon import metrics
+
+from dangan.store import status
+from dangan.daemon.alerts import Alerts
+from dangan.store.catalog import Catalog, now
+from dangan.daemon.guard import DeletionGuard
+from dangan.daemon.keeper import Flight, Keeper, Outcome
+from dangan.store.layout import Layout, is_own
+from dangan.store.mirror import Mirror
+from dangan.daemon.notify import notify, watchdog_interval
+from dangan.daemon.reconcile import Reconciler
+from dangan.daemon.stall import MirrorHung
+from dangan.daemon.timetable import Timetable
+from dangan.daemon.watch import OVERFLOW, Change, Watch, inotify_limit
 
 TICK = 0.25  # seconds between housekeeping passes when no event arrives
 UNWATCHED_POLL = 2.0  # seconds between listings of folders inotify could not watch

@@ -21,11 +21,12 @@ from typing import Any, TypeVar
 
 from loguru import logger
 
+from dangan.store.mirror import MIRROR_THREADS
+
 R = TypeVar("R")
 POLL = 0.5  # seconds between looks at a slow call's progress
 # Name prefix of every thread doing a mirror call's I/O: the helper, and the writers a call starts
 # (Mirror.copy_many). Progress is their I/O summed: the helper may only be waiting for a writer.
-MIRROR_THREADS = "dangan-mirror"
 
 
 class MirrorHung(Exception):

@@ -24,8 +24,8 @@ from loguru import logger
 
 from dangan.config.schema import Config
 
-from .alerts import Alerts
-from .catalog import Catalog, now
+from dangan.daemon.alerts import Alerts
+from dangan.store.catalog import Catalog, now
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 RETRY_FIRST = 300.0  # seconds; doubles per failure

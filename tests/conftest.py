@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from makers import Archive
 
-from dangan.daemon.cli import main
+from dangan.cli.main import main
 
 
 @pytest.fixture

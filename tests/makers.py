@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from dangan.daemon.cli import main
+from dangan.cli.main import main
 
 
 def jpeg_bytes(camera: bool = False, dpi: int | None = 300, taken: str | None = None,

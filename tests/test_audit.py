@@ -270,7 +270,7 @@ def test_only_when_not_ok_and_a_failed_send_shows_next_time(populated, smtp_serv
 def test_metrics_text_format(populated):
     from dangan.config import loader
     from dangan.daemon import metrics
-    from dangan.daemon.catalog import Catalog
+    from dangan.store.catalog import Catalog
 
     config = loader.load(populated.config)
     with Catalog(Path(config.state_dir) / "catalog.sqlite") as catalog:
@@ -315,7 +315,7 @@ def test_threaded_hasher_matches_hashlib_across_batches_and_names_what_it_cannot
     (never followed), a folder gone: every digest as hashlib's, in the audit's terms."""
     import hashlib
 
-    from dangan.daemon.workers import BATCH_FILES, Hasher
+    from dangan.store.workers import BATCH_FILES, Hasher
 
     root = tmp_path / "root"
     big = root / "任务" / "大"
@@ -345,8 +345,8 @@ def test_hasher_compares_each_twin_byte_for_byte(tmp_path):
     twin that is missing, a symlink or in a missing folder is not; the primary's digests stay right."""
     import hashlib
 
-    from dangan.daemon.hashing import CHUNK
-    from dangan.daemon.workers import Hasher
+    from dangan.store.hashing import CHUNK
+    from dangan.store.workers import Hasher
 
     primary, mirror = tmp_path / "p", tmp_path / "m"
     data = os.urandom(2 * CHUNK + 99)

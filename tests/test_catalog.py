@@ -7,8 +7,8 @@ import sqlite3
 import pytest
 
 from dangan.config.errors import CatalogError
-from dangan.daemon import catalog as catalog_module
-from dangan.daemon.catalog import SCHEMA_VERSION, Catalog, Event, FileRecord
+from dangan.store.catalog import core as catalog_module
+from dangan.store.catalog import SCHEMA_VERSION, Catalog, Event, FileRecord
 
 
 def _record(path: bytes, h: str = "ab") -> FileRecord:

@@ -11,7 +11,7 @@ import yaml
 from dangan.config import loader
 from dangan.config.errors import ConfigError
 from dangan.config.rule_ids import RULE_IDS
-from dangan.daemon.cli import main
+from dangan.cli.main import main
 
 
 def _problems(text: str, tmp_path: Path) -> str:

@@ -8,7 +8,7 @@ import stat
 import pytest
 
 from dangan.config import loader
-from dangan.daemon.cli import main
+from dangan.cli.main import main
 
 
 def _init(tmp_path, *extra: str) -> int:

@@ -13,13 +13,13 @@ from makers import TASK
 
 from dangan.config import loader
 from dangan.daemon.alerts import Alerts
-from dangan.daemon.catalog import Catalog
+from dangan.store.catalog import Catalog
 from dangan.daemon.keeper import Keeper, Outcome
-from dangan.daemon.layout import Layout
-from dangan.daemon import writeback
-from dangan.daemon.mirror import SPLIT_FROM, TEMP_PREFIX, ContentMismatch, Copied, Mirror, _holds, _Staged
+from dangan.store.layout import Layout
+from dangan.store import writeback
+from dangan.store.mirror import SPLIT_FROM, TEMP_PREFIX, ContentMismatch, Copied, Mirror, _holds, _Staged
 from dangan.daemon.stall import MIRROR_THREADS, StallGuard
-from dangan.daemon.tree import open_file
+from dangan.store.tree import open_file
 
 # Two folders in one batch: the second does not exist on the mirror yet.
 OTHER = "01办公室/A标准建设/A2新任务"

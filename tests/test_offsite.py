@@ -14,7 +14,7 @@ import pytest
 from makers import TASK, jpeg_bytes, text_pdf_bytes
 from partner import RCLONE, no_rclone_left, start_s3, start_sftp, use_partner
 
-from dangan.daemon.cli import main
+from dangan.cli.main import main
 
 DANGAN = str(Path(sys.executable).with_name("dangan"))
 

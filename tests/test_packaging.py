@@ -1,4 +1,4 @@
-"""One namespace: dangan.daemon, dangan.backup, dangan.config; never a top-level daemon/backup."""
+"""One namespace, dangan.*, over the project's folders; never a top-level daemon, backup, store …"""
 
 from __future__ import annotations
 
@@ -17,20 +17,20 @@ def _python(code: str, cwd: Path) -> subprocess.CompletedProcess:
 
 
 def test_namespace_imports(tmp_path):
-    done = _python("import dangan, dangan.daemon.cli, dangan.backup, dangan.config.loader;"
+    done = _python("import dangan, dangan.cli.main, dangan.backup, dangan.config.loader;"
                    "print(getattr(dangan, '__file__', None))", tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "None"  # an implicit namespace package: no dangan/__init__.py
 
 
-@pytest.mark.parametrize("name", ["daemon", "backup", "config"])
+@pytest.mark.parametrize("name", ["daemon", "backup", "config", "store", "rules", "cli"])
 def test_card_folders_are_not_top_level_imports(tmp_path, name):
     done = _python(f"import {name}", tmp_path)
     assert done.returncode != 0 and "ModuleNotFoundError" in done.stderr
 
 
 def test_console_script_main_returns_int():
-    from dangan.daemon.cli import main
+    from dangan.cli.main import main
 
     assert main(["--version"]) == 0
     assert main([]) == 2
@@ -44,9 +44,9 @@ def test_wheel_layout(tmp_path):
     wheel = next(tmp_path.glob("dangan-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     code = [n for n in names if not n.startswith("dangan-")]
-    assert "dangan/daemon/cli.py" in code and "dangan/config/default.yaml" in code
+    assert "dangan/cli/main.py" in code and "dangan/store/catalog.py" in code and "dangan/config/default.yaml" in code
     assert "dangan/backup/__init__.py" in code
     assert "dangan/__init__.py" not in code
     assert all(n.startswith("dangan/") for n in code), code
     entry_points = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
-    assert "dangan = dangan.daemon.cli:main" in entry_points
+    assert "dangan = dangan.cli.main:main" in entry_points

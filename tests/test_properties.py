@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from dangan.config import loader
 from dangan.config.errors import ConfigError
-from dangan.daemon import inspector
-from dangan.daemon.rules import Rulebook
+from dangan.rules import inspector
+from dangan.rules.rulebook import Rulebook
 
 pytestmark = pytest.mark.faults  # bad input everywhere is a case of the fault suite (issue 7)
 

@@ -8,8 +8,8 @@ import os
 
 import pytest
 
-from dangan.daemon import resolve
-from dangan.daemon.tree import open_dir, open_file
+from dangan.store import resolve
+from dangan.store.tree import open_dir, open_file
 
 
 @pytest.fixture

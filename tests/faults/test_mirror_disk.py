@@ -195,9 +195,9 @@ def test_a_disk_mounted_inside_the_mirror_is_synced_too(archive, ext4_mirror, tm
     """One batch writing to two file systems (a second disk mounted inside the mirror): each gets
     its own syncfs. A power cut on the inner disk right after the batch loses none of its copies."""
     from dangan.config import loader
-    from dangan.daemon.layout import Layout
-    from dangan.daemon.mirror import SPLIT_FROM, Copied, Mirror
-    from dangan.daemon.tree import open_file
+    from dangan.store.layout import Layout
+    from dangan.store.mirror import SPLIT_FROM, Copied, Mirror
+    from dangan.store.tree import open_file
 
     image = tmp_path / "inner.img"
     run("truncate", "-s", "32M", str(image))

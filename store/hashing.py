@@ -7,9 +7,10 @@ import os
 import threading
 from collections.abc import Sequence
 
-from .tree import open_dir
+from dangan.store.tree import open_dir
 
 CHUNK = 1 << 20  # large sequential reads: one syscall per MiB
+INLINE_LIMIT = 64 << 20  # files up to this size are read whole into memory (hashed and inspected in one pass)
 READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK  # never a symlink, never hang on a FIFO
 
 _buffers = threading.local()  # one read buffer per thread, reused: no 1 MiB allocation per file

@@ -20,12 +20,11 @@ from typing import Any, BinaryIO
 import filetype
 from PIL import Image, UnidentifiedImageError
 
-from .hashing import CHUNK, hash_bytes
-from .tree import open_file
+from dangan.store.hashing import CHUNK, INLINE_LIMIT, hash_bytes
+from dangan.store.tree import open_file
 
 FACTS_VERSION = 1
 # Files up to this size are read into memory once and both hashed and parsed from there.
-INLINE_LIMIT = 64 << 20
 HEADER = 8192
 DESCRIPTION_EXCERPT = 4000
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"

@@ -14,7 +14,7 @@ from dangan.config.errors import EnvironmentProblem
 from dangan.config.messages import t
 from dangan.config.schema import Config
 
-from .atomic import write_atomic
+from dangan.store.atomic import write_atomic
 
 OWN_PREFIX = b".dangan"
 ARCHIVE_MARKER = ".dangan-archive"

@@ -8,10 +8,10 @@ from collections import Counter, defaultdict
 
 from dangan.config.messages import t
 
-from .check import CheckResult
-from .names import is_utf8, show
-from .rules import ERROR, Violation
-from .tree import Skipped
+from dangan.rules.check import CheckResult
+from dangan.store.names import is_utf8, show
+from dangan.rules.rulebook import ERROR, Violation
+from dangan.store.tree import Skipped
 
 
 def _path_fields(path: bytes) -> dict[str, str]:

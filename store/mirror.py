@@ -21,13 +21,12 @@ from datetime import datetime, timezone
 from dangan.config.errors import EnvironmentProblem
 from dangan.config.messages import t
 
-from . import writeback
-from .hashing import CHUNK, hash_fd, read_buffer
-from .inspector import INLINE_LIMIT
-from .layout import Layout, MIRROR_DIR, MIRROR_MARKER
-from .stall import MIRROR_THREADS
-from .tree import open_dir
+from dangan.store import writeback
+from dangan.store.hashing import CHUNK, INLINE_LIMIT, hash_fd, read_buffer
+from dangan.store.layout import Layout, MIRROR_DIR, MIRROR_MARKER
+from dangan.store.tree import open_dir
 
+MIRROR_THREADS = "dangan-mirror"  # the stall guard counts the I/O of every thread named so
 TEMP_PREFIX = b".dangan-tmp-"
 # Threads writing one batch's copies, each with at least SPLIT_FROM files. Measured in the burst
 # benchmark: 3 and 4 shortened the lag after the writer's last file but slowed the writer as much.

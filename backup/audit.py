@@ -25,14 +25,14 @@ from typing import Any, Callable
 
 from dangan.config.schema import Config
 
-from . import inspector
-from .catalog import Catalog, Event, now
-from .hashing import hash_file
-from .layout import Layout
-from .mirror import ContentMismatch, Mirror, MirrorUnavailable, MirrorWriteError, SourceChanged, SourceUnreadable
-from .names import show
-from .tree import Tree, open_dir, open_file
-from .workers import Hasher
+from dangan.rules import inspector
+from dangan.store.catalog import Catalog, Event, now
+from dangan.store.hashing import hash_file
+from dangan.store.layout import Layout
+from dangan.store.mirror import ContentMismatch, Mirror, MirrorUnavailable, MirrorWriteError, SourceChanged, SourceUnreadable
+from dangan.store.names import show
+from dangan.store.tree import Tree, open_dir, open_file
+from dangan.store.workers import Hasher
 
 @dataclass
 class Finding:

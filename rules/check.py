@@ -16,12 +16,12 @@ from typing import Any
 
 from dangan.config.schema import Config
 
-from . import inspector
-from .catalog import Catalog, Event, FileRecord, now
-from .layout import Layout
-from .rules import ERROR, Rulebook, Violation
-from .tree import Folder, Skipped, Tree, below_any
-from .workers import parallel_map
+from dangan.rules import inspector
+from dangan.store.catalog import Catalog, Event, FileRecord, now
+from dangan.store.layout import Layout
+from dangan.rules.rulebook import ERROR, Rulebook, Violation
+from dangan.store.tree import Folder, Skipped, Tree, below_any
+from dangan.store.workers import parallel_map
 
 
 

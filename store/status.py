@@ -11,12 +11,12 @@ from typing import Any
 
 from dangan.config.messages import t
 
-from .atomic import write_atomic
-from .catalog import Catalog
-from .guard import HELD
-from .layout import Layout
+from dangan.store.atomic import write_atomic
+from dangan.store.catalog import Catalog
+from dangan.store.layout import Layout
 
 STATUS_FILE = "status.json"
+HELD = "deletions_held"  # catalog meta key: a mass deletion held for confirmation
 
 
 def write(layout: Layout, state: dict[str, Any]) -> None:

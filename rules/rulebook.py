@@ -19,9 +19,9 @@ from dangan.config.messages import has, t
 from dangan.config.rule_ids import RULE_IDS
 from dangan.config.schema import Config
 
-from .inspector import IMAGE_KINDS, OLE_KINDS, ZIP_KINDS
-from .names import is_utf8, legacy_decode, show, split_ext
-from .tree import Folder
+from dangan.rules.inspector import IMAGE_KINDS, OLE_KINDS, ZIP_KINDS
+from dangan.store.names import is_utf8, legacy_decode, show, split_ext
+from dangan.store.tree import Folder
 
 ERROR, WARNING = "error", "warning"
 

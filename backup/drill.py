@@ -18,9 +18,9 @@ from typing import Callable
 
 from dangan.config.schema import Config
 
-from .catalog import Catalog, now
-from .layout import Layout
-from .restore import CatalogView, Fetch, Restore, RestoreReport, Target, mirror_fetch
+from dangan.store.catalog import Catalog, now
+from dangan.store.layout import Layout
+from dangan.backup.restore import CatalogView, Fetch, Restore, RestoreReport, Target, mirror_fetch
 
 
 @dataclass

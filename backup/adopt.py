@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 from dangan.config.schema import Config
 
-from .catalog import Catalog
-from .hashing import hash_file
-from .layout import CATALOG_FILE, MIRROR_DIR, Layout
-from .tree import Tree, open_file
+from dangan.store.catalog import Catalog
+from dangan.store.hashing import hash_file
+from dangan.store.layout import CATALOG_FILE, MIRROR_DIR, Layout
+from dangan.store.tree import Tree, open_file
 
 
 @dataclass

@@ -16,8 +16,8 @@ import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from .layout import is_own
-from .resolve import beneath
+from dangan.store.layout import is_own
+from dangan.store.resolve import beneath
 
 DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 ROOT_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC  # the root itself may be reached through a symlink

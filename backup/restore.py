@@ -33,13 +33,13 @@ from dangan.config.errors import EnvironmentProblem, UsageError
 from dangan.config.messages import t
 from dangan.config.schema import Config
 
-from . import writeback
-from .atomic import fsync_dir, write_atomic
-from .hashing import hash_fd
-from .layout import CATALOG_FILE, Layout, MIRROR_DIR
-from .mirror import TEMP_PREFIX, SourceUnreadable, copy_fd, unlink_quietly
-from .names import show
-from .tree import open_dir
+from dangan.store import writeback
+from dangan.store.atomic import fsync_dir, write_atomic
+from dangan.store.hashing import hash_fd
+from dangan.store.layout import CATALOG_FILE, Layout, MIRROR_DIR
+from dangan.store.mirror import TEMP_PREFIX, SourceUnreadable, copy_fd, unlink_quietly
+from dangan.store.names import show
+from dangan.store.tree import open_dir
 
 WORK_DIR = ".dangan-restore"
 JOURNAL = "journal.jsonl"

@@ -17,9 +17,9 @@ from dangan.config.messages import set_language, t
 from dangan.config.rule_ids import RULE_IDS
 from dangan.config.schema import Config
 
-from .atomic import write_atomic
-from .catalog import Catalog, now
-from .layout import Layout
+from dangan.store.atomic import write_atomic
+from dangan.store.catalog import Catalog, now
+from dangan.store.layout import Layout
 from dangan.backup.keys import OffsiteKey, key_path
 
 VERSION = "0.1.0"
@@ -204,7 +204,7 @@ def _cmd_init(args: argparse.Namespace) -> int:
 
 
 def _adopt(args: argparse.Namespace) -> int:
-    from .adopt import adopt
+    from dangan.backup.adopt import adopt
 
     config = _load_config(args)
     result = adopt(config)
@@ -223,8 +223,8 @@ def _fill_template(text: str, **values: str) -> str:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from .check import Checker
-    from .findings import to_json, to_text
+    from dangan.rules.check import Checker
+    from dangan.rules.findings import to_json, to_text
 
     config = _load_config(args)
     layout = Layout.of(config)
@@ -250,7 +250,7 @@ def _relative_target(arg: str, root: Path) -> bytes:
 
 
 def _cmd_rules(args: argparse.Namespace) -> int:
-    from .rules import DEFAULT_SEVERITY, rule_title
+    from dangan.rules.rulebook import DEFAULT_SEVERITY, rule_title
 
     path = loader.resolve_path(args.config)
     config = _load_config(args) if path.exists() else loader.parse(loader.default_text(), path)
@@ -265,7 +265,7 @@ def _cmd_rules(args: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     from dangan.backup.keys import require_private
 
-    from .service import run
+    from dangan.daemon.service import run
 
     path = loader.resolve_path(args.config)
     config = _load_config(args)
@@ -279,11 +279,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_mirror(args: argparse.Namespace) -> int:
     """One reconcile in the foreground (what the service does at start), or confirm held deletions."""
-    from . import logs
-    from .alerts import Alerts
-    from .guard import CONFIRM
-    from .names import show
-    from .service import Parts, ServiceLock
+    from dangan.daemon import logs
+    from dangan.daemon.alerts import Alerts
+    from dangan.daemon.guard import CONFIRM
+    from dangan.store.names import show
+    from dangan.daemon.service import Parts, ServiceLock
 
     config = _load_config(args)
     logs.setup(config)
@@ -326,7 +326,7 @@ def _cmd_mirror(args: argparse.Namespace) -> int:
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
-    from . import status
+    from dangan.store import status
 
     config = _load_config(args)
     layout = Layout.of(config)
@@ -341,7 +341,7 @@ def _cmd_backup(args: argparse.Namespace) -> int:
 
     from dangan.backup.offsite import Offsite
 
-    from . import logs
+    from dangan.daemon import logs
 
     config = _load_config(args)
     logs.setup(config)
@@ -374,7 +374,7 @@ def _cmd_backup(args: argparse.Namespace) -> int:
 
 
 def _cmd_restore(args: argparse.Namespace) -> int:
-    from .restore import CatalogView, Restore, RestoreReport, Target, check_only, mirror_fetch, parse_at, write_report
+    from dangan.backup.restore import CatalogView, Restore, RestoreReport, Target, check_only, mirror_fetch, parse_at, write_report
 
     config = _load_config(args)
     path = loader.resolve_path(args.config)
@@ -392,7 +392,7 @@ def _cmd_restore(args: argparse.Namespace) -> int:
     offsite = _offsite_if_configured(config, path, required=args.source == "offsite")
     if args.source == "offsite":
         manifest = offsite.manifest_at(at)
-        from .restore import Item
+        from dangan.backup.restore import Item
 
         items = [Item(e.path, e.hash, e.size, e.mtime_ns) for e in manifest.entries if _only(e.path, only)]
     if offsite is not None:
@@ -431,7 +431,7 @@ def _offsite_if_configured(config: Config, path: Path, required: bool):
 def _cmd_drill(args: argparse.Namespace) -> int:
     from dangan.backup.offsite import offsite_fetch
 
-    from .drill import as_dicts, run_drill
+    from dangan.backup.drill import as_dicts, run_drill
 
     config = _load_config(args)
     path = loader.resolve_path(args.config)
@@ -451,7 +451,7 @@ def _cmd_drill(args: argparse.Namespace) -> int:
 
 
 def _cmd_audit(args: argparse.Namespace) -> int:
-    from .audit import Auditor
+    from dangan.backup.audit import Auditor
 
     config = _load_config(args)
     path = loader.resolve_path(args.config)
@@ -482,7 +482,7 @@ def _offsite_verify(config: Config, path: Path, catalog: Catalog) -> Callable[[]
 
 
 def audit_text(result) -> str:
-    from .report import property_lines
+    from dangan.backup.report import property_lines
 
     lines = [t("audit.summary", files=result.counts.get("primary", {}).get("confirmed", 0),
                seconds=round(result.seconds, 1), problems=result.problems)]
@@ -494,7 +494,8 @@ def audit_text(result) -> str:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from . import mail, report
+    from dangan.backup import mail
+    from dangan.backup import report
 
     config = _load_config(args)
     layout = Layout.of(config)

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import TypeVar
 
-from .hashing import hash_twins
+from dangan.store.hashing import hash_twins
 
 T = TypeVar("T")
 R = TypeVar("R")

@@ -19,10 +19,10 @@ from typing import Any
 from dangan.config.messages import t
 from dangan.config.schema import Config
 
-from .atomic import write_atomic
-from .catalog import Catalog, now
-from .layout import Layout
-from .rules import Violation
+from dangan.store.atomic import write_atomic
+from dangan.store.catalog import Catalog, now
+from dangan.store.layout import Layout
+from dangan.rules.rulebook import Violation
 
 OK, ATTENTION, CRITICAL = "ok", "attention", "critical"
 COLOURS = {OK: "#1a7f37", ATTENTION: "#b08800", CRITICAL: "#cf222e"}
@@ -63,7 +63,7 @@ class Report:
         self.since = (datetime.now(timezone.utc) - timedelta(days=7)).isoformat(timespec="milliseconds")
 
     def gather(self) -> dict[str, Any]:
-        from . import status
+        from dangan.store import status
 
         sample_disks(self.catalog, self.layout)
         state = status.gather(self.layout, self.catalog)

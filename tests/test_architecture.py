@@ -1,0 +1,59 @@
+"""The layout is the architecture: imports point one way and only the catalog layer speaks SQL.
+
+    config  ←  store  ←  rules  ←  daemon, backup  ←  cli
+
+(``daemon`` and ``backup`` never import each other.) Read from the source with ``ast``, so an import
+inside a function counts as much as one at the top.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+PACKAGES = ("config", "store", "rules", "daemon", "backup", "cli")
+# what each package may import of dangan (besides itself)
+ALLOWED = {
+    "config": set(),
+    "store": {"config"},
+    "rules": {"config", "store"},
+    "daemon": {"config", "store", "rules"},
+    "backup": {"config", "store", "rules"},
+    "cli": {"config", "store", "rules", "daemon", "backup"},
+}
+
+
+def _modules():
+    for package in PACKAGES:
+        for path in sorted((REPO / package).rglob("*.py")):
+            yield package, path
+
+
+def _imported_packages(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        names = []
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level:
+            pytest.fail(f"{path.relative_to(REPO)}: relative import (write dangan.<package>.<module>)")
+        elif isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        for name in names:
+            parts = name.split(".")
+            if parts[0] == "dangan" and len(parts) > 1:
+                found.add(parts[1])
+    return found
+
+
+def test_every_package_is_checked():
+    assert {p.name for p in REPO.iterdir() if (p / "__init__.py").is_file()} == set(PACKAGES)
+
+
+@pytest.mark.parametrize("package,path", list(_modules()), ids=lambda v: str(v).rsplit("/", 2)[-1])
+def test_imports_point_one_way(package, path):
+    wrong = _imported_packages(path) - ALLOWED[package] - {package}
+    assert not wrong, f"{path.relative_to(REPO)} imports dangan.{', dangan.'.join(sorted(wrong))}"
