@@ -157,5 +157,10 @@ def test_restore_without_dangan_follows_the_document(shipped, tmp_path):
     assert _tree(work / "first") == first
 
 
+def test_the_readme_gives_the_same_commands():
+    readme = re.findall(r"```sh\n(.*?)```", (REPO / "README.md").read_text(encoding="utf-8"), flags=re.S)
+    assert next(b for b in _blocks("sh") if "SEALED" in b) in readme
+
+
 def test_the_recovery_sheet_names_the_document(shipped):
     assert "docs/FORMAT.md" in shipped[3] and "password2" in shipped[3]
