@@ -22,12 +22,15 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime, timezone
 from enum import StrEnum
 from pathlib import Path
 
 from dangan.config.errors import CatalogError
 from dangan.config.messages import t
+from dangan.store.catalog.audits import Audits
+from dangan.store.catalog.weekly import Weekly
 
 # Each entry upgrades the schema from version i to i+1. Append, never edit a released step.
 MIGRATIONS: tuple[str, ...] = (
@@ -477,3 +480,14 @@ class Catalog:
 
     def set_meta(self, key: str, value: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    # -- registers of further nouns (each a module of this package) -------------------------
+    @cached_property
+    def audits(self) -> Audits:
+        """The fixity audits, the records' last-verified times, the last inventory's totals."""
+        return Audits(self)
+
+    @cached_property
+    def weekly(self) -> Weekly:
+        """What the weekly report reads: disk samples, the week's register, the latest drills."""
+        return Weekly(self)
