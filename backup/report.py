@@ -255,7 +255,8 @@ def view(data: dict[str, Any]) -> dict[str, Any]:
 def _problem(finding: dict[str, Any]) -> dict[str, str]:
     repair = finding.get("repair")
     action = t(f"audit.repair.{repair}", error=finding.get("error", "")) if repair else finding.get("action", "")
-    return {"path": finding["path"] or "—", "copy": t(f"copy.{finding['copy']}"),
+    # "where", not "copy": in a template p.copy would be the dict's own copy method.
+    return {"path": finding["path"] or "—", "where": t(f"copy.{finding['copy']}"),
             "kind": t(f"finding.{finding['kind']}"), "detail": finding["detail"], "action": action}
 
 
@@ -313,7 +314,7 @@ def _trend(disks: dict[str, list[dict[str, Any]]], zone: tzinfo) -> dict[str, An
     count = max((len(s) for s in series.values()), default=0)
     if count < 2:
         return None
-    left, top, width, height = 70, 12, 520, 150
+    left, top, width, height = 70, 28, 520, 150
     times = [datetime.fromisoformat(s["at"]) for samples in series.values() for s in samples]
     start, end = min(times), max(times)
     span = (end - start).total_seconds() or 1
@@ -332,13 +333,15 @@ def _trend(disks: dict[str, list[dict[str, Any]]], zone: tzinfo) -> dict[str, An
                       "points": " ".join(f"{px},{py}" for px, py in points), "last": points[-1],
                       "label": human_size(samples[-1]["free"])})
     ticks_y = [{"y": y(ceiling * i / 4), "label": human_size(ceiling * i / 4)} for i in range(5)]
-    ticks_x = []
+    ticks_x: list[dict[str, Any]] = []
     for i in range(3):
         at = start + (end - start) * i / 2
-        ticks_x.append({"x": x(at), "label": at.astimezone(zone).strftime("%m-%d" if span > 86400 else "%m-%d %H:%M")})
+        label = at.astimezone(zone).strftime("%m-%d" if span > 86400 else "%m-%d %H:%M")
+        if not ticks_x or ticks_x[-1]["label"] != label:  # samples close together: one date, once
+            ticks_x.append({"x": x(at), "label": label})
     return {"left": left, "top": top, "width": width, "height": height, "lines": lines, "ticks_y": ticks_y,
             "ticks_x": ticks_x, "axis": t("report.axis_free"), "caption": t("report.trend", count=count),
-            "svg_width": left + width + 90, "svg_height": top + height + 40}
+            "svg_width": left + width + 90, "svg_height": top + height + 26}
 
 
 # -- the three forms ---------------------------------------------------------------------------
@@ -350,7 +353,7 @@ def to_text(data: dict[str, Any]) -> str:
     lines += (property_lines(data["audit"]["properties"]) if data["audit"] else [t("reason.never_audited")])
     if v["problems"]:
         lines += ["", t("report.problem_files")]
-        lines += [f"  [{p['copy']}] {p['kind']} {p['path']} {p['detail']} {p['action']}".rstrip() for p in v["problems"]]
+        lines += [f"  [{p['where']}] {p['kind']} {p['path']} {p['detail']} {p['action']}".rstrip() for p in v["problems"]]
         if v["more_problems"]:
             lines.append("  " + t("report.more_problems", count=v["more_problems"]))
     lines += ["", t("report.violations")]

@@ -71,6 +71,8 @@ def test_report_html_of_a_seeded_archive(seeded, tmp_path):
     assert "<script" not in html and "<img" not in html
     assert "&lt;img src=x onerror=alert(1)&gt;.txt" in html
     assert "&lt;script&gt;alert(2)&lt;" in html
+    # The problem files name the copy in words (a template once printed a dict's method there).
+    assert '<td class="nowrap">镜像盘</td>' in html and "built-in" not in html and "object at 0x" not in html
 
     # The register: every bar carries its numbers as text (mail and print lose SVG tooltips).
     intake = data["ledger"]["01办公室"]["intake"]
@@ -161,8 +163,8 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
 @pytest.mark.skipif(shutil.which("chromium") is None or shutil.which("pdftoppm") is None,
                     reason="Debian chromium and poppler-utils not installed (.ci/run installs them)")
 def test_report_at_1280px_and_printed(seeded, tmp_path):
-    """What readers see: a screenshot at 1280 px wide (the verdict banner painted, the page not wider
-    than the window) and an A4 PDF whose first page carries the red banner."""
+    """What readers see: a screenshot at 1280 px wide and an A4 PDF whose first page carries the red
+    verdict banner (print keeps the colours)."""
     from PIL import Image
 
     dangan(seeded, "report", "--out", str(tmp_path / "first"))
