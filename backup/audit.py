@@ -113,7 +113,8 @@ class Finding:
     def to_dict(self) -> dict[str, str]:
         action = "" if self.repair is None else self.repair.value + (f": {self.error}" if self.error else "")
         return {"copy": str(self.copy), "kind": str(self.kind), "path": show(self.raw), "detail": self.detail,
-                "action": action, "repair": self.repair.name.lower() if self.repair else None, "error": self.error}
+                "action": action, "repair": self.repair.name.lower() if self.repair else None,
+                "error": self.error}
 
 
 @dataclass
@@ -152,7 +153,8 @@ class AuditResult:
                                       else Verdict.OK, confirmed=confirmed, corrupted=corrupted),
             "integrity": _property(Verdict.CRITICAL if still_missing or not match else Verdict.ATTENTION
                                    if missing else Verdict.OK, missing=missing, **self.totals),
-            "usability": _property(Verdict.ATTENTION if self.unreadable else Verdict.OK, unreadable=self.unreadable),
+            "usability": _property(Verdict.ATTENTION if self.unreadable else Verdict.OK,
+                                   unreadable=self.unreadable),
             "security": _property(_security_verdict(self.security), **self.security),
         }
 
@@ -190,10 +192,11 @@ def verdict_of(value: dict[str, Any]) -> Verdict | None:
 def describe(name: str, value: dict[str, Any]) -> str:
     """The facts behind one property, in words (never key=value)."""
     if name == "authenticity":
-        return t("audit.facts.authenticity", confirmed=value.get("confirmed", 0), corrupted=value.get("corrupted", 0))
+        return t("audit.facts.authenticity", confirmed=value.get("confirmed", 0),
+                 corrupted=value.get("corrupted", 0))
     if name == "integrity":
-        text = t("audit.facts.integrity", files=value.get("catalog_files", "—"), primary=value.get("primary_files", "—"),
-                 missing=value.get("missing", 0))
+        text = t("audit.facts.integrity", files=value.get("catalog_files", "—"),
+                 primary=value.get("primary_files", "—"), missing=value.get("missing", 0))
         if value.get("manifest_files") is not None:
             text += t("audit.facts.inventory", files=value["manifest_files"])
         return text
@@ -223,7 +226,8 @@ def property_lines(properties: dict[str, dict[str, Any]]) -> list[str]:
         value = properties.get(name, {})
         verdict = verdict_of(value)
         state = t(f"audit.verdict.{verdict}") if verdict else "—"
-        lines.append(t("audit.property_line", name=t(f"property.{name}"), state=state, facts=describe(name, value)))
+        lines.append(t("audit.property_line", name=t(f"property.{name}"), state=state,
+                       facts=describe(name, value)))
     return lines
 
 

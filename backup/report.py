@@ -114,7 +114,8 @@ class Report:
         per: dict[str, Counter] = defaultdict(Counter)
         for entry in self.catalog.weekly.register(self.since, EVENTS):
             head, sep, _ = (entry.path or b"").partition(b"/")
-            per[head.decode("utf-8", "backslashreplace") if sep else t("check.root_department")][entry.event] += 1
+            department = head.decode("utf-8", "backslashreplace") if sep else t("check.root_department")
+            per[department][entry.event] += 1
         return {d: {e: c[e] for e in EVENTS} for d, c in sorted(per.items())}
 
     def _disks(self) -> dict[str, list[dict[str, Any]]]:
@@ -145,8 +146,8 @@ class Report:
         # A property the last audit did not rate 正常 is a reason of its own, unless the fixity
         # problems above already say it (a corrupted or missing copy).
         for row in data["properties"]:
-            if row["verdict"] in (None, OK) or (audit and audit["problems"] and row["name"] in ("authenticity",
-                                                                                              "integrity")):
+            said = audit and audit["problems"] and row["name"] in ("authenticity", "integrity")
+            if row["verdict"] in (None, OK) or said:
                 continue
             reason = t("reason.property", property=t(f"property.short.{row['name']}"),
                        state=t(f"audit.verdict.{row['verdict']}"), facts=row["facts"])
@@ -179,7 +180,8 @@ def _properties(audit: dict[str, Any] | None) -> list[dict[str, Any]]:
     for name in PROPERTIES:
         value = audit["properties"].get(name, {})
         verdict = verdict_of(value)
-        rows.append({"name": name, "verdict": verdict.value if verdict else None, "facts": describe(name, value)})
+        rows.append({"name": name, "verdict": verdict.value if verdict else None,
+                     "facts": describe(name, value)})
     return rows
 
 
@@ -245,8 +247,9 @@ def view(data: dict[str, Any]) -> dict[str, Any]:
         "backups": _backup_lines(data, zone),
         "disks": _disk_rows(data["disks"]),
         "trend": _trend(data["disks"], zone),
-        "drills": [{"source": t(f"drill.source.{d['source']}"), "at": local_time(d["at"], zone), "files": d["files"],
-                    "ok": d["ok"], "result": t("drill.ok") if d["ok"] else t("report.not_ok"),
+        "drills": [{"source": t(f"drill.source.{d['source']}"), "at": local_time(d["at"], zone),
+                    "files": d["files"], "ok": d["ok"],
+                    "result": t("drill.ok") if d["ok"] else t("report.not_ok"),
                     "projected": duration(d["projected_seconds"])} for d in data["drills"]],
         "footer": t("report.footer", generated=local_time(data["generated"], zone)),
     }
@@ -254,7 +257,9 @@ def view(data: dict[str, Any]) -> dict[str, Any]:
 
 def _problem(finding: dict[str, Any]) -> dict[str, str]:
     repair = finding.get("repair")
-    action = t(f"audit.repair.{repair}", error=finding.get("error", "")) if repair else finding.get("action", "")
+    # Audits stored before findings were typed carry only the English "action".
+    action = (t(f"audit.repair.{repair}", error=finding.get("error", "")) if repair
+              else finding.get("action", ""))
     # "where", not "copy": in a template p.copy would be the dict's own copy method.
     return {"path": finding["path"] or "—", "where": t(f"copy.{finding['copy']}"),
             "kind": t(f"finding.{finding['kind']}"), "detail": finding["detail"], "action": action}
@@ -283,7 +288,8 @@ def _register(ledger: dict[str, dict[str, int]]) -> dict[str, Any]:
 
 def _backup_lines(data: dict[str, Any], zone: tzinfo) -> list[str]:
     state = data["status"]
-    lines = [t("report.mirror_state", available=t("report.ok") if state["mirror"]["available"] else t("report.not_ok"),
+    available = t("report.ok") if state["mirror"]["available"] else t("report.not_ok")
+    lines = [t("report.mirror_state", available=available,
                unmirrored=state["mirror"]["unmirrored"], lag=duration(state["mirror"]["lag_seconds"] or 0),
                reconcile=local_time((state["last_reconcile"] or {}).get("at"), zone))]
     ok = state["offsite"]["last_ok"]
@@ -302,7 +308,8 @@ def _disk_rows(disks: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
     for disk, samples in disks.items():
         if samples:
             last = samples[-1]
-            rows.append({"disk": t(f"disk.{disk}"), "free": human_size(last["free"]), "total": human_size(last["total"]),
+            rows.append({"disk": t(f"disk.{disk}"), "free": human_size(last["free"]),
+                         "total": human_size(last["total"]),
                          "percent": round(100 * last["free"] / max(last["total"], 1)),
                          "colour": DISK_COLOURS.get(disk, "#57606a")})
     return rows
@@ -353,13 +360,14 @@ def to_text(data: dict[str, Any]) -> str:
     lines += (property_lines(data["audit"]["properties"]) if data["audit"] else [t("reason.never_audited")])
     if v["problems"]:
         lines += ["", t("report.problem_files")]
-        lines += [f"  [{p['where']}] {p['kind']} {p['path']} {p['detail']} {p['action']}".rstrip() for p in v["problems"]]
+        lines += [f"  [{p['where']}] {p['kind']} {p['path']} {p['detail']} {p['action']}".rstrip()
+                  for p in v["problems"]]
         if v["more_problems"]:
             lines.append("  " + t("report.more_problems", count=v["more_problems"]))
     lines += ["", t("report.violations")]
     for row in v["violations"]:
-        lines.append(t("report.violation_line", department=row["department"], rule=row["title"], count=row["count"],
-                       days=row["days_open"], hint=row["hint"]))
+        lines.append(t("report.violation_line", department=row["department"], rule=row["title"],
+                       count=row["count"], days=row["days_open"], hint=row["hint"]))
     if not v["violations"]:
         lines.append(t("report.none"))
     lines += ["", t("report.ledger")]
@@ -375,8 +383,8 @@ def to_text(data: dict[str, Any]) -> str:
                        percent=row["percent"]))
     lines += ["", t("report.drills")]
     for d in v["drills"]:
-        lines.append(t("report.drill_line", source=d["source"], at=d["at"], files=d["files"], verdict=d["result"],
-                       projected=d["projected"]))
+        lines.append(t("report.drill_line", source=d["source"], at=d["at"], files=d["files"],
+                       verdict=d["result"], projected=d["projected"]))
     if not v["drills"]:
         lines.append("  " + t("report.no_drill"))
     lines += ["", v["footer"]]

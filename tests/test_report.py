@@ -72,7 +72,8 @@ def test_report_html_of_a_seeded_archive(seeded, tmp_path):
     assert "&lt;img src=x onerror=alert(1)&gt;.txt" in html
     assert "&lt;script&gt;alert(2)&lt;" in html
     # The problem files name the copy in words (a template once printed a dict's method there).
-    assert '<td class="nowrap">镜像盘</td>' in html and "built-in" not in html and "object at 0x" not in html
+    assert '<td class="nowrap">镜像盘</td>' in html
+    assert "built-in" not in html and "object at 0x" not in html
 
     # The register: every bar carries its numbers as text (mail and print lose SVG tooltips).
     intake = data["ledger"]["01办公室"]["intake"]
@@ -175,8 +176,8 @@ def test_report_at_1280px_and_printed(seeded, tmp_path):
     done = subprocess.run(["chromium", *flags, f"--screenshot={shot}", "--window-size=1280,2000",
                            "--hide-scrollbars", page.as_uri()], capture_output=True, text=True, timeout=120)
     assert shot.exists(), done.stderr
-    done = subprocess.run(["chromium", *flags, f"--print-to-pdf={pdf}", "--no-pdf-header-footer", page.as_uri()],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(["chromium", *flags, f"--print-to-pdf={pdf}", "--no-pdf-header-footer",
+                           page.as_uri()], capture_output=True, text=True, timeout=120)
     assert pdf.exists(), done.stderr
     subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")],
                    check=True, timeout=60)
@@ -184,7 +185,8 @@ def test_report_at_1280px_and_printed(seeded, tmp_path):
     for image_path in (shot, printed):
         with Image.open(image_path) as image:
             colours = image.convert("RGB").getcolors(maxcolors=1 << 24)
-        red = sum(n for n, (r, g, b) in colours if abs(r - 0xCF) < 10 and abs(g - 0x22) < 10 and abs(b - 0x2E) < 10)
+        red = sum(n for n, (r, g, b) in colours
+                  if abs(r - 0xCF) < 10 and abs(g - 0x22) < 10 and abs(b - 0x2E) < 10)
         assert red > 300, image_path  # the red verdict banner, on screen and on paper
     dom = subprocess.run(["chromium", *flags, "--window-size=1280,2000", "--dump-dom", page.as_uri()],
                          capture_output=True, text=True, timeout=120).stdout

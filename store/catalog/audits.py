@@ -38,7 +38,8 @@ class Audits:
                          (at, seconds, problems, json.dumps(summary, ensure_ascii=False)))
 
     def latest(self) -> StoredAudit | None:
-        row = self._db.execute("SELECT at, seconds, problems, summary FROM audits ORDER BY id DESC LIMIT 1").fetchone()
+        row = self._db.execute(
+            "SELECT at, seconds, problems, summary FROM audits ORDER BY id DESC LIMIT 1").fetchone()
         return StoredAudit(row[0], row[1], row[2], json.loads(row[3])) if row else None
 
     def mark_verified(self, paths: Iterable[bytes], at: str) -> None:

@@ -58,8 +58,9 @@ class Weekly:
         """The ledger's ``events`` at or after ``since``, in order."""
         wanted = list(events)
         marks = ",".join("?" * len(wanted))
-        rows = self._db.execute(f"SELECT event, path FROM ledger WHERE at >= ? AND event IN ({marks}) ORDER BY id",
-                                (since, *wanted))
+        rows = self._db.execute(
+            f"SELECT event, path FROM ledger WHERE at >= ? AND event IN ({marks}) ORDER BY id",
+            (since, *wanted))
         return [RegisterEntry(*row) for row in rows]
 
     def latest_drills(self) -> list[DrillSummary]:
