@@ -384,9 +384,7 @@ class Service:
             return
         if st.st_nlink < 2:
             return
-        rows = self.parts.catalog.db.execute(
-            "SELECT path FROM files WHERE inode = ? AND path != ? AND removed_at IS NULL", (st.st_ino, path))
-        for (other,) in rows.fetchall():
+        for other in self.parts.catalog.links.other_names(st.st_ino, path):
             self._watch_settle(other)
 
     def _watch_settle(self, path: bytes) -> None:

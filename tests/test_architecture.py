@@ -57,3 +57,28 @@ def test_every_package_is_checked():
 def test_imports_point_one_way(package, path):
     wrong = _imported_packages(path) - ALLOWED[package] - {package}
     assert not wrong, f"{path.relative_to(REPO)} imports dangan.{', dangan.'.join(sorted(wrong))}"
+
+
+SQL_CALLS = {"execute", "executemany", "executescript"}
+CATALOG_LAYER = REPO / "store" / "catalog"
+
+
+def _sql_sites(path: Path) -> list[str]:
+    """Where ``path`` speaks SQL: calls of .execute/.executemany/.executescript, or sqlite3 imported."""
+    sites = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in SQL_CALLS:
+            sites.append(f"line {node.lineno}: .{node.func.attr}(")
+        elif isinstance(node, ast.Import) and any(a.name.split(".")[0] == "sqlite3" for a in node.names):
+            sites.append(f"line {node.lineno}: import sqlite3")
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").split(".")[0] == "sqlite3":
+            sites.append(f"line {node.lineno}: from sqlite3 import")
+    return sites
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "daemon").rglob("*.py")), ids=lambda p: p.name)
+def test_the_daemon_speaks_no_sql(path):
+    """The live service reads and writes the catalog through its typed methods only."""
+    assert not path.is_relative_to(CATALOG_LAYER)
+    sites = _sql_sites(path)
+    assert not sites, f"{path.relative_to(REPO)} executes SQL outside store/catalog/: {'; '.join(sites)}"

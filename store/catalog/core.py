@@ -24,10 +24,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
 
 from dangan.config.errors import CatalogError
 from dangan.config.messages import t
+from dangan.store.catalog.backup import CatalogBackup
+from dangan.store.catalog.gauges import Gauges
+from dangan.store.catalog.history import History
+from dangan.store.catalog.links import Links
+from dangan.store.catalog.shelf import Shelf
 
 # Each entry upgrades the schema from version i to i+1. Append, never edit a released step.
 MIGRATIONS: tuple[str, ...] = (
@@ -477,3 +483,27 @@ class Catalog:
 
     def set_meta(self, key: str, value: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def delete_meta(self, key: str) -> None:
+        self.db.execute("DELETE FROM meta WHERE key = ?", (key,))
+
+    # -- the further registers (one module of this package each) -----------------------------
+    @cached_property
+    def gauges(self) -> Gauges:
+        return Gauges(self)
+
+    @cached_property
+    def history(self) -> History:
+        return History(self)
+
+    @cached_property
+    def shelf(self) -> Shelf:
+        return Shelf(self)
+
+    @cached_property
+    def backup(self) -> CatalogBackup:
+        return CatalogBackup(self)
+
+    @cached_property
+    def links(self) -> Links:
+        return Links(self)
