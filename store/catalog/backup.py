@@ -23,8 +23,8 @@ class CatalogBackup:
     def signature(self) -> str:
         """Changes with every ledger event, kept version, record and mirrored copy."""
         return json.dumps(self._catalog.db.execute(
-            "SELECT (SELECT max(id) FROM ledger), (SELECT max(id) FROM versions), (SELECT count(*) FROM files),"
-            " (SELECT count(mirror_hash) FROM files)").fetchone())
+            "SELECT (SELECT max(id) FROM ledger), (SELECT max(id) FROM versions),"
+            " (SELECT count(*) FROM files), (SELECT count(mirror_hash) FROM files)").fetchone())
 
     def write(self, target: Path) -> None:
         """A consistent copy of the catalog into ``target`` (not yet made durable: the caller
