@@ -34,6 +34,7 @@ from dangan.daemon import metrics
 
 from dangan.store import status
 from dangan.daemon.alerts import Alerts
+from dangan.daemon.coverage import Coverage
 from dangan.store.catalog import Catalog, now
 from dangan.daemon.guard import DeletionGuard
 from dangan.daemon.keeper import Keeper
@@ -47,7 +48,6 @@ from dangan.store.tree import Tree
 from dangan.daemon.watch import OVERFLOW, Change, Watch, inotify_limit
 
 TICK = 0.25  # seconds between housekeeping passes when no event arrives
-UNWATCHED_POLL = 2.0  # seconds between listings of folders inotify could not watch
 LOCK_FILE = ".dangan-lock"
 
 
@@ -125,13 +125,7 @@ class Service:
         self.next_metrics = 0.0
         self.metrics_server = None
         self.overflows = 0
-        self.watch_shortfall = 0
-        # Folders added at run time that inotify could not watch (limit reached): polled instead.
-        self.unwatched: set[bytes] = set()
-        self.watch_failures = 0
-        self.next_poll = 0.0
-        self.new_folders: list[bytes] = []  # created since the last look at the kernel's watch list
-        self.next_watch_check = 0.0
+        self.coverage = Coverage(self.alerts)
         self.last_reconcile: dict | None = None
         self.reload_deferred = False  # SIGHUP arrived while the mirror hung
         self.next_chores = 0.0
@@ -251,9 +245,8 @@ class Service:
             self._land()  # nothing else to prepare meanwhile
             self.parts.keeper.judge_dirty()
         now_ = time.monotonic()
-        if self.new_folders and now_ >= self.next_watch_check:
-            self._check_new_watches()
-            self.next_watch_check = now_ + 1.0
+        if self.coverage.check_new(self.parts.tree):
+            self.reconcile_due = 0.0
         self._settle()
         # The chores touch the mirror and the catalog: with the flight landed. While a burst keeps
         # the queue full they wait, for at most a second.
@@ -277,9 +270,8 @@ class Service:
         self.parts.guard.tick()
         self.parts.timetable.tick()
         now_ = time.monotonic()
-        if self.unwatched and now_ >= self.next_poll:
-            self._poll_unwatched()
-            self.next_poll = now_ + UNWATCHED_POLL
+        for folder in self.coverage.polls_due(self.parts.tree):
+            self._scan(folder, check_watches=False)
         if now_ >= self.reconcile_due:
             self._reconcile()
         elif self.parts.keeper.behind and self.parts.keeper.mirror_writable():
@@ -351,38 +343,7 @@ class Service:
             for name, _ in listing.files:
                 self.settling.watch(listing.child(name))
         if check_watches:
-            self.new_folders.extend(folders)
-
-    def _check_new_watches(self) -> None:
-        """watchdog silently skips a folder whose watch the kernel refuses (max_user_watches):
-        compare new folders with the kernel's list, and poll what is not watched, after a full
-        reconcile. Batched (at most once a second): the kernel's list is long on a large archive."""
-        folders, self.new_folders = list(dict.fromkeys(self.new_folders)), []
-        watched = set(Watch.watched_inodes())
-        missing = [path for path in folders if path not in self.unwatched
-                   and (inode := self._inode(path)) is not None and inode not in watched]
-        if not missing:
-            return
-        self.unwatched.update(missing)
-        self.watch_failures += len(missing)
-        limit = inotify_limit("max_user_watches")
-        logger.error("{} new folders could not be watched (max_user_watches {}): full reconcile, then polled",
-                     len(missing), limit)
-        self.alerts.raise_("watch_shortfall", unwatched=len(self.unwatched), watches=len(watched), limit=limit)
-        self.reconcile_due = 0.0  # what happened in them so far is only seen by a walk
-
-    def _inode(self, path: bytes) -> int | None:
-        try:
-            return self.parts.tree.lstat(path).st_ino
-        except OSError:
-            return None  # gone again: nothing to watch
-
-    def _poll_unwatched(self) -> None:
-        for folder in sorted(self.unwatched):
-            if self._inode(folder) is None:
-                self.unwatched.discard(folder)
-            else:
-                self._scan(folder, check_watches=False)
+            self.coverage.added(folders)
 
     def _dir_moved(self, old: bytes, new: bytes) -> None:
         self.parts.keeper.folder_moved(old, new)
@@ -399,25 +360,9 @@ class Service:
         self.alerts.clear("archive_missing")
         self._look_again(result.retry)
         self.last_reconcile = result.summary()
-        self._check_watches(result.folders)
-        minutes = parts.config.mirror.reconcile_minutes
-        if self.watch_shortfall:
-            minutes = min(minutes, 5)  # some folders are not watched: the scan is the safety net
+        self.coverage.reconciled(result.folders)
+        minutes = self.coverage.reconcile_minutes(parts.config.mirror.reconcile_minutes)
         self.reconcile_due = time.monotonic() + minutes * 60
-
-    def _check_watches(self, folders: int) -> None:
-        held = Watch.watches_held()
-        limit = inotify_limit("max_user_watches")
-        self.watch_shortfall = max(0, folders - held)
-        if not self.watch_shortfall:
-            self.unwatched.clear()
-        if self.watch_shortfall or self.unwatched:
-            self.alerts.raise_("watch_shortfall", folders=folders, watches=held, limit=limit,
-                               unwatched=len(self.unwatched))
-        else:
-            self.alerts.clear("watch_shortfall")
-        if limit and folders > 0.8 * limit:
-            self.alerts.raise_("watch_limit_near", folders=folders, limit=limit)
 
     def _write_status(self, state: str) -> None:
         parts = self.parts
@@ -425,9 +370,7 @@ class Service:
         status.write(parts.layout, {
             "pid": os.getpid(), "state": state, "updated_at": now(), "queue": queue_length,
             "last_reconcile": self.last_reconcile, "alerts": self.alerts.active, "notes": self.alerts.notes[-10:],
-            "inotify": {"watches": Watch.watches_held(), "overflows": self.overflows,
-                        "shortfall": self.watch_shortfall, "max_user_watches": inotify_limit("max_user_watches"),
-                        "unwatched": len(self.unwatched), "watch_failures": self.watch_failures},
+            "inotify": self.coverage.status(self.overflows),
         })
         notify(status=t("service.status", queue=queue_length, alerts=len(self.alerts.active)))
 
