@@ -438,6 +438,10 @@ class Keeper:
         self.catalog.add_version(kept.path, digest, kept.size, kept.mtime_ns, at, reason, kept.location)
 
     # -- removals -----------------------------------------------------------------------------
+    def drop_version(self, location: bytes) -> None:
+        """Delete a kept version past its retention from the mirror (the reconcile's pruning)."""
+        self.mirror.drop_version(location)
+
     def gone(self, path: bytes) -> None:
         """``path`` disappeared from the archive: register the removal; the mirror follows later
         (through the deletion guard)."""

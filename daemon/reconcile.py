@@ -118,7 +118,7 @@ class Reconciler:
                 result.arrived += outcome is Outcome.DONE
             if outcome is Outcome.RETRY:
                 result.retry.append(path)
-            touched.add(path.rpartition(b"/")[0])  # its own listing is judged via keeper.dirty
+            touched.add(path.rpartition(b"/")[0])  # its own listing is judged via the keeper
         for path in gone:
             self.keeper.gone(path)
             result.gone += 1
@@ -128,8 +128,8 @@ class Reconciler:
         for folder in touched:
             while folder:
                 folder = folder.rpartition(b"/")[0]
-                self.keeper.dirty.add(folder)
-        self.keeper.dirty.add(b"")
+                self.keeper.listing_changed(folder)
+        self.keeper.listing_changed(b"")
         self.keeper.judge_dirty()
 
     def catch_up(self) -> int:
@@ -155,7 +155,7 @@ class Reconciler:
         cutoff = (datetime.now(timezone.utc) - timedelta(days=days)).isoformat(timespec="milliseconds")
         kept = self.catalog.shelf.kept_before(cutoff)
         for version in kept:
-            self.keeper.mirror.drop_version(version.location)
+            self.keeper.drop_version(version.location)
             with self.catalog.transaction():
                 self.catalog.shelf.drop(version.id)
         return len(kept)
