@@ -27,18 +27,16 @@ from dangan.config.schema import Config
 
 from dangan.rules import inspector
 from dangan.daemon.alerts import Alerts
+from dangan.daemon.judge import Judge
 from dangan.store.catalog import Catalog, Event, FileRecord, now
 from dangan.store.layout import Layout
 from dangan.store.mirror import (ContentMismatch, Copied, KeptVersion, Mirror, MirrorUnavailable, MirrorWriteError, SourceChanged,
                      SourceUnreadable)
 from dangan.store.names import show
-from dangan.rules.rulebook import Rulebook, Violation
+from dangan.rules.rulebook import Rulebook
 from dangan.daemon.stall import MirrorHung, Pending, StallGuard
 from dangan.store.tree import Tree, open_file
 
-# What a folder listing decides: its own description, and its subfolders' names.
-DESCRIPTION_RULE = "folder.no-description"
-NAME_RULES = ("structure.department", "structure.category", "naming.encoding", "naming.too-long")
 # One batch of arrivals (Keeper.arrive): its copies' contents are held until inspected, its
 # temp files stay open until durable, and one syncfs makes them all durable.
 BATCH_FILES = 256
@@ -95,16 +93,13 @@ class Keeper:
         layout = Layout.of(config)
         self.root = os.fsencode(layout.archive_root)
         self.tree = tree or Tree(layout.archive_root, config.rules.ignore_patterns)
-        self.rulebook = Rulebook(config)
+        self.judge = Judge(Rulebook(config), catalog, self.tree)
         self.algorithm = config.hash_algorithm
         self.retry_at = 0.0  # monotonic time before which the mirror is not tried again
         self.stall = StallGuard(config.mirror.stall_seconds)  # mirror writes off this thread, watched
         self.retry_delay = 0.0
         # Files were registered without reaching the mirror: a catch-up is due when it is back.
         self.behind = True
-        # Folders whose listing changed: judged once when the queue runs dry, not once per file
-        # (a burst of 5,000 photos into one folder would otherwise list it 5,000 times).
-        self.dirty: set[bytes] = set()
         # The batch of copies on the mirror thread (see arrive): landed before anything else
         # touches the mirror or the catalog's view of those paths.
         self._flight: Flight | None = None
@@ -390,8 +385,8 @@ class Keeper:
             self._record_version(copied.kept, arrival.old, "change", at)
         else:
             self.behind = True
-        self._judge_file(path, arrival.st, arrival.facts, at)
-        self.dirty.add(path.rpartition(b"/")[0])
+        self.judge.file(path, arrival.st, arrival.facts, at)
+        self.judge.listing_changed(path.rpartition(b"/")[0])
 
     def _late_copies(self, arrivals: list["Arrival"], outcomes: object) -> None:
         """A batch of copies declared hung has returned after all: record what it left on the mirror."""
@@ -460,7 +455,7 @@ class Keeper:
             self.catalog.record_events([(Event.REMOVAL, path, {"hash": record.hash})], at)
             self.catalog.mark_removed([path], at)
             self.catalog.sync_violations([], None, at, paths=[path])
-        self.dirty.add(path.rpartition(b"/")[0])
+        self.judge.listing_changed(path.rpartition(b"/")[0])
 
     def gone_below(self, folder: bytes) -> None:
         """A folder disappeared (deleted, or moved out of the archive)."""
@@ -529,8 +524,8 @@ class Keeper:
                 self.catalog.set_mirrored(new, record.hash)
                 self._record_version(kept, previous, "change", at)
             self.catalog.sync_violations([], None, at, paths=[old])
-            self._judge_file(new, st, facts, at)
-        self.dirty.update((old.rpartition(b"/")[0], new.rpartition(b"/")[0]))
+            self.judge.file(new, st, facts, at)
+        self.judge.listing_changed(old.rpartition(b"/")[0], new.rpartition(b"/")[0])
         return Outcome.DONE
 
     def folder_moved(self, old: bytes, new: bytes) -> None:
@@ -569,63 +564,18 @@ class Keeper:
                     self.catalog.forget([path])
                     self.catalog.set_mirrored(target, record.hash)
                 self.catalog.sync_violations([], None, at, paths=[path])
-                self._judge_file(target, st, facts, at)
-        self.dirty.update((old.rpartition(b"/")[0], new.rpartition(b"/")[0], old, new))
+                self.judge.file(target, st, facts, at)
+        self.judge.listing_changed(old.rpartition(b"/")[0], new.rpartition(b"/")[0], old, new)
 
     # -- the rules ----------------------------------------------------------------------------
-    def _judge_file(self, path: bytes, st: os.stat_result, facts: dict[str, Any], at: str) -> None:
-        found = self.rulebook.for_file(path, st, facts)
-        record = self.catalog.record(path)
-        group = self.catalog.paths_with_hash(record.hash) if record and record.hash and record.size > 0 else []
-        duplicates = self.rulebook.duplicates({record.hash: group}, lambda p: True) if len(group) > 1 else []
-        self.catalog.sync_violations(_rows(found + [v for v in duplicates if v.path == path]), None, at,
-                                     paths=[path])
-        # The other copies of the same content: only their duplicate finding can have changed.
-        others = [p for p in group if p != path]
-        if others:
-            self.catalog.sync_violations(_rows([v for v in duplicates if v.path != path]), None, at,
-                                         paths=others, rules=["duplicate"])
-
-    def _judge_folder(self, folder: bytes, at: str) -> None:
-        try:
-            listing = self.tree.listing(folder)
-        except OSError:
-            return
-
-        def facts_of(path: bytes) -> dict[str, Any]:
-            record = self.catalog.record(path)
-            return json.loads(record.facts) if record and record.facts else {}
-
-        found = self.rulebook.for_folder(listing, facts_of)
-        # The folder's own listing decides its description; its subfolders' names are decided here
-        # too, but the folder's own name belongs to its parent's listing.
-        own = [v for v in found if v.path == folder]
-        self.catalog.sync_violations(_rows(own), None, at, paths=[folder], rules=[DESCRIPTION_RULE])
-        children = [listing.child(name) for name in listing.dirs]
-        if children:
-            self.catalog.sync_violations(_rows([v for v in found if v.path != folder]), None, at, paths=children,
-                                         rules=NAME_RULES)
-
     def listing_changed(self, folder: bytes) -> None:
         """``folder``'s listing is to be judged again (once, by :meth:`judge_dirty`)."""
-        self.dirty.add(folder)
+        self.judge.listing_changed(folder)
 
     def judge_listing(self, folder: bytes) -> None:
         """Re-judge a folder's listing (its description, its subfolders' names)."""
-        with self.catalog.transaction():
-            self._judge_folder(folder, now())
-        self.dirty.discard(folder)
+        self.judge.judge_listing(folder)
 
     def judge_dirty(self) -> None:
         """Judge every folder whose listing changed since the last time, once each."""
-        if not self.dirty:
-            return
-        folders, self.dirty = self.dirty, set()
-        at = now()
-        with self.catalog.transaction():
-            for folder in folders:
-                self._judge_folder(folder, at)
-
-
-def _rows(found: list[Violation]) -> list[tuple[bytes, str, str, str]]:
-    return [(v.path, v.rule, v.severity, v.detail) for v in found]
+        self.judge.judge_dirty()
