@@ -30,9 +30,12 @@ from pathlib import Path
 from dangan.config.errors import CatalogError
 from dangan.config.messages import t
 from dangan.store.catalog.backup import CatalogBackup
+from dangan.store.catalog.drills import DrillRegister
 from dangan.store.catalog.gauges import Gauges
 from dangan.store.catalog.history import History
 from dangan.store.catalog.links import Links
+from dangan.store.catalog.offsite import OffsiteRegister
+from dangan.store.catalog.readings import Readings
 from dangan.store.catalog.shelf import Shelf
 
 # Each entry upgrades the schema from version i to i+1. Append, never edit a released step.
@@ -371,6 +374,11 @@ class Catalog:
     def set_mirrored(self, path: bytes, digest: str | None) -> None:
         self.db.execute("UPDATE files SET mirror_hash = ? WHERE path = ?", (digest, path))
 
+    def restat(self, updates: Iterable[tuple[bytes, os.stat_result]]) -> None:
+        """Same content, found with another size/mtime/inode (a copied or restored disk): take those."""
+        self.db.executemany("UPDATE files SET size = ?, mtime_ns = ?, inode = ? WHERE path = ?",
+                            ((st.st_size, st.st_mtime_ns, st.st_ino, path) for path, st in updates))
+
     def pending_removals(self) -> list[bytes]:
         return [row[0] for row in self.db.execute("SELECT path FROM files WHERE removed_at IS NOT NULL")]
 
@@ -488,6 +496,18 @@ class Catalog:
         self.db.execute("DELETE FROM meta WHERE key = ?", (key,))
 
     # -- the further registers (one module of this package each) -----------------------------
+    @cached_property
+    def offsite(self) -> OffsiteRegister:
+        return OffsiteRegister(self)
+
+    @cached_property
+    def readings(self) -> Readings:
+        return Readings(self)
+
+    @cached_property
+    def drills(self) -> DrillRegister:
+        return DrillRegister(self)
+
     @cached_property
     def gauges(self) -> Gauges:
         return Gauges(self)
