@@ -56,13 +56,14 @@ def parser(doc: str | None, work_dir: str, work_help: str, rev_default: str | No
     p.add_argument("--dir", type=Path, default=Path(work_dir), help=f"{work_help} (default: %(default)s)")
     if rev_default is None:
         p.add_argument("--rev", default=None,
-                       help="measure this git revision of dangan (exported under --dir) instead of the working"
-                            " tree, which others may be editing during the run")
+                       help="measure this git revision of dangan (exported under --dir) instead of the"
+                            " working tree, which others may be editing during the run")
     else:
         p.add_argument("--rev", default=rev_default,
                        help="git revision of dangan to measure, exported (default: %(default)s)")
     if working_tree:
-        p.add_argument("--working-tree", action="store_true", help="measure the installed working tree instead")
+        p.add_argument("--working-tree", action="store_true",
+                       help="measure the installed working tree instead")
     return p
 
 
@@ -126,8 +127,8 @@ def pin_sources(repo: Path, rev: str, work: Path) -> str:
         if base.exists():
             shutil.rmtree(base)
         (base / "src").mkdir(parents=True)
-        subprocess.run(f"git -C {q(repo)} archive {commit} {' '.join(packages)} | tar -x -C {q(base / 'src')}",
-                       shell=True, check=True)
+        subprocess.run(f"git -C {q(repo)} archive {commit} {' '.join(packages)}"
+                       f" | tar -x -C {q(base / 'src')}", shell=True, check=True)
         (pkg / "dangan").mkdir(parents=True)
         for name in packages:
             (pkg / "dangan" / name).symlink_to(base / "src" / name)
@@ -192,7 +193,8 @@ def machine_facts() -> dict:
             "rsync": sh("rsync --version | head -1"),
             "find": sh("find --version | head -1"),
             "sqlite": sh(f"{sys.executable} -c 'import sqlite3; print(sqlite3.sqlite_version)'"),
-            "watchdog": sh(f"{sys.executable} -c 'import importlib.metadata as m; print(m.version(\"watchdog\"))'"),
+            "watchdog": sh(f"{sys.executable} -c"
+                           " 'import importlib.metadata as m; print(m.version(\"watchdog\"))'"),
             "loadavg": sh("cat /proc/loadavg"),
             "inotify": sh("cat /proc/sys/fs/inotify/max_user_watches /proc/sys/fs/inotify/max_queued_events"
                           " | paste -sd' '")}

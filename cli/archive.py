@@ -30,13 +30,15 @@ def init(args: argparse.Namespace) -> int:
     path = loader.resolve_path(args.config)
     if args.adopt and path.exists() and not args.force:
         return copies.adopt(args)
-    missing = [flag for flag, value in (("--archive-root", args.archive_root), ("--mirror-root", args.mirror_root),
-                                        ("--state-dir", args.state_dir)) if not value]
+    given = (("--archive-root", args.archive_root), ("--mirror-root", args.mirror_root),
+             ("--state-dir", args.state_dir))
+    missing = [flag for flag, value in given if not value]
     if missing:
         raise UsageError(t("init.missing", flags=", ".join(missing)))
     if path.exists() and not args.force:
         raise UsageError(t("init.exists", path=path))
-    archive, mirror, state = (os.path.abspath(p) for p in (args.archive_root, args.mirror_root, args.state_dir))
+    archive, mirror, state = (os.path.abspath(p)
+                              for p in (args.archive_root, args.mirror_root, args.state_dir))
     remote = args.offsite_remote or os.path.join(state, "offsite")
     text = fill_template(loader.default_text(), archive_root=archive, mirror_root=mirror, state_dir=state,
                          remote=remote)
@@ -63,7 +65,8 @@ def fill_template(text: str, **values: str) -> str:
     """Put the admin's folders into the commented default, keeping every comment."""
     for key, value in values.items():
         # JSON strings are valid YAML double-quoted scalars: any path survives quoting.
-        text, count = re.subn(rf"(?m)^(\s*{key}:)\s.*$", lambda m: f"{m.group(1)} {json.dumps(value, ensure_ascii=False)}", text, count=1)
+        quoted = json.dumps(value, ensure_ascii=False)
+        text, count = re.subn(rf"(?m)^(\s*{key}:)\s.*$", lambda m: f"{m.group(1)} {quoted}", text, count=1)
         assert count == 1, f"default.yaml lost its {key} key"
     return text
 

@@ -21,7 +21,7 @@ class Setup(NamedTuple):
 
 
 def load_config(args: argparse.Namespace) -> Config:
-    """The config named by ``--config`` (or the default place), validated; its language becomes the output's."""
+    """The config named by ``--config`` (or the default place), validated; its language is the output's."""
     config = loader.load(loader.resolve_path(args.config))
     set_language(config.language)
     return config

@@ -23,8 +23,8 @@ from dangan.backup.drill import as_dicts, run_drill
 from dangan.backup.keys import key_path
 from dangan.backup.offsite import Offsite, offsite_fetch
 from dangan.backup.report import property_lines
-from dangan.backup.restore import (CatalogView, Item, Restore, RestoreReport, Target, check_only, mirror_fetch,
-                                   parse_at, write_report)
+from dangan.backup.restore import (CatalogView, Item, Restore, RestoreReport, Target, check_only,
+                                   mirror_fetch, parse_at, write_report)
 
 from dangan.cli.common import setup
 from dangan.cli.exits import EXIT_OK, EXIT_PROBLEMS
@@ -59,8 +59,8 @@ def backup(args: argparse.Namespace) -> int:
         print(json.dumps({**asdict(run), "manifest": str(run.manifest) if run.manifest else None},
                          ensure_ascii=False, indent=2))
     elif run.ok:
-        print(t("offsite.run_ok", kind=t(f"manifest.kind.{kind}"), run=run.run_id, files=run.files, bytes=run.bytes,
-                total=run.total_files, manifest=run.manifest))
+        print(t("offsite.run_ok", kind=t(f"manifest.kind.{kind}"), run=run.run_id, files=run.files,
+                bytes=run.bytes, total=run.total_files, manifest=run.manifest))
         if run.not_shipped:
             print(t("offsite.not_shipped", count=run.not_shipped))
     else:
@@ -123,8 +123,9 @@ def drill(args: argparse.Namespace) -> int:
         print(json.dumps(as_dicts(results), ensure_ascii=False, indent=2))
     else:
         for r in results:
+            verdict = t("drill.ok") if r.ok else t("drill.failed", count=len(r.failures))
             print(t("drill.result", source=t(f"drill.source.{r.source}"), files=r.files, bytes=r.bytes,
-                    seconds=r.seconds, verdict=t("drill.ok") if r.ok else t("drill.failed", count=len(r.failures)),
+                    seconds=r.seconds, verdict=verdict,
                     projected=r.projected_seconds if r.projected_seconds is not None else "-"))
             for failure in r.failures[:10]:
                 print(f"  {failure}")

@@ -76,5 +76,6 @@ def status(args: argparse.Namespace) -> int:
     _, _, layout = setup(args)
     with Catalog(layout.catalog_path) as catalog:
         state = status_file.gather(layout, catalog)
-    print(json.dumps(state, ensure_ascii=False, indent=2) if args.format == "json" else status_file.render(state))
+    print(json.dumps(state, ensure_ascii=False, indent=2) if args.format == "json"
+          else status_file.render(state))
     return EXIT_OK

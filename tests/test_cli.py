@@ -18,7 +18,7 @@ def test_version_is_the_one_in_pyproject(capsys):
 
 
 def test_every_command_keeps_its_handler(capsys):
-    for command in ("init", "check", "rules", "backup", "restore", "audit", "report", "drill", "run", "mirror",
-                    "status"):
+    for command in ("init", "check", "rules", "backup", "restore", "audit", "report", "drill", "run",
+                    "mirror", "status"):
         assert main([command, "--help"]) == 0, command
         assert f"dangan {command}" in capsys.readouterr().out
