@@ -10,8 +10,8 @@ import re
 import select
 import sys
 from collections.abc import Callable, Sequence
-from typing import TextIO
 from importlib import metadata
+from typing import TextIO
 
 from dangan.config import loader
 from dangan.config.errors import CatalogError, ConfigError, DanganError, EnvironmentProblem, UsageError
