@@ -1,4 +1,4 @@
-"""Periodic jobs inside `dangan run` (off-site copies; later the weekly audit and monthly drill).
+"""Periodic jobs inside `dangan run`: the off-site copy, the weekly audit and the monthly drill.
 
 The ``schedule`` library raises the triggers; what it does not do is done here (see the library
 facts in shared/reference): last-run times are persisted in the catalog, so a restarted or
