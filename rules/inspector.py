@@ -116,7 +116,7 @@ def facts_of(source: BinaryIO, header: bytes, size: int) -> dict[str, Any]:
             elif kind in OLE_KINDS:
                 _ole_facts(source, facts)
         except Exception as exc:  # noqa: BLE001 - whatever a parser throws, the file is unreadable
-            facts["corrupt"] = reason(exc)
+            _failed(facts, exc)
     return facts
 
 
@@ -147,7 +147,7 @@ def damaged_family(header: bytes) -> str | None:
 
 _POINTER = re.compile(r"<[^<>]* at 0x[0-9a-f]+>")
 _UNSUPPORTED = ("not configured", "cannot decode", "decoder", "not supported", "unsupported", "decompression bomb",
-                "exceeds limit")
+                "exceeds limit", "too large")
 
 
 def reason(exc: BaseException) -> str:
@@ -159,6 +159,14 @@ def reason(exc: BaseException) -> str:
         return "truncated"
     text = _POINTER.sub("", str(exc)).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return "decoder:" + text[:160]
+
+
+def _failed(facts: dict[str, Any], exc: BaseException) -> None:
+    """A parser gave up: damage, or (a codec this build lacks, a safety limit) could not verify here."""
+    if _unsupported(exc):
+        facts["unverified"] = _POINTER.sub("", str(exc)).strip()[:160] or type(exc).__name__
+    else:
+        facts["corrupt"] = reason(exc)
 
 
 def _unsupported(exc: BaseException) -> bool:
@@ -189,11 +197,8 @@ def _image_facts(source: BinaryIO, facts: dict[str, Any]) -> None:
                 _decode_jpeg(source, im)
             else:
                 im.load()
-        except Exception as exc:  # noqa: BLE001 - sorted below: damage, or a codec this build lacks
-            if _unsupported(exc):
-                facts["unverified"] = _POINTER.sub("", str(exc))[:160] or type(exc).__name__
-            else:
-                facts["corrupt"] = reason(exc)
+        except Exception as exc:  # noqa: BLE001 - damage, or a codec this build lacks
+            _failed(facts, exc)
 
 
 def _decode_jpeg(source: BinaryIO, im: Image.Image) -> None:
@@ -247,7 +252,8 @@ def clean_text(value: Any) -> str:
     """A tag's value as readable text: bytes decoded, control characters and padding dropped."""
     if isinstance(value, bytes):
         value = value.decode("utf-8", "replace")
-    text = "".join(c for c in str(value) if c.isprintable())
+    # EXIF ASCII is NUL-terminated: what follows the first NUL is padding or garbage, not the name
+    text = "".join(c for c in str(value).split("\x00", 1)[0] if c.isprintable())
     return " ".join(text.replace("\ufffd", "").split())[:60]
 
 
@@ -289,7 +295,8 @@ def _pdf_facts(source: BinaryIO, facts: dict[str, Any]) -> None:
         # Opens with the empty user password: only an owner password (printing, copying restricted).
         facts["encrypted"] = "restricted" if reader.decrypt("") else "password"
         return
-    scan_pages, dpis, strong, weak = 0, [], [], []
+    scan_pages, strong, weak = 0, [], []
+    scans: dict[int, tuple[int, int, Any]] = {}  # page index -> the largest image's pixels, the page box
     for number, page in enumerate(reader.pages, 1):
         resources = page.get("/Resources")
         resources = resources.get_object() if resources is not None else {}
@@ -311,9 +318,7 @@ def _pdf_facts(source: BinaryIO, facts: dict[str, Any]) -> None:
         # An image-only page is a scan or a photo: its resolution and EXIF matter.
         scan_pages += 1
         largest = max(images, key=lambda im: int(im.get("/Width", 0)) * int(im.get("/Height", 0)))
-        dpi = _page_dpi(page.mediabox, int(largest.get("/Width", 0)), int(largest.get("/Height", 0)))
-        if dpi:
-            dpis.append(dpi)
+        scans[number - 1] = (int(largest.get("/Width", 0)), int(largest.get("/Height", 0)), page.mediabox)
         filters = largest.get("/Filter")
         filters = filters if isinstance(filters, list) else [filters]
         if "/DCTDecode" in filters and not strong:
@@ -321,10 +326,11 @@ def _pdf_facts(source: BinaryIO, facts: dict[str, Any]) -> None:
                 found, hinted = camera_evidence(embedded.getexif())
                 strong, weak = found or strong, weak or hinted
     facts["pages"] = len(reader.pages)
-    damage = _qpdf_damage(source, len(reader.pages))
+    damage, drawn = _qpdf_pass(source, len(reader.pages), scans)
     if damage:
         facts["corrupt"] = damage
         return
+    dpis = [d for d in (_scan_dpi(*scans[i], drawn.get(i)) for i in scans) if d]
     if scan_pages:
         facts["scan_pages"] = scan_pages
         facts["dpi"] = min(dpis) if dpis else None
@@ -334,35 +340,67 @@ def _pdf_facts(source: BinaryIO, facts: dict[str, Any]) -> None:
         facts["camera_weak"] = weak
 
 
-def _page_dpi(box: Any, width: int, height: int) -> int | None:
-    """The scan resolution of an image filling the page: the smaller of the two axes (a 200 × 100
-    dpi scan is a 100 dpi scan), the image's longer side matched with the page's."""
-    page = sorted((float(box.width) / 72, float(box.height) / 72))
-    pixels = sorted((width, height))
-    if page[0] <= 0 or pixels[0] <= 0:
+def _scan_dpi(width: int, height: int, box: Any, drawn: tuple[float, float] | None) -> int | None:
+    """The scan resolution of a page's image: each pixel axis over the length it is drawn at (from the
+    content stream's transformation, so a stretched or rotated image is measured as drawn), the smaller
+    of the two (a 200 × 100 dpi scan is a 100 dpi scan). Without the drawing, the image fills the page."""
+    across, down = drawn or (float(box.width), float(box.height))
+    if width <= 0 or height <= 0 or across <= 0 or down <= 0:
         return None
-    return round(min(pixels[0] / page[0], pixels[1] / page[1]))
+    return round(min(width / (across / 72), height / (down / 72)))
 
 
-def _qpdf_damage(source: BinaryIO, pages: int) -> str | None:
-    """A second, independent reader (qpdf, through pikepdf): its structural check, and a page count
-    that must agree with pypdf's. Content-stream syntax errors and broken trailers that pypdf's
-    strict mode still accepts show here."""
+def _qpdf_pass(source: BinaryIO, pages: int, scans: dict[int, tuple]) -> tuple[str | None, dict[int, tuple]]:
+    """A second, independent reader (qpdf, through pikepdf): its structural check, a page count that
+    must agree with pypdf's, and every content stream parsed (syntax errors pypdf's strict mode lets
+    through show here). On the way, where each scan page draws its largest image: the lengths, in
+    points, of the image's own x and y axes."""
     import pikepdf
 
     source.seek(0)
+    drawn: dict[int, tuple[float, float]] = {}
     try:
         with pikepdf.open(source) as pdf:
             if len(pdf.pages) != pages:
-                return f"pages:{len(pdf.pages)}:{pages}"
+                return f"pages:{len(pdf.pages)}:{pages}", drawn
             problems = [p for p in pdf.check_pdf_syntax() if "error" in p.lower() or "damaged" in p.lower()]
-            for page in pdf.pages:
-                pikepdf.parse_content_stream(page)
+            if problems:
+                return "decoder:" + problems[0][:160], drawn
+            for index, page in enumerate(pdf.pages):
+                operations = pikepdf.parse_content_stream(page)
+                if index in scans:
+                    size = _drawn_size(operations)
+                    if size:
+                        drawn[index] = size
     except pikepdf.PasswordError:
-        return None  # pypdf decides about encryption
+        return None, drawn  # pypdf decides about encryption
     except (pikepdf.PdfError, ValueError, RuntimeError) as exc:
-        return "decoder:" + _POINTER.sub("", str(exc)).strip().splitlines()[0][:160] if str(exc).strip() else "structure"
-    return ("decoder:" + problems[0][:160]) if problems else None
+        text = _POINTER.sub("", str(exc)).strip()
+        return ("decoder:" + text.splitlines()[0][:160]) if text else "structure", drawn
+    return None, drawn
+
+
+def _drawn_size(operations: list) -> tuple[float, float] | None:
+    """Follow q/Q/cm to the largest `Do`: the lengths of the image's unit axes under the CTM."""
+    stack: list[tuple[float, ...]] = []
+    ctm: tuple[float, ...] = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+    best = None
+    for operands, operator in operations:
+        op = str(operator)
+        if op == "q":
+            stack.append(ctm)
+        elif op == "Q" and stack:
+            ctm = stack.pop()
+        elif op == "cm" and len(operands) == 6:
+            a, b, c, d, e, f = (float(x) for x in operands)
+            m = ctm
+            ctm = (a * m[0] + b * m[2], a * m[1] + b * m[3], c * m[0] + d * m[2], c * m[1] + d * m[3],
+                   e * m[0] + f * m[2] + m[4], e * m[1] + f * m[3] + m[5])
+        elif op == "Do":
+            across, down = (ctm[0] ** 2 + ctm[1] ** 2) ** 0.5, (ctm[2] ** 2 + ctm[3] ** 2) ** 0.5
+            if best is None or across * down > best[0] * best[1]:
+                best = (across, down)
+    return best
 
 
 def _flate_intact(stream: Any) -> bool:
@@ -427,15 +465,23 @@ def _ole_facts(source: BinaryIO, facts: dict[str, Any]) -> None:
         return
     with ole:
         streams = ["/".join(entry) for entry in ole.listdir(streams=True, storages=False)]
+        mains: dict[str, bytes] = {}
         for name in streams:
             try:
                 declared = ole.get_size(name)
                 with ole.openstream(name) as stream:
-                    if len(stream.read()) != declared:
-                        raise OSError("short stream")
+                    data = stream.read()
+                if len(data) != declared:
+                    raise OSError("short stream")
             except Exception:  # noqa: BLE001 - any failure to read a stream is damage
                 facts["corrupt"] = f"stream_ole:{clean_text(name)}"
                 return
+            if name in ("WordDocument", "Workbook", "Book"):
+                mains[name] = data
+        damaged = next((name for name, data in mains.items() if not _main_stream_intact(name, data)), None)
+        if damaged:
+            facts["corrupt"] = f"stream_ole:{damaged}"
+            return
         if "EncryptedPackage" in streams and "EncryptionInfo" in streams:
             facts["ole"] = "encrypted-package"  # an OOXML file (.docx …) sealed with a password
             facts["encrypted"] = "password"
@@ -448,6 +494,25 @@ def _ole_facts(source: BinaryIO, facts: dict[str, Any]) -> None:
             facts["encrypted"] = "password"
     except Exception:  # noqa: BLE001 - msoffcrypto does not know WPS and other OLE formats
         pass
+
+
+def _main_stream_intact(name: str, data: bytes) -> bool:
+    """The main stream's own structure: a Word document begins with its FIB (wIdent 0xA5EC); an Excel
+    workbook is a chain of BIFF records, each with a type and a length, from a BOF to the stream's end
+    (zeroed sectors inside it break the chain)."""
+    if name == "WordDocument":
+        return data[:2] == b"\xec\xa5"
+    at = 0
+    if data[:2] != b"\x09\x08":
+        return False
+    while at + 4 <= len(data):
+        kind, length = int.from_bytes(data[at:at + 2], "little"), int.from_bytes(data[at + 2:at + 4], "little")
+        if kind == 0 and length == 0 and not data[at:].strip(b"\x00"):
+            return True  # padding after the last record (some writers round the stream up)
+        if kind == 0 or at + 4 + length > len(data):
+            return False
+        at += 4 + length
+    return at == len(data)
 
 
 def inspect_job(job: tuple[bytes, bytes, int, str]) -> tuple[str, dict] | str:
