@@ -61,6 +61,8 @@ PROJECTS: dict[str, str] = {
     "msoffcrypto-tool": "MIT", "tifffile": "BSD-3-Clause", "pypng": "MIT", "easyofd": "Apache-2.0",
     "ofdkit": "MIT",
 }
+# Versions whose sdist still ships the test files (xlrd 2 dropped its samples from the sdist).
+PINS = {"xlrd": "1.2.0"}
 # Words a project uses in a fixture's name to say it is broken on purpose.
 BROKEN_WORDS = re.compile(r"(broken|corrupt|truncat|damag|crash|oom-|timeout-|fuzz|invalid|malformed|"
                           r"bad[_-]|_bad|error|erroneous|missing|cutoff|incomplete|sugarcane|exceed)", re.I)
@@ -184,8 +186,9 @@ def fetch_sdists(offline: bool) -> list[Path]:
         have = [p for p in SDISTS.iterdir() if _project_of(p) == _norm(project)]
         if have or offline:
             continue
+        spec = f"{project}=={PINS[project]}" if project in PINS else project
         subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:",
-                        project, "-d", str(SDISTS)], check=False)
+                        spec, "-d", str(SDISTS)], check=False)
     return sorted(p for p in SDISTS.iterdir() if p.name.endswith((".tar.gz", ".zip")))
 
 
@@ -474,6 +477,7 @@ class Builder:
                                  "license": licence, "scan": False, "tools": verdict["tools"], **lab})
             if lab["labels"].get("readable.corrupt") is False and not verdict["encrypted"]:
                 pool.append((path, family_of(ext), f"{project} {version}: {member}"))
+        self.legacy(pool)
         self.derive(pool)
         self.wps(pool)
         self.ofd()
@@ -541,7 +545,7 @@ class Builder:
                     basis["format.mismatch"] = "damaged, not another format: its structure is the extension's"
                 else:
                     disputed.append(f"{how}: tools call it intact (damage no reader here sees)")
-            self.entries.append({"path": rel, "format": Path(rel).suffix.lstrip("."), "origin": f"derived: {origin}",
+            self.entries.append({"path": rel, "format": family_of(Path(rel).suffix.lstrip(".").lower()), "origin": f"derived: {origin}",
                                  "license": "as its source", "scan": False, "tools": verdict["tools"],
                                  "labels": labels, "basis": basis, "disputed": disputed})
 
@@ -583,6 +587,35 @@ class Builder:
                 target.write_bytes(payload)
                 jobs.append((rel, target, fmt, f"msoffcrypto-tool password on {origin}"
                              + (", then truncated" if how == "encrypted-trunc" else ""), how))
+
+    def legacy(self, pool) -> None:
+        """Excel 97 workbooks written by xlwt (BIFF8 in a compound file), as old school systems
+        export them; they join the pool the damage is derived from."""
+        try:
+            import xlwt
+        except ImportError:
+            return
+        for i in range(12):
+            book = xlwt.Workbook(encoding="utf-8")
+            sheet = book.add_sheet("成绩表" if i % 2 else "Sheet1")
+            for r in range(20 + i * 15):
+                for c in range(6):
+                    sheet.write(r, c, f"学生{r}-{c}" if c == 0 else self.rng.randrange(100))
+            out = io.BytesIO()
+            book.save(out)
+            rel = f"made/xls/xlwt_{i:02d}.xls"
+            target = self.add(rel, out.getvalue(), format="xls", origin="made: xlwt workbook", license="this project (MIT)",
+                              scan=False)
+            verdict = tool_verdict(target, "xls")
+            entry = self.entries[-1]
+            entry["tools"] = verdict["tools"]
+            if verdict["damaged"] is False:
+                entry.update(labels={"readable.corrupt": False, "readable.encrypted": bool(verdict["encrypted"]),
+                                     "format.mismatch": False},
+                             basis={"readable.corrupt": "written by xlwt; olefile reads every stream"}, disputed=[])
+                pool.append((target, "xls", "xlwt workbook (made here)"))
+            else:
+                entry.update(labels={}, basis={}, disputed=["olefile refuses a file xlwt wrote"])
 
     def wps(self, pool) -> None:
         """WPS Office writes .wps in the Word binary format (a compound file with WordDocument):
@@ -733,11 +766,79 @@ def ofd_bytes(title: str, rng: random.Random) -> bytes:
     return out.getvalue()
 
 
+# Licences that allow copying the files into this repository (MIT) with their notice.
+CLEAN_LICENCES = ("MIT", "BSD-2-Clause", "BSD-3-Clause", "this project (MIT)")
+SUBSET_MAX_FILES, SUBSET_MAX_BYTES, SUBSET_MAX_FILE = 60, 2 * 1024 * 1024, 80_000
+
+
+def subset(corpus: Path, dest: Path) -> None:
+    """Copies a small, licence-clean slice of the corpus to ``dest`` (tests/corpus): for every rule
+    positives and negatives, every format, every scanner family class; writes its labels.jsonl and
+    SOURCES.md (each file's project, version, member and licence)."""
+    entries = [json.loads(line) for line in open(corpus / "labels.jsonl", encoding="utf-8")]
+    rng = random.Random(60)
+
+    def licence_of(e: dict) -> str:
+        if e["license"] == "as its source":  # a derived file keeps the licence of what it came from
+            origin = e["origin"]
+            if "made here" in origin:
+                return "this project (MIT)"
+            return next((lic for name, lic in PROJECTS.items() if f" {_norm(name)} " in f" {origin} "
+                         or f"{name} " in origin), "unknown")
+        return e["license"]
+
+    usable = [e for e in entries if e["labels"] and not e["disputed"] and licence_of(e) in CLEAN_LICENCES
+              and (corpus / "files" / e["path"]).stat().st_size <= SUBSET_MAX_FILE]
+    rng.shuffle(usable)
+    chosen: list[dict] = []
+    # a few of each (rule, label) and of each format, then fill up with what is left
+    wants = [(rule, value) for rule in RULES for value in (True, False)]
+    for rule, value in wants:
+        picks = [e for e in usable if e["labels"].get(rule) is value and e not in chosen][:4]
+        chosen += picks
+    for fmt in sorted({e["format"] for e in usable}):
+        chosen += [e for e in usable if e["format"] == fmt and e not in chosen][:2]
+    chosen = chosen[:SUBSET_MAX_FILES]
+    total = 0
+    kept = []
+    for e in chosen:
+        size = (corpus / "files" / e["path"]).stat().st_size
+        if total + size > SUBSET_MAX_BYTES * 0.95:
+            continue
+        total += size
+        kept.append(e)
+    if dest.exists():
+        shutil.rmtree(dest)
+    (dest / "files").mkdir(parents=True)
+    rows = []
+    with open(dest / "labels.jsonl", "w", encoding="utf-8") as f:
+        for i, e in enumerate(kept):
+            name = f"files/{i:02d}_{_slug(Path(e['path']).stem)[:40]}{Path(e['path']).suffix.lower()}"
+            shutil.copyfile(corpus / "files" / e["path"], dest / name)
+            out = {"path": name, "format": e["format"], "origin": e["origin"], "license": licence_of(e),
+                   "scan": e["scan"], "labels": e["labels"], "basis": e["basis"], "tools": e.get("tools", {})}
+            f.write(json.dumps(out, ensure_ascii=False, sort_keys=True) + "\n")
+            rows.append(f"| `{name}` | {e['origin'].replace('|', '/')} | {licence_of(e)} |")
+    with open(dest / "SOURCES.md", "w", encoding="utf-8") as f:
+        f.write("# The committed corpus slice: where each file comes from\n\n"
+                "Made by `python bench/corpus.py --subset tests/corpus` from the corpus `bench/corpus.py` builds.\n"
+                "Files from other projects come from their source distributions on the package index and are\n"
+                "used under the licence of that project (each project's licence text is in its sdist); \"derived\"\n"
+                "files are those files damaged, encrypted or renamed here; \"modelled\" and \"made\" files were\n"
+                "made here (this project's MIT licence).\n\n| file | source | licence |\n|---|---|---|\n")
+        f.write("\n".join(rows) + "\n")
+    print(f"subset: {len(kept)} files, {total / 1024:.0f} KiB -> {dest}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=OUT / "corpus")
     parser.add_argument("--offline", action="store_true", help="only the sdists already under bench/out/sdists")
+    parser.add_argument("--subset", type=Path, help="copy the licence-clean test slice of a built corpus here")
     args = parser.parse_args(argv)
+    if args.subset:
+        subset(args.out, args.subset)
+        return 0
     builder = Builder(args.out)
     builder.build(args.offline)
     scored = [e for e in builder.entries if e["labels"]]
