@@ -52,7 +52,8 @@ OUT = HERE / "out"
 SDISTS = OUT / "sdists"
 RULES = ("readable.corrupt", "readable.encrypted", "format.mismatch", "scan.camera", "scan.resolution")
 MAX_PER_PROJECT = 180  # files taken from one sdist (Pillow alone ships well over a thousand)
-FORMATS = ("pdf", "jpg", "jpeg", "png", "tif", "tiff", "docx", "xlsx", "pptx", "doc", "xls", "ppt", "wps", "ofd")
+FORMATS = ("pdf", "jpg", "jpeg", "png", "tif", "tiff", "docx", "xlsx", "pptx", "doc", "xls", "ppt", "wps",
+           "ofd")
 
 # project on the package index -> licence of the project (its test files ship under it)
 PROJECTS: dict[str, str] = {
@@ -219,7 +220,8 @@ def extract(sdist: Path, dest: Path) -> list[tuple[Path, str]]:
         broken = [m for m in members if BROKEN_WORDS.search(m[0].rsplit("/", 1)[-1])]
         rest = [m for m in members if m not in broken]
         random.Random(sdist.name).shuffle(rest)
-        members = sorted(broken[: MAX_PER_PROJECT // 2] + rest[: MAX_PER_PROJECT - min(len(broken), MAX_PER_PROJECT // 2)])
+        half = MAX_PER_PROJECT // 2
+        members = sorted(broken[:half] + rest[: MAX_PER_PROJECT - min(len(broken), half)])
     for name, data in members:
         rel = name.split("/", 1)[1] if "/" in name else name
         target = dest / rel.replace("/", "__")
@@ -334,14 +336,17 @@ SCANNERS = [
     ("Fuji Xerox", "FUJI XEROX", "DocuCentre-VI C2271", "DocuCentre"),
     ("Fuji Xerox", "Fuji Xerox", "ApeosPort-VI C3371", "ApeosPort-VI"),
     ("Xerox", "Xerox", "AltaLink C8130", "Xerox Scan"), ("Xerox", "XEROX", "WorkCentre 5855", "WorkCentre"),
-    ("Brother", "Brother", "MFC-L2710DW", "Brother ControlCenter4"), ("Brother", "Brother", "DCP-T720DW", "iPrint&Scan"),
+    ("Brother", "Brother", "MFC-L2710DW", "Brother ControlCenter4"),
+    ("Brother", "Brother", "DCP-T720DW", "iPrint&Scan"),
     ("Pantum", "Pantum", "M7160DW", "Pantum Scan"), ("Pantum", "PANTUM", "M6202NW", "PANTUM"),
     ("Lenovo", "Lenovo", "M7400 Pro", "Lenovo Scan"), ("Lenovo", "Lenovo Image", "M7628DNA", "LenovoImage"),
     ("HP LaserJet", "HP", "LaserJet MFP M437", "HP Scan"),
     ("HP LaserJet", "Hewlett-Packard", "HP LaserJet Pro MFP M126nw", "HP Scan"),
-    ("HP OfficeJet", "HP", "OfficeJet Pro 9010", "HP Smart"), ("HP Photosmart", "HP", "Photosmart 7520", "HP Scan"),
+    ("HP OfficeJet", "HP", "OfficeJet Pro 9010", "HP Smart"),
+    ("HP Photosmart", "HP", "Photosmart 7520", "HP Scan"),
     ("Epson", "EPSON", "L6178", "EPSON Scan 2"), ("Epson", "SEIKO EPSON", "Perfection V39", "EPSON Scan"),
-    ("Avision", "Avision", "AD240", "Avision Capture Tool"), ("Plustek", "Plustek", "OpticSlim 2680H", "DocAction"),
+    ("Avision", "Avision", "AD240", "Avision Capture Tool"),
+    ("Plustek", "Plustek", "OpticSlim 2680H", "DocAction"),
     ("Fujitsu/PFU", "PFU", "fi-7160", "PaperStream Capture"), ("Fujitsu/PFU", "FUJITSU", "ScanSnap iX1600",
                                                                      "ScanSnap Home"),
     ("Hanvon", "Hanvon", "HW-S8", "Hanvon Scan"), ("Unis", "Unis", "F3135", "UniScan"),
@@ -352,7 +357,8 @@ CAMERAS = [
     ("Apple", "Apple", "iPhone 12", "iPhone 12 back dual wide camera 4.2mm f/1.6"),
     ("Apple", "Apple", "iPhone 14 Pro", "iPhone 14 Pro back triple camera 6.86mm f/1.78"),
     ("Huawei", "HUAWEI", "ELS-AN00", None), ("Huawei", "HUAWEI", "NOH-AN00", None),
-    ("Honor", "HONOR", "ANY-AN00", None), ("Xiaomi", "Xiaomi", "M2011K2C", None), ("Redmi", "Redmi", "K30 Pro", None),
+    ("Honor", "HONOR", "ANY-AN00", None), ("Xiaomi", "Xiaomi", "M2011K2C", None),
+    ("Redmi", "Redmi", "K30 Pro", None),
     ("OPPO", "OPPO", "PDEM10", None), ("vivo", "vivo", "V2031A", None), ("OnePlus", "OnePlus", "KB2000", None),
     ("Samsung", "samsung", "SM-G9910", None), ("Google", "Google", "Pixel 7", None),
     ("Canon camera", "Canon", "Canon EOS 5D Mark IV", "EF24-70mm f/2.8L II USM"),
@@ -703,7 +709,9 @@ class Builder:
                          disputed=[])
         for n, (family, make, model, lens) in enumerate(CAMERAS):
             for k, (fmt, gps, full) in enumerate([("jpg", True, True), ("jpg", False, True), ("jpg", False, False),
-                                                   ("pdf", True, True), ("tif", False, True)]):
+                                                   ("pdf", True, True), ("jpg", True, False)]):
+                # (no TIFF: Pillow's TIFF writer drops the EXIF sub-IFD, tiffinfo shows none, so the
+                # file would carry no camera evidence and its label would be wrong)
                 pixels = (1200, 900) if k % 2 else (900, 1200)
                 im = _image(pixels, rng)
                 exif = camera_exif(make, model, lens, rng, gps, full)
@@ -767,11 +775,11 @@ def ofd_bytes(title: str, rng: random.Random) -> bytes:
 
 
 # Licences that allow copying the files into this repository (MIT) with their notice.
-CLEAN_LICENCES = ("MIT", "BSD-2-Clause", "BSD-3-Clause", "this project (MIT)")
+CLEAN_LICENCES = ("MIT", "BSD-2-Clause", "BSD-3-Clause", "MIT-CMU (HPND)", "this project (MIT)")
 SUBSET_MAX_FILES, SUBSET_MAX_BYTES, SUBSET_MAX_FILE = 60, 2 * 1024 * 1024, 80_000
 
 
-def subset(corpus: Path, dest: Path) -> None:
+def subset(corpus: Path, dest: Path, mistakes: Path | None = None) -> None:
     """Copies a small, licence-clean slice of the corpus to ``dest`` (tests/corpus): for every rule
     positives and negatives, every format, every scanner family class; writes its labels.jsonl and
     SOURCES.md (each file's project, version, member and licence)."""
@@ -791,6 +799,16 @@ def subset(corpus: Path, dest: Path) -> None:
               and (corpus / "files" / e["path"]).stat().st_size <= SUBSET_MAX_FILE]
     rng.shuffle(usable)
     chosen: list[dict] = []
+    if mistakes and mistakes.exists():  # one file of each class the rules still get wrong (bench/rules_bench.py --json)
+        wrong = json.loads(mistakes.read_text(encoding="utf-8"))["mistakes"]
+        classes = set()
+        for rule, rows in sorted(wrong.items()):
+            for _, path, _, said in rows:
+                e = next((e for e in usable if e["path"] == path), None)
+                key = (rule, e and e["format"], path.split("/")[-1].split("__")[0], said[:40])
+                if e is not None and key not in classes and e not in chosen:
+                    classes.add(key)
+                    chosen.append(e)
     # a few of each (rule, label) and of each format, then fill up with what is left
     wants = [(rule, value) for rule in RULES for value in (True, False)]
     for rule, value in wants:
@@ -835,9 +853,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=OUT / "corpus")
     parser.add_argument("--offline", action="store_true", help="only the sdists already under bench/out/sdists")
     parser.add_argument("--subset", type=Path, help="copy the licence-clean test slice of a built corpus here")
+    parser.add_argument("--mistakes", type=Path, help="with --subset: rules_bench.py --json output; one file of "
+                        "each class of mistake is kept in the slice")
     args = parser.parse_args(argv)
     if args.subset:
-        subset(args.out, args.subset)
+        subset(args.out, args.subset, args.mistakes)
         return 0
     builder = Builder(args.out)
     builder.build(args.offline)
