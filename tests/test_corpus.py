@@ -38,20 +38,8 @@ WPS_MAIN = ".wps with its directory sector zeroed: the main-stream check covers 
 # Labels the rules still get wrong: (file, rule) -> the class of mistake. Strict: when a rule is fixed
 # its cases pass, the xfail fails, and the entry must go.
 KNOWN: dict[tuple[str, str], str] = {
-    ("files/00_docx-as-xlsx-features-steps-test-files-t.xlsx", "format.mismatch"): OOXML_TYPES,
-    ("files/01_pptx-as-docx-features-steps-test-files-d.docx", "format.mismatch"): OOXML_TYPES,
-    ("files/02_xlsx-as-docx-tests-reveng1.docx", "format.mismatch"): OOXML_TYPES,
-    ("files/03_trunc50-Tests-images-apng-sequence-fdat-.png", "readable.corrupt"): PNG_FRAMES,
-    ("files/04_trunc90-Tests-images-apng-sequence-fdat-.png", "readable.corrupt"): PNG_FRAMES,
-    ("files/05_zero-sector-Tests-images-multiline-text-.png", "readable.corrupt"): PNG_FRAMES,
-    ("files/06_trunc50-features-steps-test-files-cht-po.pptx", "readable.corrupt"): ZIP_TAIL,
     ("files/07_zero-sector-tests-test-files-little-endi.tif", "readable.corrupt"): TIFF_STRIPS,
     ("files/08_flip-data-tests-test-files-little-endian.tif", "readable.corrupt"): TIFF_STRIPS,
-    ("files/09_zero-sector-Tests-images-tiff-tiled-plan.tiff", "readable.corrupt"): TIFF_DECODER,
-    ("files/10_flip-data-Tests-images-tiff-tiled-planar.tiff", "readable.corrupt"): TIFF_DECODER,
-    ("files/11_trunc50-Tests-images-tiff-strip-planar-l.tiff", "readable.corrupt"): TIFF_DECODER,
-    ("files/12_zero-sector-tests-images-test-ole-file.wps", "readable.corrupt"): WPS_MAIN,
-    ("files/32_docx-as-xlsx-features-steps-test-files-h.xlsx", "format.mismatch"): OOXML_TYPES,
 }
 
 
