@@ -11,7 +11,11 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import os
 import re
+import sys
+import tempfile
+import threading
 import warnings
 import zipfile
 import zlib
@@ -200,12 +204,45 @@ def _image_facts(source: BinaryIO, facts: dict[str, Any]) -> None:
                 im.verify()  # too large to decode here; the structure check is what we can afford
             elif im.format == "JPEG":
                 _decode_jpeg(source, im)
+            elif im.format == "TIFF":
+                _decode_tiff(im)
             else:
                 if im.format == "PNG":
                     _verify_chunks(source)
                 im.load()
         except Exception as exc:  # noqa: BLE001 - damage, or a codec this build lacks
             _failed(facts, exc)
+
+
+_STDERR_LOCK = threading.Lock()
+# libtiff's own words for damage it decodes around (it warns, Pillow returns the image).
+_LIBTIFF_DAMAGE = re.compile(r"bad code word|read error|not enough data|premature|corrupt|unexpected|"
+                             r"invalid|wrong|error", re.I)
+
+
+def _decode_tiff(im: Image.Image) -> None:
+    """Decode a TIFF with libtiff's messages captured: libtiff writes them to file descriptor 2 itself
+    (not through Python), so they would reach the terminal raw, and its warnings of damaged strips
+    (bad code words, short reads) are damage that Pillow's image hides. One TIFF at a time, since the
+    descriptor is the process's; other writers' lines are passed on to the real stderr."""
+    with _STDERR_LOCK, tempfile.TemporaryFile() as captured:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        os.dup2(captured.fileno(), 2)
+        try:
+            im.load()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        captured.seek(0)
+        lines = captured.read().decode("utf-8", "replace").splitlines()
+    ours = [line for line in lines if re.match(r"^[A-Za-z0-9_. -]+: ", line)]
+    others = [line for line in lines if line not in ours]
+    if others:
+        print("\n".join(others), file=sys.stderr)
+    damage = next((line for line in ours if _LIBTIFF_DAMAGE.search(line.split(":", 1)[1])), None)
+    if damage:
+        raise ValueError(damage.split(":", 1)[1].strip()[:160])
 
 
 def _verify_chunks(source: BinaryIO) -> None:
