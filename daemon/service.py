@@ -33,7 +33,7 @@ from dangan.daemon.alerts import Alerts
 from dangan.store.catalog import Catalog, now
 from dangan.daemon.guard import DeletionGuard
 from dangan.daemon.keeper import Flight, Keeper, Outcome
-from dangan.store.layout import Layout, is_own
+from dangan.store.layout import Layout, is_own_path
 from dangan.store.mirror import Mirror
 from dangan.daemon.notify import notify, watchdog_interval
 from dangan.daemon.reconcile import Reconciler
@@ -515,7 +515,7 @@ def _metrics_from(catalog_path: Path) -> str:
 
 
 def _own(path: bytes) -> bool:
-    return any(is_own(part) for part in path.split(b"/"))
+    return is_own_path(path)
 
 
 def run(config_path: Path, config: Config) -> int:

@@ -30,6 +30,7 @@ class Folder:
     path: bytes
     files: list[tuple[bytes, os.stat_result]] = field(default_factory=list)
     dirs: list[bytes] = field(default_factory=list)
+    inode: int = 0  # of the folder itself (a walk fills it in): which folders inotify watches
 
     @property
     def depth(self) -> int:
@@ -76,6 +77,7 @@ class Tree:
                 fd, folder, pending = stack[-1]
                 if pending is None:
                     try:
+                        folder.inode = os.fstat(fd).st_ino
                         self._list(fd, folder)
                     except OSError as exc:
                         self._unlisted(folder.path, exc)
@@ -125,7 +127,7 @@ class Tree:
         with os.scandir(fd) as entries:
             for entry in entries:
                 name = os.fsencode(entry.name)
-                if is_own(name):
+                if is_own(name, top=not folder.path):
                     continue
                 if entry.is_symlink():
                     self.skipped.append(Skipped(folder.child(name), "symlink", _link_target(fd, name)))
