@@ -776,6 +776,19 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "确认两处是否都需要；只保留一份，另一处可在说明中注明“见 {other}”。",
         "en": "check whether both places need it; keep one and refer to {other} from the other.",
     },
+    # --- h-mirror ---
+    "alert.mirror_refill": {
+        "zh": "镜像盘缺少目录库所列的文件副本（换了新盘，或副本在镜像盘上被删除），正在补齐",
+        "en": "the mirror lacks copies the catalog lists (a new disk, or copies deleted on it); refilling",
+    },
+    "mirror.refilled": {
+        "zh": "镜像盘缺少 {count} 个文件副本（换了新盘，或副本在镜像盘上被删除），已从档案盘补齐 {done} 个。",
+        "en": "the mirror lacked {count} copies (a new disk, or copies deleted on it); {done} refilled from the archive.",
+    },
+    "mirror.swept": {
+        "zh": "已清除镜像盘上中断的复制留下的 {count} 个临时文件。",
+        "en": "removed {count} temp files an interrupted copy left on the mirror.",
+    },
 }
 
 

@@ -42,6 +42,10 @@ class PathBackoff:
         entry = self.entries.get(path)
         return entry is None or time.monotonic() >= entry.due
 
+    def next_due(self) -> float:
+        """The monotonic time the first waiting path is due (now when none waits)."""
+        return min((entry.due for entry in self.entries.values()), default=time.monotonic())
+
     def succeeded(self, path: bytes) -> None:
         if self.entries.pop(path, None) is not None:
             logger.info("mirror copy of {} succeeded after failures", show(path))

@@ -174,14 +174,7 @@ class Service:
 
     def _start(self) -> None:
         parts = self.parts
-        parts.layout.require_archive()
-        try:  # on the watched mirror thread: a hung disk must not hang the start
-            swept = parts.keeper.stall.call(None, parts.mirror.sweep_temps) if parts.mirror.available() else 0
-        except (OSError, MirrorHung) as exc:
-            logger.warning("temp files on the mirror not swept at start: {}", exc)
-            swept = 0
-        if swept:
-            logger.info("swept {} temp files left by an interrupted copy", swept)
+        parts.layout.require_archive()  # (the start reconcile sweeps the mirror's temps)
         self.watch = Watch(parts.config.archive_root, self.changes)
         try:
             self.watch.start()  # before the reconcile, so that nothing slips between the two
@@ -476,6 +469,7 @@ class Service:
             self._watch_settle(path)
         self.last_reconcile = result.summary()
         self._check_watches(result.folders)
+        self.unwatched.update(result.unwatched)  # beyond PATH_MAX, inotify cannot watch: polled
         minutes = parts.config.mirror.reconcile_minutes
         if self.watch_shortfall:
             minutes = min(minutes, 5)  # some folders are not watched: the scan is the safety net

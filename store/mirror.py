@@ -524,6 +524,39 @@ class Mirror:
                     os.close(fd)
         return failed
 
+    # -- what the mirror holds ---------------------------------------------------------------
+    def lacking(self, expected: dict[bytes, dict[bytes, tuple[int, int]]], slack_ns: int = 1) -> list[bytes]:
+        """The paths the mirror does not hold as the catalog says, for ``expected``: folder ->
+        {path: (size, mtime_ns)} of copies the catalog lists as mirrored. A copy is held when a
+        regular file of that size and mtime stands at its path (copies keep their source's mtime):
+        a cheap look, one listing per folder, that finds a new empty disk, a copy deleted or
+        truncated behind dangan's back; a copy's content is the audit's to verify. ``slack_ns``: how
+        far an mtime may be off (a file system with coarse timestamps rounds them)."""
+        missing: list[bytes] = []
+        for folder, records in expected.items():
+            try:
+                fd = self._open_dir(folder, create=False)
+            except OSError:  # no such folder (or a file or link in its place): none of it is there
+                missing.extend(records)
+                continue
+            try:
+                with os.scandir(fd) as entries:
+                    held = {}
+                    for entry in entries:
+                        if entry.is_file(follow_symlinks=False):
+                            st = entry.stat(follow_symlinks=False)
+                            held[os.fsencode(entry.name)] = (st.st_size, st.st_mtime_ns)
+            except OSError:
+                missing.extend(records)
+                continue
+            finally:
+                os.close(fd)
+            for path, (size, mtime_ns) in records.items():
+                there = held.get(path.rpartition(b"/")[2])
+                if there is None or there[0] != size or abs(there[1] - mtime_ns) >= slack_ns:
+                    missing.append(path)
+        return missing
+
     # -- housekeeping -----------------------------------------------------------------------
     def sweep_temps(self) -> int:
         """Remove temp files a crash left behind (never a final name: those are only renamed)."""
