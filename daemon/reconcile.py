@@ -94,6 +94,7 @@ class Reconciler:
         # never one that lost every copy.
         check = self.keeper.mirror_writable()
         expected: dict[bytes, dict[bytes, tuple[int, int]]] = {}
+        expected_count = 0
         lacking: list[bytes] = []
         watched = set(Watch.watched_inodes())  # none outside the service: nothing to poll there
         for folder in tree.walk():
@@ -107,9 +108,10 @@ class Reconciler:
                 held = {p: (row[0], row[1]) for p, row in rows.items() if row[3] and not row[4]}
                 if held:
                     expected[folder.path] = held
-                    if sum(map(len, expected.values())) >= CHECK_CHUNK:
+                    expected_count += len(held)
+                    if expected_count >= CHECK_CHUNK:
                         check = self._lacking(expected, lacking)
-                        expected = {}
+                        expected, expected_count = {}, 0
             for name, st in folder.files:
                 path = folder.child(name)
                 row = rows.pop(path, None)

@@ -104,6 +104,36 @@ def test_one_failing_path_does_not_stop_the_batch(archive):
     assert all(same_on_mirror(archive, rel) for rel in names)
 
 
+def test_keeper_retries_a_failing_path_alone(archive):
+    """The keeper takes a path's own failure for that path's: no pause of every copy, no flapping
+    alert; the path waits out its own back-off and is copied once the obstacle is gone."""
+    config = loader.load(archive.config)
+    layout = Layout.of(config)
+    catalog = Catalog(layout.catalog_path)
+    alerts = Alerts()
+    keeper = Keeper(config, catalog, Mirror(layout, config.hash_algorithm), alerts)
+    blocked = archive.mirror / "blocked"
+    try:
+        archive.write("blocked/卷宗.pdf", b"blocked")
+        os.makedirs(blocked)
+        if subprocess.run(["chattr", "+i", str(blocked)], capture_output=True).returncode:
+            pytest.skip("chattr +i is not available on this file system")
+        keeper.arrived_many([os.fsencode("blocked/卷宗.pdf")])
+        assert keeper.mirror_writable(), "one path's failure paused the whole mirror"
+        assert "mirror_write" not in alerts.active
+        archive.write(f"{TASK}/next.pdf", b"next")
+        keeper.arrived_many([os.fsencode(f"{TASK}/next.pdf")])
+        assert same_on_mirror(archive, f"{TASK}/next.pdf")
+        subprocess.run(["chattr", "-i", str(blocked)], check=True)
+        wait_for(lambda: keeper.backoff.due(os.fsencode("blocked/卷宗.pdf")), timeout=5)
+        keeper.arrived_many([os.fsencode("blocked/卷宗.pdf")])
+        assert same_on_mirror(archive, "blocked/卷宗.pdf")
+    finally:
+        subprocess.run(["chattr", "-i", str(blocked)], capture_output=True)
+        keeper.stall.close()
+        catalog.close()
+
+
 # -- 12.7 names that start with .dangan ------------------------------------------------------------
 def test_own_names_are_an_exact_set():
     assert is_own(b".dangan-archive", top=True) and is_own(b".dangan", top=True)
