@@ -269,9 +269,19 @@ def test_service_refills_a_replaced_mirror_at_start_and_reload(archive):
         wait_for(lambda: all(same_on_mirror(archive, rel) for rel in names), timeout=20)
         assert "补齐" in running.output() or "refill" in running.output()
         os.unlink(archive.mirror / names[3])  # a copy deleted behind dangan's back
-        wait_for(lambda: running.status()["mirror"]["unmirrored"] >= 0)
         running.proc.send_signal(signal.SIGHUP)
         wait_for(lambda: same_on_mirror(archive, names[3]), timeout=20)
+        # a new mirror root (the new disk mounted elsewhere, its marker in place), then a reload
+        new_root = archive.base / "mirror2"
+        (new_root / ".dangan").mkdir(parents=True)
+        shutil.copy2(archive.mirror / ".dangan" / "marker", new_root / ".dangan" / "marker")
+        text = archive.config.read_text(encoding="utf-8")
+        archive.config.write_text(text.replace(f'mirror_root: "{archive.mirror}"', f'mirror_root: "{new_root}"'),
+                                  encoding="utf-8")
+        assert str(new_root) in archive.config.read_text(encoding="utf-8")
+        running.proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: all((new_root / rel).is_file() and (new_root / rel).read_bytes() == rel.encode()
+                             for rel in names), timeout=20)
     finally:
         if running.proc.poll() is None:
             running.stop()
