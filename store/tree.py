@@ -16,7 +16,7 @@ import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from dangan.store.layout import is_own
+from dangan.store.layout import ARCHIVE_MARKER, MIRROR_DIR, is_own
 from dangan.store.resolve import beneath
 
 DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -45,7 +45,7 @@ class Skipped:
     """Something in the tree that is not a record and was left alone, with the reason."""
 
     path: bytes
-    reason: str  # "symlink" | "special" | "unreadable"
+    reason: str  # "symlink" | "special" | "unreadable" | "reserved"
     detail: str = ""
 
 
@@ -128,6 +128,10 @@ class Tree:
             for entry in entries:
                 name = os.fsencode(entry.name)
                 if is_own(name, top=not folder.path):
+                    if name == MIRROR_DIR.encode() and _is_archive_top(fd, folder):
+                        # a user's folder at the archive's top under the name of the mirror's own
+                        # area: it cannot be mirrored there; said, so that it is renamed
+                        self.skipped.append(Skipped(name, "reserved"))
                     continue
                 if entry.is_symlink():
                     self.skipped.append(Skipped(folder.child(name), "symlink", _link_target(fd, name)))
@@ -143,6 +147,17 @@ class Tree:
     def _unlisted(self, relpath: bytes, exc: OSError) -> None:
         self.unlisted.append(relpath)
         self.skipped.append(Skipped(relpath, "unreadable", exc.strerror or str(exc)))
+
+
+def _is_archive_top(fd: int, folder: Folder) -> bool:
+    """Whether ``fd`` is the top of an archive (it holds the archive's marker)."""
+    if folder.path:
+        return False
+    try:
+        os.stat(ARCHIVE_MARKER, dir_fd=fd, follow_symlinks=False)
+    except OSError:
+        return False
+    return True
 
 
 def below_any(path: bytes, prefixes: list[bytes]) -> bool:

@@ -157,6 +157,14 @@ def test_user_names_starting_with_dangan_are_records(service, archive):
     assert not (archive.mirror / TASK / ".dangan-tmp-0123456789ab").exists()
 
 
+def test_a_top_level_dangan_folder_is_said_to_be_reserved(archive, capsys):
+    """At the archive's top, ``.dangan`` is the mirror's own area and cannot be mirrored: check says
+    so (below the top it is a record, see above)."""
+    archive.write(".dangan/笔记.pdf", text_pdf_bytes())
+    _, report = archive.check(capsys=capsys)
+    assert [s for s in report["skipped"] if s["reason"] == "reserved"], report["skipped"]
+
+
 # -- 12.8 a source deleted during its copy ---------------------------------------------------------
 def test_copy_of_a_vanished_source_is_discarded(archive):
     mirror, _ = _mirror_tool(archive)
