@@ -82,6 +82,28 @@ def test_file_becomes_folder_then_folder_becomes_file(service, archive):
     assert "mirror_write" not in service.status()["alerts"]
 
 
+def test_kind_changes_found_by_a_reconcile(archive):
+    """The same changes made while the service is down, found by `dangan mirror`'s walk (the new
+    path's arrival comes before the old record's removal there)."""
+    set_mirror_settings(archive)
+    run = lambda: subprocess.run([DANGAN, "mirror", "--config", str(archive.config)], capture_output=True,  # noqa: E731
+                                 text=True, timeout=60)
+    archive.write(f"{TASK}/甲", b"file a")
+    archive.write(f"{TASK}/乙/内.pdf", b"folder b's file")
+    assert run().returncode == 0
+    os.unlink(archive.path(f"{TASK}/甲"))
+    archive.write(f"{TASK}/甲/内.pdf", b"a is a folder now")
+    shutil.rmtree(archive.path(f"{TASK}/乙"))
+    archive.write(f"{TASK}/乙", b"b is a file now")
+    done = run()
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert _same(archive, f"{TASK}/甲/内.pdf") and _same(archive, f"{TASK}/乙")
+    assert [v.read_bytes() for v in versions(archive, f"{TASK}/甲")] == [b"file a"]
+    assert [v.read_bytes() for v in versions(archive, f"{TASK}/乙/内.pdf")] == [b"folder b's file"]
+    assert _records(archive) == {f"{TASK}/甲/内.pdf": True, f"{TASK}/乙": True}
+    assert run().returncode == 0  # and it stays settled: nothing lacking, nothing pending
+
+
 def test_one_failing_path_does_not_stop_the_batch(archive):
     """A copy that fails for its own path (here a mirror folder made immutable) fails alone: the rest
     of the batch is copied, and the failure is not taken for the whole disk's."""
