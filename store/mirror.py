@@ -323,6 +323,9 @@ class Mirror:
         fd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=folder)
         try:
             for entry in sorted(os.fsencode(n) for n in os.listdir(fd)):
+                if is_temp(entry):  # an interrupted copy's leftover: nothing to keep
+                    unlink_quietly(entry, fd)
+                    continue
                 self._displace_folder(fd, entry, relpath + b"/" + entry)
                 if _exists(entry, fd):  # not a folder (any more)
                     self._displaced_add(self._keep(fd, entry, relpath + b"/" + entry, link=False))
