@@ -22,6 +22,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime, timezone
 from enum import StrEnum
 from functools import cached_property
@@ -32,6 +33,8 @@ from dangan.config.messages import t
 from dangan.store.catalog.drills import DrillRegister
 from dangan.store.catalog.offsite import OffsiteRegister
 from dangan.store.catalog.readings import Readings
+from dangan.store.catalog.audits import Audits
+from dangan.store.catalog.weekly import Weekly
 
 # Each entry upgrades the schema from version i to i+1. Append, never edit a released step.
 MIGRATIONS: tuple[str, ...] = (
@@ -502,3 +505,13 @@ class Catalog:
     @cached_property
     def drills(self) -> DrillRegister:
         return DrillRegister(self)
+
+    @cached_property
+    def audits(self) -> Audits:
+        """The fixity audits, the records' last-verified times, the last inventory's totals."""
+        return Audits(self)
+
+    @cached_property
+    def weekly(self) -> Weekly:
+        """What the weekly report reads: disk samples, the week's register, the latest drills."""
+        return Weekly(self)
