@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -21,9 +20,9 @@ from dangan.config.schema import Config
 
 from dangan.store.atomic import fsync_dir
 from dangan.store.catalog import Catalog, now
+from dangan.store.catalog import backup as catalog_backup
 from dangan.daemon.guard import DeletionGuard
 from dangan.daemon.keeper import BATCH_FILES, Keeper, Outcome
-from dangan.daemon.stall import MirrorHung
 from dangan.daemon.watch import Watch
 from dangan.store.layout import Layout, MIRROR_DIR
 from dangan.store.names import show
@@ -163,7 +162,7 @@ class Reconciler:
                 result.arrived += outcome is Outcome.DONE
             if outcome is Outcome.RETRY:
                 result.retry.append(path)
-            touched.add(path.rpartition(b"/")[0])  # its own listing is judged via keeper.dirty
+            touched.add(path.rpartition(b"/")[0])  # its own listing is judged via the keeper
         for path in gone:
             self.keeper.gone(path)
             result.gone += 1
@@ -173,20 +172,14 @@ class Reconciler:
         for folder in touched:
             while folder:
                 folder = folder.rpartition(b"/")[0]
-                self.keeper.dirty.add(folder)
-        self.keeper.dirty.add(b"")
+                self.keeper.listing_changed(folder)
+        self.keeper.listing_changed(b"")
         self.keeper.judge_dirty()
 
     def sweep(self) -> int:
-        """Remove the temp files interrupted copies left on the mirror (on the mirror thread: a
-        hung disk must not hang the caller)."""
-        if not self.keeper.mirror.available():
-            return 0
-        try:
-            swept = self.keeper.stall.call(None, self.keeper.mirror.sweep_temps)
-        except (OSError, MirrorHung) as exc:
-            logger.warning("temp files on the mirror not swept: {}", exc)
-            return 0
+        """Remove the temp files interrupted copies left on the mirror (a mirror missing now is
+        swept by the keeper when it comes back)."""
+        swept = self.keeper.sweep_temps()
         self.swept = True
         if swept:
             logger.info("swept {} temp files left by an interrupted copy", swept)
@@ -195,10 +188,10 @@ class Reconciler:
     def _lacking(self, expected: dict[bytes, dict[bytes, tuple[int, int]]], lacking: list[bytes]) -> bool:
         """Add to ``lacking`` what the mirror does not hold of ``expected``; False when the mirror
         could not be looked at (hung): the rest of this reconcile does not look either."""
-        try:
-            lacking.extend(self.keeper.stall.call(None, self.keeper.mirror.lacking, expected, MTIME_SLACK_NS))
-        except MirrorHung:
+        found = self.keeper.mirror_lacking(expected, MTIME_SLACK_NS)
+        if found is None:
             return False
+        lacking.extend(found)
         return True
 
     def _mark_lacking(self, lacking: list[bytes]) -> int:
@@ -211,8 +204,7 @@ class Reconciler:
         with self.catalog.transaction():
             for path in lacking:
                 self.catalog.set_mirrored(path, None)
-        self.keeper.behind = True
-        self.keeper.alerts.raise_("mirror_refill", count=len(lacking))
+        self.keeper.refill(len(lacking))
         shown = ", ".join(show(p) for p in lacking[:3]) + (" ..." if len(lacking) > 3 else "")
         logger.warning("the mirror lacks {} copies the catalog lists (a new disk, or copies deleted on it): "
                        "refilling from the archive ({})", len(lacking), shown)
@@ -225,13 +217,12 @@ class Reconciler:
             return 0
         done = 0
         self.keeper.behind = False
-        backoff = self.keeper.backoff
         waiting = self.catalog.unmirrored()
-        todo = [path for path in waiting if backoff.due(path)]
+        todo = [path for path in waiting if self.keeper.copy_due(path)]
         if len(todo) < len(waiting):
             self.keeper.behind = True  # paths waiting out their own back-off: tried again then
             if not todo:
-                self.catch_up_at = backoff.next_due()
+                self.catch_up_at = self.keeper.next_copy_due()
         started = last_log = time.monotonic()
         for start in range(0, len(todo), BATCH_FILES):
             chunk = todo[start:start + BATCH_FILES]
@@ -247,7 +238,7 @@ class Reconciler:
             logger.info("mirror caught up: {} of {} files copied in {:.0f} s", done, len(todo),
                         time.monotonic() - started)
         if not self.keeper.behind and not self.catalog.unmirrored():
-            self.keeper.alerts.clear("mirror_refill")
+            self.keeper.refilled()
         return done
 
     def prune_versions(self) -> int:
@@ -257,12 +248,12 @@ class Reconciler:
         if not days or not self.keeper.mirror_writable():
             return 0
         cutoff = (datetime.now(timezone.utc) - timedelta(days=days)).isoformat(timespec="milliseconds")
-        rows = self.catalog.db.execute("SELECT id, location FROM versions WHERE kept_at < ?", (cutoff,)).fetchall()
-        for version_id, location in rows:
-            self.keeper.mirror.drop_version(location)
+        kept = self.catalog.shelf.kept_before(cutoff)
+        for version in kept:
+            self.keeper.drop_version(version.location)
             with self.catalog.transaction():
-                self.catalog.db.execute("DELETE FROM versions WHERE id = ?", (version_id,))
-        return len(rows)
+                self.catalog.shelf.drop(version.id)
+        return len(kept)
 
     def backup_catalog(self) -> None:
         """A consistent copy of the catalog on the mirror disk (SQLite's online backup), so a
@@ -272,27 +263,21 @@ class Reconciler:
         catalog is hundreds of MB, and an hourly reconcile of an unchanged tree should write nothing."""
         if not self.keeper.mirror_writable():
             return
-        signature = json.dumps(self.catalog.db.execute(
-            "SELECT (SELECT max(id) FROM ledger), (SELECT max(id) FROM versions), (SELECT count(*) FROM files),"
-            " (SELECT count(mirror_hash) FROM files)").fetchone())
+        signature = self.catalog.backup.signature()
         if signature == self.catalog.get_meta("catalog_copy") and (
                 self.layout.mirror_root / MIRROR_DIR / CATALOG_COPY).exists():
             return
         target_dir = self.layout.mirror_root / MIRROR_DIR
         temp = target_dir / ".dangan-tmp-catalog.sqlite"
         try:
-            copy = sqlite3.connect(temp)
-            try:
-                self.catalog.db.backup(copy)
-            finally:
-                copy.close()  # "with" would only commit: the file would stay open on the mirror disk
+            self.catalog.backup.write(temp)
             with open(temp, "rb+") as f:
                 os.fsync(f.fileno())
             os.replace(temp, target_dir / CATALOG_COPY)
             fsync_dir(target_dir)
             with self.catalog.transaction():
                 self.catalog.set_meta("catalog_copy", signature)
-        except (OSError, sqlite3.Error) as exc:
+        except (OSError, catalog_backup.Error) as exc:
             logger.warning("catalog copy to the mirror failed: {}", exc)
             try:
                 temp.unlink()
