@@ -887,7 +887,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "mirror.refilled": {
         "zh": "镜像盘缺少 {count} 个文件副本（换了新盘，或副本在镜像盘上被删除），已从档案盘补齐 {done} 个。",
-        "en": "the mirror lacked {count} copies (a new disk, or copies deleted on it); {done} refilled from the archive.",
+        "en": "the mirror lacked {count} copies (a new disk, or copies deleted on it); "
+              "{done} refilled from the archive.",
     },
     "skip.reserved": {
         "zh": "名称为 dangan 保留（镜像盘上存放 dangan 自身数据的文件夹），无法镜像；请改名",

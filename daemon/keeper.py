@@ -125,7 +125,8 @@ class Keeper:
             logger.warning("temp files on the mirror not swept at start: {}", exc)
             return 0
 
-    def mirror_lacking(self, expected: dict[bytes, dict[bytes, tuple[int, int]]], slack_ns: int) -> list[bytes] | None:
+    def mirror_lacking(self, expected: dict[bytes, dict[bytes, tuple[int, int]]],
+                       slack_ns: int) -> list[bytes] | None:
         """What the mirror does not hold of ``expected`` (see :meth:`Mirror.lacking`), looked at on
         the watched mirror thread; None when the mirror hung."""
         try:

@@ -160,7 +160,8 @@ def test_keeper_retries_a_failing_path_alone(archive):
 def test_own_names_are_an_exact_set():
     assert is_own(b".dangan-archive", top=True) and is_own(b".dangan", top=True)
     assert is_own(b".dangan-tmp-0123456789ab") and is_own(b".dangan-tmp-0123456789ab", top=True)
-    for record in (b".dangan-notes.txt", b".dangan", b".dangan-archive", b".dangan-v", b".dangan-tmp-notes.txt"):
+    records = (b".dangan-notes.txt", b".dangan", b".dangan-archive", b".dangan-v", b".dangan-tmp-notes.txt")
+    for record in records:
         assert not is_own(record), record
     assert not is_own(b".dangan-notes.txt", top=True)
 
@@ -306,8 +307,8 @@ def test_service_refills_a_replaced_mirror_at_start_and_reload(archive):
         (new_root / ".dangan").mkdir(parents=True)
         shutil.copy2(archive.mirror / ".dangan" / "marker", new_root / ".dangan" / "marker")
         text = archive.config.read_text(encoding="utf-8")
-        archive.config.write_text(text.replace(f'mirror_root: "{archive.mirror}"', f'mirror_root: "{new_root}"'),
-                                  encoding="utf-8")
+        text = text.replace(f'mirror_root: "{archive.mirror}"', f'mirror_root: "{new_root}"')
+        archive.config.write_text(text, encoding="utf-8")
         assert str(new_root) in archive.config.read_text(encoding="utf-8")
         running.proc.send_signal(signal.SIGHUP)
         wait_for(lambda: all((new_root / rel).is_file() and (new_root / rel).read_bytes() == rel.encode()
