@@ -23,10 +23,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from dangan.config.messages import t
 from dangan.config.schema import Config
 
 from dangan.rules import inspector
 from dangan.store.catalog import Catalog, Event, now
+from dangan.store.catalog.health import integrity_of
 from dangan.store.hashing import hash_file
 from dangan.store.layout import Layout
 from dangan.store.mirror import ContentMismatch, Mirror, MirrorUnavailable, MirrorWriteError, SourceChanged, SourceUnreadable
@@ -107,6 +109,7 @@ class Auditor:
         started = time.monotonic()
         result = AuditResult(at=now())
         self.layout.require_archive()
+        result.findings += catalog_findings(self.layout, self.catalog)
         mirror = Mirror(self.layout, self.algorithm)
         roots = (os.fsencode(self.layout.archive_root), os.fsencode(self.layout.mirror_root))
         # Every file read once, on both cores, in large reads; the hashing starts with the first
@@ -344,6 +347,25 @@ class Auditor:
                          "manifest_files": row[0] if row else None, "manifest_bytes": row[1] if row else None,
                          "match": on_disk + primary.get("removed", 0) + primary.get("moved", 0) == files}
 
+
+
+def catalog_findings(layout: Layout, catalog: Catalog) -> list[Finding]:
+    """The catalog and its copy on the mirror, checked as SQLite checks itself (``PRAGMA
+    integrity_check``): a damaged catalog is a problem with ``init --adopt`` as the way back, a
+    damaged copy is written anew by the next reconcile."""
+    findings = []
+    copy = layout.catalog_copy_path
+    own = catalog.lineage.integrity()
+    if own:
+        findings.append(Finding("catalog", "corrupted", os.fsencode(layout.catalog_path), own[0],
+                                t("audit.catalog_damaged", copy=copy)))
+    theirs = integrity_of(copy)
+    if theirs:
+        findings.append(Finding("catalog_copy", "corrupted", os.fsencode(copy), theirs[0],
+                                t("audit.catalog_copy_damaged")))
+        if not own:
+            catalog.lineage.forget_copy()
+    return findings
 
 
 def _hash_quiet(path: Path, algorithm: str) -> str | None:

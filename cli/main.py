@@ -19,6 +19,7 @@ from dangan.config.schema import Config
 
 from dangan.store.atomic import write_atomic
 from dangan.store.catalog import Catalog, now
+from dangan.store.catalog.health import explaining
 from dangan.store.layout import Layout
 from dangan.backup.keys import OffsiteKey, key_path
 
@@ -190,7 +191,7 @@ def _cmd_init(args: argparse.Namespace) -> int:
     Layout.of(config).create(config.departments)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, text.encode("utf-8"), mode=0o600)
-    with Catalog(Layout.of(config).catalog_path):
+    with Layout.of(config).open_catalog(create=True):
         pass  # created and migrated now, so that a permission problem shows at init, not later
     if os.path.isabs(remote):
         os.makedirs(remote, mode=0o700, exist_ok=True)  # the embedded default: a local, still encrypted copy
@@ -209,7 +210,8 @@ def _adopt(args: argparse.Namespace) -> int:
     config = _load_config(args)
     result = adopt(config)
     print(t("init.adopted", files=result.files, identical=result.identical, different=result.different,
-            catalog=t("init.catalog_from_mirror") if result.catalog_from_mirror else ""))
+            catalog=(t("init.catalog_from_mirror") if result.catalog_from_mirror else "")
+            + (t("init.catalog_set_aside", path=result.set_aside) if result.set_aside else "")))
     return EXIT_OK
 
 
@@ -230,7 +232,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     layout = Layout.of(config)
     layout.require_archive()
     targets = [_relative_target(p, layout.archive_root) for p in args.paths]
-    with Catalog(layout.catalog_path) as catalog:
+    with layout.open_catalog() as catalog:
         result = Checker(config, catalog).run(targets or None)
     print(to_json(result) if args.format == "json" else to_text(result))
     return EXIT_PROBLEMS if result.errors else EXIT_OK
@@ -288,12 +290,13 @@ def _cmd_mirror(args: argparse.Namespace) -> int:
     config = _load_config(args)
     logs.setup(config)
     layout = Layout.of(config)
+    layout.require_catalog()  # a lost state folder is refused before the lock file would be written there
     lock = ServiceLock(layout.state_dir)
     if not lock.acquire():
         if not args.confirm_deletes:
             raise EnvironmentProblem(t("mirror.service_running"))
         # The running service owns the mirror: leave it the request, it applies it within a second.
-        with Catalog(layout.catalog_path) as catalog, catalog.transaction():
+        with layout.open_catalog() as catalog, catalog.transaction():
             catalog.set_meta(CONFIRM, now())
         print(t("mirror.confirm_requested"))
         return EXIT_OK
@@ -301,10 +304,11 @@ def _cmd_mirror(args: argparse.Namespace) -> int:
     try:
         parts = Parts.build(config, loader.resolve_path(args.config), alerts, schedule=False)
         try:
-            result = parts.reconciler.run()
-            applied = parts.guard.tick(confirm=args.confirm_deletes)
-            held = parts.guard.held()
-            unmirrored = len(parts.catalog.unmirrored())
+            with explaining(layout.catalog_path, layout.catalog_copy_path):
+                result = parts.reconciler.run()
+                applied = parts.guard.tick(confirm=args.confirm_deletes)
+                held = parts.guard.held()
+                unmirrored = len(parts.catalog.unmirrored())
         finally:
             parts.close()
     finally:
@@ -319,6 +323,11 @@ def _cmd_mirror(args: argparse.Namespace) -> int:
     for folder in result.unlisted:
         print(t("mirror.unlisted", path=show(folder) or "."))
     problems = bool(unreadable or result.unlisted)  # the mirror holds older copies of these
+    kept = alerts.active.get("catalog_copy_kept")
+    if kept:  # the mirror's catalog copy holds history this catalog lacks: it was not overwritten
+        print(t("catalog.copy_kept", path=layout.catalog_path, copy=kept["copy"],
+                reason=t(f"catalog.copy_kept.{kept['reason']}")))
+        problems = True
     if unmirrored or held or not parts.mirror.available():
         print(t("mirror.incomplete", count=unmirrored))
         problems = True
@@ -330,7 +339,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
 
     config = _load_config(args)
     layout = Layout.of(config)
-    with Catalog(layout.catalog_path) as catalog:
+    with layout.open_catalog() as catalog:
         state = status.gather(layout, catalog)
     print(json.dumps(state, ensure_ascii=False, indent=2) if args.format == "json" else status.render(state))
     return EXIT_OK
@@ -346,7 +355,7 @@ def _cmd_backup(args: argparse.Namespace) -> int:
     config = _load_config(args)
     logs.setup(config)
     path = loader.resolve_path(args.config)
-    with Catalog(Layout.of(config).catalog_path) as catalog:
+    with Layout.of(config).open_catalog() as catalog:
         offsite = Offsite(config, path, catalog, progress=sys.stdout.isatty() and args.format == "text")
         if args.verify:
             result = offsite.verify()
@@ -385,7 +394,9 @@ def _cmd_restore(args: argparse.Namespace) -> int:
     sources = []
     if args.source == "mirror":
         view = CatalogView(layout)
-        items = view.items(at, only)
+        copy = layout.catalog_copy_path
+        with explaining(view.path, None if view.path == copy else copy):
+            items = view.items(at, only)
         sources.append(mirror_fetch(view, layout.mirror_root))
     else:
         view = None
@@ -436,7 +447,7 @@ def _cmd_drill(args: argparse.Namespace) -> int:
     config = _load_config(args)
     path = loader.resolve_path(args.config)
     offsite = _offsite_if_configured(config, path, required=False)
-    with Catalog(Layout.of(config).catalog_path) as catalog:
+    with Layout.of(config).open_catalog() as catalog:
         results = run_drill(config, catalog, (lambda scratch: offsite_fetch(offsite, scratch)) if offsite else None)
     if args.format == "json":
         print(json.dumps(as_dicts(results), ensure_ascii=False, indent=2))
@@ -455,7 +466,7 @@ def _cmd_audit(args: argparse.Namespace) -> int:
 
     config = _load_config(args)
     path = loader.resolve_path(args.config)
-    with Catalog(Layout.of(config).catalog_path) as catalog:
+    with Layout.of(config).open_catalog() as catalog:
         auditor = Auditor(config, catalog, _offsite_verify(config, path, catalog),
                           key_path(path, config.offsite.key_file), progress=sys.stderr.isatty())
         result = auditor.run(repair=args.repair)
@@ -500,7 +511,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     config = _load_config(args)
     layout = Layout.of(config)
     out = Path(args.out) if args.out else layout.state_dir / "reports"
-    with Catalog(layout.catalog_path) as catalog:
+    with layout.open_catalog() as catalog:
         try:
             data = report.Report(config, catalog).gather()
             paths = report.write(data, out)

@@ -9,7 +9,6 @@ folder), nothing unchanged is read, and memory holds only the differences.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import time
 from dataclasses import dataclass, field
@@ -17,10 +16,11 @@ from datetime import datetime, timedelta, timezone
 
 from loguru import logger
 
+from dangan.config.messages import t
 from dangan.config.schema import Config
 
-from dangan.store.atomic import fsync_dir
 from dangan.store.catalog import Catalog, now
+from dangan.store.catalog.health import CopyOutcome
 from dangan.daemon.guard import DeletionGuard
 from dangan.daemon.keeper import Keeper, Outcome
 from dangan.store.layout import Layout, MIRROR_DIR
@@ -161,36 +161,20 @@ class Reconciler:
         return len(rows)
 
     def backup_catalog(self) -> None:
-        """A consistent copy of the catalog on the mirror disk (SQLite's online backup), so a
-        restore still knows every hash and version when the state folder died with the archive.
-
-        Skipped when nothing a restore needs changed since the last copy: on a large archive the
-        catalog is hundreds of MB, and an hourly reconcile of an unchanged tree should write nothing."""
+        """A consistent copy of the catalog on the mirror disk, so a restore still knows every hash
+        and version when the state folder died with the archive. Written only when something a
+        restore needs changed, never over a copy that holds more history (store/catalog/health.py)."""
         if not self.keeper.mirror_writable():
             return
-        signature = json.dumps(self.catalog.db.execute(
-            "SELECT (SELECT max(id) FROM ledger), (SELECT max(id) FROM versions), (SELECT count(*) FROM files),"
-            " (SELECT count(mirror_hash) FROM files)").fetchone())
-        if signature == self.catalog.get_meta("catalog_copy") and (
-                self.layout.mirror_root / MIRROR_DIR / CATALOG_COPY).exists():
-            return
-        target_dir = self.layout.mirror_root / MIRROR_DIR
-        temp = target_dir / ".dangan-tmp-catalog.sqlite"
+        copy = self.layout.mirror_root / MIRROR_DIR / CATALOG_COPY
         try:
-            copy = sqlite3.connect(temp)
-            try:
-                self.catalog.db.backup(copy)
-            finally:
-                copy.close()  # "with" would only commit: the file would stay open on the mirror disk
-            with open(temp, "rb+") as f:
-                os.fsync(f.fileno())
-            os.replace(temp, target_dir / CATALOG_COPY)
-            fsync_dir(target_dir)
-            with self.catalog.transaction():
-                self.catalog.set_meta("catalog_copy", signature)
+            outcome = self.catalog.lineage.copy_to(copy)
         except (OSError, sqlite3.Error) as exc:
             logger.warning("catalog copy to the mirror failed: {}", exc)
-            try:
-                temp.unlink()
-            except OSError:
-                pass
+            return
+        if outcome in (CopyOutcome.KEPT_OLDER, CopyOutcome.KEPT_OTHER_LINEAGE):
+            logger.error("{}", t("catalog.copy_kept", path=self.catalog.path, copy=copy,
+                                 reason=t(f"catalog.copy_kept.{outcome}")))
+            self.keeper.alerts.raise_("catalog_copy_kept", copy=str(copy), reason=str(outcome))
+        else:
+            self.keeper.alerts.clear("catalog_copy_kept")
