@@ -23,10 +23,8 @@ from dangan.store.catalog import Catalog, now
 from dangan.store.catalog.health import CopyOutcome
 from dangan.daemon.guard import DeletionGuard
 from dangan.daemon.keeper import Keeper, Outcome
-from dangan.store.layout import Layout, MIRROR_DIR
+from dangan.store.layout import Layout
 from dangan.store.tree import below_any
-
-CATALOG_COPY = "catalog.sqlite"
 
 
 @dataclass
@@ -166,7 +164,7 @@ class Reconciler:
         restore needs changed, never over a copy that holds more history (store/catalog/health.py)."""
         if not self.keeper.mirror_writable():
             return
-        copy = self.layout.mirror_root / MIRROR_DIR / CATALOG_COPY
+        copy = self.layout.catalog_copy_path
         try:
             outcome = self.catalog.lineage.copy_to(copy)
         except (OSError, sqlite3.Error) as exc:

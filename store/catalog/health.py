@@ -10,7 +10,7 @@ The catalog (``state_dir/catalog.sqlite``) and its copy on the mirror disk
 * each catalog has a *lineage* (a random id given when it is created, kept by ``init --adopt``,
   which copies the file) and a *generation* (raised before every copy to the mirror): the copy on
   the mirror is replaced only by the same lineage at the same or a later generation, whose ledger
-  and versions reach at least as far. A state folder put back from an old backup, or a catalog
+  (append-only) reaches at least as far. A state folder put back from an old backup, or a catalog
   started anew by ``init --force``, never overwrites the history the copy holds;
 * a copy is written only after ``PRAGMA quick_check`` passed on it, so a damaged catalog never
   replaces a sound copy; the weekly audit runs ``PRAGMA integrity_check`` on both.
@@ -118,7 +118,7 @@ class History:
     lineage: str | None
     generation: int
     ledger: int  # highest ledger id (the ledger is append-only with AUTOINCREMENT ids)
-    versions: int  # highest versions id
+    versions: int  # highest versions id (informative: retention may delete the newest rows)
 
 
 class Verdict(StrEnum):
@@ -135,7 +135,8 @@ def compare(ours: History, theirs: History | None) -> Verdict:
         return Verdict.YES
     if ours.lineage and theirs.lineage and ours.lineage != theirs.lineage:
         return Verdict.OTHER_LINEAGE
-    if ours.generation < theirs.generation or ours.ledger < theirs.ledger or ours.versions < theirs.versions:
+    # Not versions: retention (mirror.keep_versions_days) deletes rows, so their highest id may fall.
+    if ours.generation < theirs.generation or ours.ledger < theirs.ledger:
         return Verdict.OLDER
     return Verdict.YES
 
