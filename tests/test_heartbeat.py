@@ -119,3 +119,42 @@ def test_pings_and_status_go_on_through_a_burst(watched, archive):
                              start, done)
     assert ping_gap < WATCHDOG_SEC, f"{ping_gap:.1f} s without a watchdog ping: systemd would kill the service"
     assert status_gap < WATCHDOG_SEC, f"status not refreshed for {status_gap:.1f} s during the burst"
+
+
+def test_a_stuck_worker_gets_no_pings(tmp_path, monkeypatch):
+    """The pings still mean something: a worker with no pass, no CPU and no I/O (blocked, as on a
+    hung disk) gets none after WatchdogSec, so systemd restarts the service; they resume with it."""
+    from dangan.daemon.heartbeat import Heartbeat
+
+    path = tmp_path / "notify.sock"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        sock.bind(str(path))
+        sock.settimeout(0.05)
+        monkeypatch.setenv("NOTIFY_SOCKET", str(path))
+        monkeypatch.setenv("WATCHDOG_USEC", "400000")  # WatchdogSec 0.4 s: a ping every 0.2 s
+        release = threading.Event()
+        worker = threading.Thread(target=release.wait, daemon=True)
+        worker.start()
+        statuses = []
+        heartbeat = Heartbeat(lambda: statuses.append(time.monotonic()), worker)
+        heartbeat.start()
+        try:
+            def pings(seconds: float) -> int:
+                count, end = 0, time.monotonic() + seconds
+                while time.monotonic() < end:
+                    try:
+                        count += sock.recv(4096) == b"WATCHDOG=1"
+                    except socket.timeout:
+                        pass
+                return count
+
+            assert pings(0.3) >= 1  # progress seen at the start
+            pings(0.5)  # stuck for WatchdogSec: the pings stop
+            written = len(statuses)
+            assert pings(1.0) == 0
+            assert len(statuses) == written  # and the status is not claimed fresh
+            heartbeat.beat()  # the worker moves again
+            assert pings(0.5) >= 1
+        finally:
+            heartbeat.stop()
+            release.set()
