@@ -378,11 +378,15 @@ MESSAGES: dict[str, dict[str, str]] = {
               "没有这张单上的密钥，任何人（包括本校和合作单位）都无法读取异地备份，也无法从异地恢复！\n"
               "异地存储：{remote}\n密钥文件：{path}（权限 600）\n生成时间：{created}\n"
               "password：{password}\nsalt：{salt}\n"
+              "这两把密钥是 rclone crypt 的 password 与 password2（salt）。即使 dangan 无法安装，也能只用 rclone 和 Python 取回全部文件：\n"
+              "步骤见 dangan 源代码中的 docs/FORMAT.md 第 3 节（“不用 dangan 取回”），请把该文档与本单一起打印封存。\n"
               "==============================================================",
         "en": "===== OFF-SITE RECOVERY SHEET (print it, seal it, keep it off this server) =====\n"
               "Without these keys nobody, school or partner, can read the off-site copy or restore from it!\n"
               "off-site storage: {remote}\nkey file: {path} (mode 600)\ncreated: {created}\n"
               "password: {password}\nsalt: {salt}\n"
+              "These are rclone crypt's password and password2 (salt). Even without dangan, rclone and Python get\n"
+              "every file back: see docs/FORMAT.md, section 3, in dangan's sources; print it and seal it with this sheet.\n"
               "==============================================================================",
     },
     # --- restore ---------------------------------------------------------------------------------
@@ -713,8 +717,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{path}: scanned at {found} dpi, below {dpi} dpi",
     },
     "rule.scan.resolution.message.unknown": {
-        "zh": "{path}：文件没有记录扫描分辨率（按 72 dpi 计），低于 {dpi} dpi",
-        "en": "{path}: the file records no resolution (taken as 72 dpi), below {dpi} dpi",
+        "zh": "{path}：文件没有记录扫描分辨率，无法确认达到 {dpi} dpi",
+        "en": "{path}: the file records no resolution, so it cannot be shown to reach {dpi} dpi",
     },
     "rule.scan.resolution.hint": {
         "zh": "把扫描仪设为 {dpi} dpi 或更高，重新扫描原件。",
@@ -776,6 +780,106 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "确认两处是否都需要；只保留一份，另一处可在说明中注明“见 {other}”。",
         "en": "check whether both places need it; keep one and refer to {other} from the other.",
     },
+    # --- r-report ---
+    "audit.verdict.ok": {"zh": "正常", "en": "OK"},
+    "audit.verdict.attention": {"zh": "需要关注", "en": "needs attention"},
+    "audit.verdict.critical": {"zh": "严重", "en": "CRITICAL"},
+    "audit.property_line": {"zh": "  {name}：{state}（{facts}）", "en": "  {name}: {state} ({facts})"},
+    "audit.facts.authenticity": {"zh": "{confirmed} 个副本哈希相符，{corrupted} 个损坏",
+                                 "en": "{confirmed} copies match their hash, {corrupted} corrupted"},
+    "audit.facts.integrity": {"zh": "目录库记录 {files} 个文件，档案盘上 {primary} 个，缺失 {missing} 个",
+                              "en": "the catalog lists {files} files, {primary} on the archive disk, {missing} missing"},
+    "audit.facts.inventory": {"zh": "；最近一份异地清单列 {files} 个文件", "en": "; the last off-site inventory lists {files}"},
+    "audit.facts.usability": {"zh": "{unreadable} 个文件已无法打开", "en": "{unreadable} files no longer open"},
+    "audit.facts.offsite_none": {"zh": "未配置异地备份（offsite.remote）", "en": "no off-site copy configured (offsite.remote)"},
+    "audit.facts.offsite_ok": {"zh": "异地副本已加密且验证无误", "en": "the off-site copy is encrypted and verified"},
+    "audit.facts.offsite_failed": {"zh": "异地副本验证未通过", "en": "the off-site copy failed its verification"},
+    "audit.facts.offsite_unverified": {"zh": "尚无经过验证的异地副本", "en": "no verified off-site copy yet"},
+    "audit.facts.key_private": {"zh": "密钥文件仅本账户可读", "en": "the key file is private"},
+    "audit.facts.key_open": {"zh": "密钥文件其他账户也能读取（请执行 chmod 600）",
+                             "en": "the key file is readable by others (run chmod 600 on it)"},
+    "audit.facts.antivirus_none": {"zh": "未配置病毒检查", "en": "no virus scanner configured"},
+    "audit.facts.antivirus_ok": {"zh": "ClamAV 应答正常", "en": "ClamAV answered"},
+    "audit.facts.antivirus_bad": {"zh": "ClamAV 没有正常应答（{answer}）", "en": "ClamAV did not answer as expected ({answer})"},
+    "audit.facts.unmirrored": {"zh": "{count} 个文件尚未复制到镜像盘", "en": "{count} files not yet on the mirror disk"},
+    "audit.facts.join": {"zh": "；", "en": "; "},
+    "audit.offsite_warning": {"zh": "异地副本本次未能核验：{warning}", "en": "the off-site copy could not be checked: {warning}"},
+    "audit.repair.from_primary": {"zh": "已用档案盘上的完好副本修复", "en": "repaired from the archive disk"},
+    "audit.repair.from_mirror": {"zh": "已用镜像盘上的完好副本修复", "en": "repaired from the mirror disk"},
+    "audit.repair.no_good_copy": {"zh": "未修复：镜像盘上没有哈希相符的副本，请从异地备份恢复（dangan restore）",
+                                  "en": "not repaired: no copy with a matching hash on the mirror; restore it from off-site (dangan restore)"},
+    "audit.repair.failed": {"zh": "修复失败：{error}", "en": "repair failed: {error}"},
+    "finding.unavailable": {"zh": "无法核对（镜像盘未挂载）", "en": "could not be checked (the mirror disk is not mounted)"},
+    "finding.unverified": {"zh": "核验未通过", "en": "failed verification"},
+    "property.short.authenticity": {"zh": "真实性", "en": "authenticity"},
+    "property.short.integrity": {"zh": "完整性", "en": "integrity"},
+    "property.short.usability": {"zh": "可用性", "en": "usability"},
+    "property.short.security": {"zh": "安全性", "en": "security"},
+    "reason.property": {"zh": "最近一次校验：{property}为“{state}”（{facts}）",
+                        "en": "the last audit rates {property} \"{state}\" ({facts})"},
+    "report.col.total": {"zh": "合计", "en": "total"},
+    "report.col.chart": {"zh": "图示", "en": "chart"},
+    "report.col.disk": {"zh": "磁盘", "en": "disk"},
+    "report.col.free": {"zh": "剩余", "en": "free"},
+    "report.col.size": {"zh": "容量", "en": "size"},
+    "report.col.share": {"zh": "剩余比例", "en": "free share"},
+    "report.col.source": {"zh": "来源", "en": "source"},
+    "report.col.at": {"zh": "时间", "en": "time"},
+    "report.col.files": {"zh": "文件数", "en": "files"},
+    "report.col.result": {"zh": "结果", "en": "result"},
+    "report.col.projected": {"zh": "完整恢复预计用时", "en": "full restore would take"},
+    "report.register_empty": {"zh": "本周没有登记。", "en": "nothing registered this week."},
+    "report.trend": {"zh": "剩余空间走势（最近 {count} 次记录）", "en": "free space over the last {count} samples"},
+    "report.trend_later": {"zh": "走势图在记录满两次（两份周报）后显示。", "en": "the trend appears once two reports have sampled the disks."},
+    "report.axis_free": {"zh": "剩余空间", "en": "free space"},
+    "report.hours": {"zh": "{value} 小时", "en": "{value} h"},
+    "report.minutes": {"zh": "{value} 分钟", "en": "{value} min"},
+    "report.seconds": {"zh": "{value} 秒", "en": "{value} s"},
+    "report.mirror_state": {
+        "zh": "镜像盘：{available}；待复制 {unmirrored} 个文件，滞后 {lag}；上次完整核对：{reconcile}",
+        "en": "mirror: {available}; {unmirrored} files to copy, {lag} behind; last reconcile: {reconcile}",
+    },
+    "report.more_problems": {"zh": "另有 {count} 个问题文件未列出，完整清单见 JSON 文件。",
+                             "en": "{count} more problem files are not listed; the JSON file has them all."},
+    # --- h-rules ---
+    "rule.scan.camera.message.weak": {
+        "zh": "{path}：可能是手机拍摄的（{evidence}），但没有曝光、镜头或定位信息，无法确定",
+        "en": "{path}: possibly taken with a phone ({evidence}), but no exposure, lens or location data says so",
+    },
+    "rule.scan.camera.hint.weak": {
+        "zh": "如果这是手机拍照或手机扫描 App 的结果，请用扫描仪（不低于 {dpi} dpi）重新扫描原件；若确为扫描件可忽略。",
+        "en": "if a phone or a phone scan app made it, scan the original on a scanner (at least {dpi} dpi); if it is a scan, ignore this.",
+    },
+    "rule.readable.corrupt.message.unverified": {
+        "zh": "{path}：本机无法完整核验这个文件（{detail}），不一定损坏",
+        "en": "{path}: this file could not be fully verified here ({detail}); it is not necessarily damaged",
+    },
+    "rule.readable.corrupt.hint.unverified": {
+        "zh": "在能打开它的电脑上确认文件完好；如需长期保存，建议另存为常见格式（如 PDF、JPEG、不压缩的 TIFF）。",
+        "en": "check on a computer that opens it that the file is whole; for long-term keeping, save it in a common format (PDF, JPEG, uncompressed TIFF).",
+    },
+    "rule.readable.encrypted.message.restricted": {
+        "zh": "{path}：PDF 设了使用限制（不能打印或复制），可以打开但受限制",
+        "en": "{path}: the PDF carries usage restrictions (no printing or copying); it opens, but restricted",
+    },
+    "rule.readable.encrypted.hint.restricted": {
+        "zh": "用原来的软件取消“权限密码”（使用限制）后另存，再替换这个文件。",
+        "en": "remove the permissions password (usage restrictions) in its program, save, and replace this file.",
+    },
+    "damage.empty": {"zh": "文件是空的（0 字节）", "en": "the file is empty (0 bytes)"},
+    "damage.header": {"zh": "文件开头已损坏", "en": "the start of the file is damaged"},
+    "damage.structure": {"zh": "文件结构已损坏，无法解码", "en": "the file's structure is damaged and cannot be decoded"},
+    "damage.truncated": {"zh": "文件不完整（被截断）", "en": "the file is incomplete (truncated)"},
+    "damage.stream": {"zh": "第 {arg} 页的压缩数据已损坏", "en": "the compressed data of page {arg} is damaged"},
+    "damage.member": {"zh": "其中的 {arg} 已损坏", "en": "its part {arg} is damaged"},
+    "damage.ole": {"zh": "Office 复合文档结构已损坏", "en": "the Office compound-file structure is damaged"},
+    "damage.stream_ole": {"zh": "其中的数据流 {arg} 已损坏或不完整", "en": "its stream {arg} is damaged or incomplete"},
+    "damage.ole_main": {"zh": "缺少正文数据（主数据流）", "en": "its main content stream is missing"},
+    "damage.pages": {
+        "zh": "两种阅读器读出的页数不同（{args[0]} 页与 {args[1]} 页），文件目录已损坏",
+        "en": "two readers find different page counts ({args[0]} and {args[1]}): the file's index is damaged",
+    },
+    "damage.decoder": {"zh": "读取时出错：{arg}", "en": "reading failed: {arg}"},
     # --- h-catalog ---
     "catalog.missing": {
         "zh": "找不到目录数据库 {path}（状态文件夹丢失或被清空？）。dangan 不会另建一个空目录库：那样会丢掉全部历史，还会覆盖镜像盘上的目录库副本（{copy}）。请先停止服务，再运行 `dangan init --adopt`：它从镜像盘上的副本取回目录库（没有副本时重新登记档案）。",
