@@ -31,8 +31,7 @@ class Adopted:
     set_aside: Path | None = None  # the catalog found before, when it gave way to the mirror's copy
 
 
-def adopt(config: Config) -> Adopted:
-    layout = Layout.of(config)
+def adopt(config: Config, layout: Layout) -> Adopted:
     result = Adopted()
     # A missing, empty or damaged catalog, or one with less history than the mirror's copy,
     # gives way to that copy (what was there is set aside, never deleted).

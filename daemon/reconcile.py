@@ -9,7 +9,6 @@ folder), nothing unchanged is read, and memory holds only the differences.
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -20,6 +19,7 @@ from dangan.config.messages import t
 from dangan.config.schema import Config
 
 from dangan.store.catalog import Catalog, now
+from dangan.store.catalog import backup as catalog_backup
 from dangan.store.catalog.health import CopyOutcome
 from dangan.daemon.guard import DeletionGuard
 from dangan.daemon.keeper import Keeper, Outcome
@@ -116,7 +116,7 @@ class Reconciler:
                 result.arrived += outcome is Outcome.DONE
             if outcome is Outcome.RETRY:
                 result.retry.append(path)
-            touched.add(path.rpartition(b"/")[0])  # its own listing is judged via keeper.dirty
+            touched.add(path.rpartition(b"/")[0])  # its own listing is judged via the keeper
         for path in gone:
             self.keeper.gone(path)
             result.gone += 1
@@ -126,8 +126,8 @@ class Reconciler:
         for folder in touched:
             while folder:
                 folder = folder.rpartition(b"/")[0]
-                self.keeper.dirty.add(folder)
-        self.keeper.dirty.add(b"")
+                self.keeper.listing_changed(folder)
+        self.keeper.listing_changed(b"")
         self.keeper.judge_dirty()
 
     def catch_up(self) -> int:
@@ -151,12 +151,12 @@ class Reconciler:
         if not days or not self.keeper.mirror_writable():
             return 0
         cutoff = (datetime.now(timezone.utc) - timedelta(days=days)).isoformat(timespec="milliseconds")
-        rows = self.catalog.db.execute("SELECT id, location FROM versions WHERE kept_at < ?", (cutoff,)).fetchall()
-        for version_id, location in rows:
-            self.keeper.mirror.drop_version(location)
+        kept = self.catalog.shelf.kept_before(cutoff)
+        for version in kept:
+            self.keeper.drop_version(version.location)
             with self.catalog.transaction():
-                self.catalog.db.execute("DELETE FROM versions WHERE id = ?", (version_id,))
-        return len(rows)
+                self.catalog.shelf.drop(version.id)
+        return len(kept)
 
     def backup_catalog(self) -> None:
         """A consistent copy of the catalog on the mirror disk, so a restore still knows every hash
@@ -167,7 +167,7 @@ class Reconciler:
         copy = self.layout.catalog_copy_path
         try:
             outcome = self.catalog.lineage.copy_to(copy)
-        except (OSError, sqlite3.Error) as exc:
+        except (OSError, catalog_backup.Error) as exc:
             logger.warning("catalog copy to the mirror failed: {}", exc)
             return
         if outcome in (CopyOutcome.KEPT_OLDER, CopyOutcome.KEPT_OTHER_LINEAGE):

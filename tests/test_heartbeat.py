@@ -117,7 +117,7 @@ def test_pings_and_status_go_on_through_a_burst(watched, archive):
     ping_gap = largest_gap(listener.stamps("WATCHDOG=1"), start, done)
     status_gap = largest_gap([at for at, text in list(listener.messages) if text.startswith("STATUS=")],
                              start, done)
-    assert ping_gap < WATCHDOG_SEC, f"{ping_gap:.1f} s without a watchdog ping: systemd would kill the service"
+    assert ping_gap < WATCHDOG_SEC, f"{ping_gap:.1f} s without a watchdog ping: systemd would kill it"
     assert status_gap < WATCHDOG_SEC, f"status not refreshed for {status_gap:.1f} s during the burst"
 
 

@@ -19,7 +19,6 @@ The catalog (``state_dir/catalog.sqlite``) and its copy on the mirror disk
 from __future__ import annotations
 
 import errno
-import json
 import os
 import secrets
 import sqlite3
@@ -143,7 +142,8 @@ def compare(ours: History, theirs: History | None) -> Verdict:
 
 def _history(db: sqlite3.Connection) -> History:
     meta = dict(db.execute("SELECT key, value FROM meta WHERE key IN (?, ?)", (LINEAGE, GENERATION)))
-    ledger, versions = db.execute("SELECT (SELECT max(id) FROM ledger), (SELECT max(id) FROM versions)").fetchone()
+    ledger, versions = db.execute(
+        "SELECT (SELECT max(id) FROM ledger), (SELECT max(id) FROM versions)").fetchone()
     return History(meta.get(LINEAGE), int(meta.get(GENERATION) or 0), ledger or 0, versions or 0)
 
 
@@ -214,13 +214,6 @@ class Lineage:
         """``PRAGMA integrity_check`` of the catalog itself: [] when sound."""
         return _check(self.catalog.db, "integrity_check")
 
-    def signature(self) -> str:
-        """What a restore needs from the catalog, in four numbers: an unchanged signature means the
-        copy on the mirror is still current (a large catalog is not copied hourly for nothing)."""
-        return json.dumps(self.catalog.db.execute(
-            "SELECT (SELECT max(id) FROM ledger), (SELECT max(id) FROM versions), (SELECT count(*) FROM files),"
-            " (SELECT count(mirror_hash) FROM files)").fetchone())
-
     def forget_copy(self) -> None:
         """The copy on the mirror is damaged: the next reconcile writes it again, changed or not."""
         with self.catalog.transaction():
@@ -233,7 +226,7 @@ class Lineage:
         OSError / sqlite3.Error when the mirror disk fails (the copy stays as it was).
         The generation is raised before the copy is made, so the copy carries the new one."""
         with explaining(self.catalog.path, target):  # damage in our own file: say so, never copy it
-            signature = self.signature()
+            signature = self.catalog.backup.signature()
             if signature == self.catalog.get_meta(COPY_SIGNATURE) and target.is_file():
                 return CopyOutcome.UNCHANGED
             ours = self.history()
@@ -244,18 +237,19 @@ class Lineage:
         if verdict is Verdict.OLDER:
             return CopyOutcome.KEPT_OLDER
         with self.catalog.transaction():
-            self.catalog.set_meta(GENERATION, str(max(ours.generation, theirs.generation if theirs else 0) + 1))
+            generation = max(ours.generation, theirs.generation if theirs else 0) + 1
+            self.catalog.set_meta(GENERATION, str(generation))
         folder = target.parent
         temp = folder / f".dangan-tmp-catalog-{secrets.token_hex(6)}.sqlite"
         # Our own empty file (O_EXCL, no symlink followed) for SQLite to fill.
         os.close(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600))
         try:
+            self.catalog.backup.write(temp)
             copy = sqlite3.connect(temp)
             try:
-                self.catalog.db.backup(copy)
                 problems = _check(copy, "quick_check")
             finally:
-                copy.close()  # "with" would only commit: the file would stay open on the mirror disk
+                copy.close()
             if problems:
                 # Damage in the catalog is copied page by page: never let it replace a sound copy.
                 own = _check(self.catalog.db, "quick_check")
@@ -316,8 +310,8 @@ def take_back(path: Path, copy: Path) -> TakenBack:
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     temp = path.with_name(f".dangan-tmp-{secrets.token_hex(6)}")
     try:
-        with open(copy, "rb") as source, open(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
-                                                      | os.O_CLOEXEC, 0o600), "wb") as target:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+        with open(copy, "rb") as source, open(os.open(temp, flags, 0o600), "wb") as target:
             while chunk := source.read(1 << 20):
                 target.write(chunk)
             target.flush()
