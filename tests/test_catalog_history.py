@@ -87,7 +87,7 @@ def test_lost_state_folder_is_refused_and_the_history_comes_back_by_adopt(archiv
         refused(dangan(archive, command), "init --adopt", str(copy_path(archive)))
         assert digest(copy_path(archive)) == kept, f"`{command}` replaced the mirror's catalog copy"
         assert archive.state.exists() == (loss == "emptied"), f"`{command}` recreated the state folder"
-    assert not list((archive.mirror / ".dangan").glob("versions/**/*.pdf")), "identical files went to versions"
+    assert not list((archive.mirror / ".dangan").glob("versions/**/*.pdf")), "copies went to versions"
     done = dangan(archive, "init", "--adopt")
     assert done.returncode == 0, done.stderr
     assert archive.state.stat().st_mode & 0o777 == 0o700
