@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 from makers import TASK
-from test_restore import assert_tree, dangan, fill, mirror, restore
+from service_helpers import tree_files
+from test_restore import dangan, fill, mirror, restore
 
 
 def copy_path(archive) -> Path:
@@ -96,7 +97,7 @@ def test_lost_state_folder_is_refused_and_the_history_comes_back_by_adopt(archiv
     assert ledger_length(copy_path(archive)) >= history
     code, report = restore(archive, "--from", "mirror", "--to", str(tmp_path / "then"), "--at", moment)
     assert code == 0 and report["restored"] == len(expected), report
-    assert_tree(tmp_path / "then", expected)
+    assert tree_files(tmp_path / "then") == expected
 
 
 def test_an_older_catalog_never_replaces_the_mirror_copy(archive):
