@@ -9,14 +9,14 @@ holds, only updates the catalog's size/mtime/inode: nothing identical is copied 
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import dataclass
+from pathlib import Path
 
 from dangan.config.schema import Config
 
-from dangan.store.catalog import Catalog
+from dangan.store.catalog.health import take_back
 from dangan.store.hashing import hash_file
-from dangan.store.layout import CATALOG_FILE, MIRROR_DIR, Layout
+from dangan.store.layout import Layout
 from dangan.store.tree import Tree, open_file
 
 
@@ -28,20 +28,19 @@ class Adopted:
     identical: int = 0  # known content, now re-attached to its new inode: not copied again
     different: int = 0  # content the catalog does not know at that path: the service mirrors it
     catalog_from_mirror: bool = False
+    set_aside: Path | None = None  # the catalog found before, when it gave way to the mirror's copy
 
 
 def adopt(config: Config, layout: Layout) -> Adopted:
     result = Adopted()
-    if not layout.catalog_path.exists():
-        copy = layout.mirror_root / MIRROR_DIR / CATALOG_FILE
-        if copy.exists():
-            layout.state_dir.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(copy, layout.catalog_path)
-            result.catalog_from_mirror = True
+    # A missing, empty or damaged catalog, or one with less history than the mirror's copy,
+    # gives way to that copy (what was there is set aside, never deleted).
+    taken = take_back(layout.catalog_path, layout.catalog_copy_path)
+    result.catalog_from_mirror, result.set_aside = taken.from_copy, taken.set_aside
     layout.create(departments=())
     tree = Tree(layout.archive_root, config.rules.ignore_patterns)
     root = bytes(tree.root)
-    with Catalog(layout.catalog_path) as catalog:
+    with layout.open_catalog(create=True) as catalog:
         for folder in tree.walk():
             known = catalog.in_folder(folder.path)
             updates = []
@@ -64,7 +63,7 @@ def adopt(config: Config, layout: Layout) -> Adopted:
             with catalog.transaction():
                 catalog.restat(updates)
         with catalog.transaction():
-            catalog.set_meta("adopted", json.dumps(result.__dict__))
+            catalog.set_meta("adopted", json.dumps(result.__dict__, default=str))
     return result
 
 

@@ -28,6 +28,7 @@ from dangan.config.schema import Config
 
 from dangan.rules import inspector
 from dangan.store.catalog import Catalog, Event, now
+from dangan.store.catalog.health import integrity_of
 from dangan.store.hashing import hash_file
 from dangan.store.layout import Layout
 from dangan.store.mirror import ContentMismatch, Mirror, MirrorUnavailable, MirrorWriteError, SourceChanged, SourceUnreadable
@@ -42,6 +43,8 @@ class Copy(StrEnum):
     PRIMARY = "primary"  # the archive disk
     MIRROR = "mirror"  # the mirror disk
     OFFSITE = "offsite"  # the partner site
+    CATALOG = "catalog"  # the catalog itself (state folder), checked by SQLite's integrity_check
+    CATALOG_COPY = "catalog_copy"  # its copy on the mirror disk
 
 
 class Kind(StrEnum):
@@ -263,6 +266,7 @@ class Auditor:
         started = time.monotonic()
         result = AuditResult(at=now())
         self.layout.require_archive()
+        result.findings += catalog_findings(self.layout, self.catalog)
         mirror = Mirror(self.layout, self.algorithm)
         roots = (os.fsencode(self.layout.archive_root), os.fsencode(self.layout.mirror_root))
         # Every file read once, on both cores, in large reads; the hashing starts with the first
@@ -461,7 +465,7 @@ class Auditor:
         archive_root = os.fsencode(self.layout.archive_root)
         events = []
         for finding in result.findings:
-            if not finding.problem or finding.copy is Copy.OFFSITE or not finding.raw:
+            if not finding.problem or finding.copy not in (Copy.PRIMARY, Copy.MIRROR) or not finding.raw:
                 continue
             path = finding.raw
             record = records.get(path)
@@ -498,6 +502,25 @@ class Auditor:
                          "manifest_bytes": inventory.total_bytes if inventory else None,
                          "match": on_disk + primary.get("removed", 0) + primary.get("moved", 0) == files}
 
+
+
+def catalog_findings(layout: Layout, catalog: Catalog) -> list[Finding]:
+    """The catalog and its copy on the mirror, checked as SQLite checks itself (``PRAGMA
+    integrity_check``): a damaged catalog is a problem with ``init --adopt`` as the way back, a
+    damaged copy is written anew by the next reconcile."""
+    findings = []
+    copy = layout.catalog_copy_path
+    own = catalog.lineage.integrity()
+    if own:
+        findings.append(Finding(Copy.CATALOG, Kind.CORRUPTED, os.fsencode(layout.catalog_path),
+                                f"{own[0]} — {t('audit.catalog_damaged', copy=copy)}"))
+    theirs = integrity_of(copy)
+    if theirs:
+        findings.append(Finding(Copy.CATALOG_COPY, Kind.CORRUPTED, os.fsencode(copy),
+                                f"{theirs[0]} — {t('audit.catalog_copy_damaged')}"))
+        if not own:
+            catalog.lineage.forget_copy()
+    return findings
 
 
 def _hash_quiet(path: Path, algorithm: str) -> str | None:

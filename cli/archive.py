@@ -14,7 +14,6 @@ from dangan.config.errors import UsageError
 from dangan.config.messages import set_language, t
 from dangan.config.rule_ids import RULE_IDS
 from dangan.store.atomic import write_atomic
-from dangan.store.catalog import Catalog
 from dangan.store.layout import Layout
 from dangan.rules.check import Checker
 from dangan.rules.findings import to_json, to_text
@@ -48,7 +47,7 @@ def init(args: argparse.Namespace) -> int:
     layout.create(config.departments)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, text.encode("utf-8"), mode=0o600)
-    with Catalog(layout.catalog_path):
+    with layout.open_catalog(create=True):
         pass  # created and migrated now, so that a permission problem shows at init, not later
     if os.path.isabs(remote):
         os.makedirs(remote, mode=0o700, exist_ok=True)  # the embedded default: a local, still encrypted copy
@@ -75,7 +74,7 @@ def check(args: argparse.Namespace) -> int:
     config, _, layout = setup(args)
     layout.require_archive()
     targets = [relative_target(p, layout.archive_root) for p in args.paths]
-    with Catalog(layout.catalog_path) as catalog:
+    with layout.open_catalog() as catalog:
         result = Checker(config, catalog, layout).run(targets or None)
     print(to_json(result) if args.format == "json" else to_text(result))
     return EXIT_PROBLEMS if result.errors else EXIT_OK

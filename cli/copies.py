@@ -16,6 +16,7 @@ from dangan.config.errors import EnvironmentProblem
 from dangan.config.messages import t
 from dangan.config.schema import Config
 from dangan.store.catalog import Catalog
+from dangan.store.catalog.health import explaining
 from dangan.daemon import logs
 from dangan.backup.adopt import adopt as adopt_archive
 from dangan.backup.audit import AuditResult, Auditor
@@ -34,14 +35,15 @@ def adopt(args: argparse.Namespace) -> int:
     config, _, layout = setup(args)
     result = adopt_archive(config, layout)
     print(t("init.adopted", files=result.files, identical=result.identical, different=result.different,
-            catalog=t("init.catalog_from_mirror") if result.catalog_from_mirror else ""))
+            catalog=(t("init.catalog_from_mirror") if result.catalog_from_mirror else "")
+            + (t("init.catalog_set_aside", path=result.set_aside) if result.set_aside else "")))
     return EXIT_OK
 
 
 def backup(args: argparse.Namespace) -> int:
     config, path, layout = setup(args)
     logs.setup(config)
-    with Catalog(layout.catalog_path) as catalog:
+    with layout.open_catalog() as catalog:
         offsite = Offsite(config, path, catalog, progress=sys.stdout.isatty() and args.format == "text")
         if args.verify:
             result = offsite.verify()
@@ -76,7 +78,9 @@ def restore(args: argparse.Namespace) -> int:
     sources = []
     if args.source == "mirror":
         view = CatalogView(layout)
-        items = view.items(at, only)
+        copy = layout.catalog_copy_path
+        with explaining(view.path, None if view.path == copy else copy):  # damage: exit 2, in words
+            items = view.items(at, only)
         sources.append(mirror_fetch(view, layout.mirror_root))
     else:
         view = None
@@ -116,7 +120,7 @@ def offsite_if_configured(config: Config, path: Path, required: bool) -> Offsite
 def drill(args: argparse.Namespace) -> int:
     config, path, layout = setup(args)
     offsite = offsite_if_configured(config, path, required=False)
-    with Catalog(layout.catalog_path) as catalog:
+    with layout.open_catalog() as catalog:
         results = run_drill(config, layout, catalog,
                             (lambda scratch: offsite_fetch(offsite, scratch)) if offsite else None)
     if args.format == "json":
@@ -134,7 +138,7 @@ def drill(args: argparse.Namespace) -> int:
 
 def audit(args: argparse.Namespace) -> int:
     config, path, layout = setup(args)
-    with Catalog(layout.catalog_path) as catalog:
+    with layout.open_catalog() as catalog:
         auditor = Auditor(config, catalog, _offsite_verify(config, path, catalog),
                           key_path(path, config.offsite.key_file), progress=sys.stderr.isatty())
         result = auditor.run(repair=args.repair)

@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 from dangan.config.messages import t
-from dangan.store.catalog import Catalog
 from dangan.backup import mail
 from dangan.backup import report as weekly
 
@@ -18,7 +17,7 @@ from dangan.cli.exits import EXIT_OK, EXIT_PROBLEMS
 def report(args: argparse.Namespace) -> int:
     config, _, layout = setup(args)
     out = Path(args.out) if args.out else layout.state_dir / "reports"
-    with Catalog(layout.catalog_path) as catalog:
+    with layout.open_catalog() as catalog:
         try:
             data = weekly.Report(config, catalog).gather()
             paths = weekly.write(data, out)

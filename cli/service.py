@@ -9,7 +9,8 @@ import json
 from dangan.config.errors import EnvironmentProblem
 from dangan.config.messages import t
 from dangan.store import status as status_file
-from dangan.store.catalog import Catalog, now
+from dangan.store.catalog import now
+from dangan.store.catalog.health import explaining
 from dangan.store.names import show
 from dangan.daemon import logs, service
 from dangan.daemon.alerts import Alerts
@@ -35,12 +36,13 @@ def mirror(args: argparse.Namespace) -> int:
     """One reconcile in the foreground (what the service does at start), or confirm held deletions."""
     config, path, layout = setup(args)
     logs.setup(config)
+    layout.require_catalog()  # a lost state folder is refused before the lock file would be written there
     lock = ServiceLock(layout.state_dir)
     if not lock.acquire():
         if not args.confirm_deletes:
             raise EnvironmentProblem(t("mirror.service_running"))
         # The running service owns the mirror: leave it the request, it applies it within a second.
-        with Catalog(layout.catalog_path) as catalog, catalog.transaction():
+        with layout.open_catalog() as catalog, catalog.transaction():
             catalog.set_meta(CONFIRM, now())
         print(t("mirror.confirm_requested"))
         return EXIT_OK
@@ -48,10 +50,11 @@ def mirror(args: argparse.Namespace) -> int:
     try:
         parts = Parts.build(config, path, alerts, schedule=False)
         try:
-            result = parts.reconciler.run()
-            applied = parts.guard.tick(confirm=args.confirm_deletes)
-            held = parts.guard.held()
-            unmirrored = len(parts.catalog.unmirrored())
+            with explaining(layout.catalog_path, layout.catalog_copy_path):  # damage: exit 2, in words
+                result = parts.reconciler.run()
+                applied = parts.guard.tick(confirm=args.confirm_deletes)
+                held = parts.guard.held()
+                unmirrored = len(parts.catalog.unmirrored())
         finally:
             parts.close()
     finally:
@@ -70,6 +73,11 @@ def mirror(args: argparse.Namespace) -> int:
     for folder in result.unlisted:
         print(t("mirror.unlisted", path=show(folder) or "."))
     problems = bool(unreadable or result.unlisted)  # the mirror holds older copies of these
+    kept = alerts.active.get("catalog_copy_kept")
+    if kept:  # the mirror's catalog copy holds history this catalog lacks: it was not overwritten
+        print(t("catalog.copy_kept", path=layout.catalog_path, copy=kept["copy"],
+                reason=t(f"catalog.copy_kept.{kept['reason']}")))
+        problems = True
     if unmirrored or held or not parts.mirror.available():
         print(t("mirror.incomplete", count=unmirrored))
         problems = True
@@ -78,7 +86,7 @@ def mirror(args: argparse.Namespace) -> int:
 
 def status(args: argparse.Namespace) -> int:
     _, _, layout = setup(args)
-    with Catalog(layout.catalog_path) as catalog:
+    with layout.open_catalog() as catalog:
         state = status_file.gather(layout, catalog)
     print(json.dumps(state, ensure_ascii=False, indent=2) if args.format == "json"
           else status_file.render(state))

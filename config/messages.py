@@ -898,6 +898,37 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "已清除镜像盘上中断的复制留下的 {count} 个临时文件。",
         "en": "removed {count} temp files an interrupted copy left on the mirror.",
     },
+    # --- h-catalog ---
+    "catalog.missing": {
+        "zh": "找不到目录数据库 {path}（状态文件夹丢失或被清空？）。dangan 不会另建一个空目录库：那样会丢掉全部历史，还会覆盖镜像盘上的目录库副本（{copy}）。请先停止服务，再运行 `dangan init --adopt`：它从镜像盘上的副本取回目录库（没有副本时重新登记档案）。",
+        "en": "the catalog {path} is missing (state folder lost or emptied?). dangan does not start an empty catalog: that would lose the whole history and overwrite the catalog copy on the mirror disk ({copy}). Stop the service, then run `dangan init --adopt`: it takes the catalog back from the mirror's copy (or registers the archive anew when there is none).",
+    },
+    "catalog.damaged": {
+        "zh": "目录数据库 {path} 已损坏（{detail}），未再使用它，镜像盘上的目录库副本（{copy}）也没有被它覆盖。请先停止服务，再运行 `dangan init --adopt`：损坏的文件移到一旁保留，目录库从镜像盘上的副本取回。",
+        "en": "the catalog {path} is damaged ({detail}); it was not used, and it did not overwrite the catalog copy on the mirror disk ({copy}). Stop the service, then run `dangan init --adopt`: the damaged file is set aside and the catalog is taken back from the mirror's copy.",
+    },
+    "catalog.empty": {"zh": "文件长度为 0", "en": "the file is 0 bytes long"},
+    "catalog.copy_absent": {"zh": "{copy}，目前不存在", "en": "{copy}, not there at present"},
+    "catalog.copy_unknown": {"zh": "位置未知", "en": "location unknown"},
+    "catalog.unwritable": {
+        "zh": "无法写入目录数据库 {path}（{detail}）。请检查：文件和状态文件夹的属主与权限、磁盘是否只读挂载、文件是否设了不可变属性（lsattr 查看，chattr -i 去除），然后重试。",
+        "en": "cannot write the catalog {path} ({detail}). Check the owner and permissions of the file and the state folder, whether the disk is mounted read-only, and whether the file is immutable (lsattr; chattr -i clears it), then retry.",
+    },
+    "catalog.copy_kept": {
+        "zh": "镜像盘上的目录库副本 {copy} 记录的历史比当前目录库 {path} 多（{reason}），所以没有用当前目录库覆盖它。若状态文件夹是从旧备份放回的，或在丢失后重新初始化过：请停止服务，运行 `dangan init --adopt` 取回副本中的历史（当前目录库移到一旁保留）。",
+        "en": "the catalog copy on the mirror disk {copy} holds history the catalog {path} lacks ({reason}), so it was not overwritten. If the state folder was put back from an old backup, or initialised anew after a loss: stop the service and run `dangan init --adopt` to take the history back from the copy (the current catalog is set aside).",
+    },
+    "catalog.copy_kept.older": {"zh": "当前目录库是副本之前的状态", "en": "the catalog is an earlier state of the copy"},
+    "catalog.copy_kept.lineage": {"zh": "副本属于另一份目录库", "en": "the copy is another catalog's history"},
+    "alert.catalog_copy_kept": {"zh": "镜像盘上的目录库副本历史更多，未被覆盖：请运行 dangan init --adopt", "en": "the mirror's catalog copy holds more history and was kept: run dangan init --adopt"},
+    "copy.catalog": {"zh": "目录数据库", "en": "catalog"},
+    "copy.catalog_copy": {"zh": "镜像盘上的目录库副本", "en": "catalog copy on the mirror"},
+    "audit.catalog_damaged": {
+        "zh": "请先停止服务，再运行 `dangan init --adopt`，从镜像盘上的副本（{copy}）取回目录库",
+        "en": "stop the service, then run `dangan init --adopt` to take the catalog back from the mirror's copy ({copy})",
+    },
+    "audit.catalog_copy_damaged": {"zh": "下次核对时重新写入副本", "en": "the copy is written anew at the next reconcile"},
+    "init.catalog_set_aside": {"zh": "原目录库已移到 {path}。", "en": "The previous catalog was set aside as {path}. "},
 }
 
 

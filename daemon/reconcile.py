@@ -9,26 +9,25 @@ folder), nothing unchanged is read, and memory holds only the differences.
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from loguru import logger
 
+from dangan.config.messages import t
 from dangan.config.schema import Config
 
-from dangan.store.atomic import fsync_dir
 from dangan.store.catalog import Catalog, now
 from dangan.store.catalog import backup as catalog_backup
+from dangan.store.catalog.health import CopyOutcome
 from dangan.daemon.guard import DeletionGuard
 from dangan.daemon.keeper import BATCH_FILES, Keeper, Outcome
 from dangan.daemon.watch import Watch
-from dangan.store.layout import Layout, MIRROR_DIR
+from dangan.store.layout import Layout
 from dangan.store.names import show
 from dangan.store.tree import below_any
 
-CATALOG_COPY = "catalog.sqlite"
 # The mirror is checked against the catalog this many records at a time (one call on the mirror
 # thread each: a hung disk stalls one call, and memory holds one chunk, not the archive).
 CHECK_CHUNK = 5000
@@ -256,30 +255,20 @@ class Reconciler:
         return len(kept)
 
     def backup_catalog(self) -> None:
-        """A consistent copy of the catalog on the mirror disk (SQLite's online backup), so a
-        restore still knows every hash and version when the state folder died with the archive.
-
-        Skipped when nothing a restore needs changed since the last copy: on a large archive the
-        catalog is hundreds of MB, and an hourly reconcile of an unchanged tree should write nothing."""
+        """A consistent copy of the catalog on the mirror disk, so a restore still knows every hash
+        and version when the state folder died with the archive. Written only when something a
+        restore needs changed, never over a copy that holds more history (store/catalog/health.py)."""
         if not self.keeper.mirror_writable():
             return
-        signature = self.catalog.backup.signature()
-        if signature == self.catalog.get_meta("catalog_copy") and (
-                self.layout.mirror_root / MIRROR_DIR / CATALOG_COPY).exists():
-            return
-        target_dir = self.layout.mirror_root / MIRROR_DIR
-        temp = target_dir / ".dangan-tmp-catalog.sqlite"
+        copy = self.layout.catalog_copy_path
         try:
-            self.catalog.backup.write(temp)
-            with open(temp, "rb+") as f:
-                os.fsync(f.fileno())
-            os.replace(temp, target_dir / CATALOG_COPY)
-            fsync_dir(target_dir)
-            with self.catalog.transaction():
-                self.catalog.set_meta("catalog_copy", signature)
+            outcome = self.catalog.lineage.copy_to(copy)
         except (OSError, catalog_backup.Error) as exc:
             logger.warning("catalog copy to the mirror failed: {}", exc)
-            try:
-                temp.unlink()
-            except OSError:
-                pass
+            return
+        if outcome in (CopyOutcome.KEPT_OLDER, CopyOutcome.KEPT_OTHER_LINEAGE):
+            logger.error("{}", t("catalog.copy_kept", path=self.catalog.path, copy=copy,
+                                 reason=t(f"catalog.copy_kept.{outcome}")))
+            self.keeper.alerts.raise_("catalog_copy_kept", copy=str(copy), reason=str(outcome))
+        else:
+            self.keeper.alerts.clear("catalog_copy_kept")

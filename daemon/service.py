@@ -36,11 +36,13 @@ from dangan.store import status
 from dangan.daemon.alerts import Alerts
 from dangan.daemon.coverage import Coverage
 from dangan.store.catalog import Catalog, now
+from dangan.store.catalog.health import explaining
 from dangan.daemon.guard import DeletionGuard
 from dangan.daemon.keeper import Keeper
 from dangan.store.layout import Layout, is_own_path
 from dangan.store.mirror import Mirror
-from dangan.daemon.notify import notify, watchdog_interval
+from dangan.daemon.heartbeat import Heartbeat
+from dangan.daemon.notify import notify
 from dangan.daemon.reconcile import Reconciler
 from dangan.daemon.settling import Settling
 from dangan.daemon.timetable import Timetable
@@ -92,7 +94,7 @@ class Parts:
     @classmethod
     def build(cls, config: Config, config_path: Path, alerts: Alerts, schedule: bool = True) -> "Parts":
         layout = Layout.of(config)
-        catalog = Catalog(layout.catalog_path)
+        catalog = layout.open_catalog()
         tree = Tree(layout.archive_root, config.rules.ignore_patterns)
         mirror = Mirror(layout, config.hash_algorithm)
         keeper = Keeper(config, catalog, mirror, alerts, tree)
@@ -120,8 +122,6 @@ class Service:
         self.stop_requested = False
         self.reload_requested = False
         self.reconcile_due = 0.0
-        self.next_status = 0.0
-        self.next_ping = 0.0
         self.next_metrics = 0.0
         self.metrics_server = None
         self.overflows = 0
@@ -129,6 +129,8 @@ class Service:
         self.last_reconcile: dict | None = None
         self.reload_deferred = False  # SIGHUP arrived while the mirror hung
         self.next_chores = 0.0
+        # Watchdog pings and status.json on a thread of their own: never waiting for the queue.
+        self.heartbeat = Heartbeat(lambda: self._write_status("running"))
 
     # -- signals: flags only -------------------------------------------------------------------
     def _on_term(self, signum: int, frame: object) -> None:
@@ -147,8 +149,8 @@ class Service:
             raise EnvironmentProblem(t("service.already_running", path=lock.path))
         _raise_open_files_limit()
         try:
+            self.heartbeat.start()
             self._start()
-            notify(ready=1, status=t("service.ready"))
             logger.info("dangan is watching {}", self.parts.config.archive_root)
             while not self.stop_requested:
                 if self.reload_requested:
@@ -170,6 +172,7 @@ class Service:
         except OSError as exc:
             raise EnvironmentProblem(t("service.inotify_failed", detail=exc.strerror or exc,
                                        limit=inotify_limit("max_user_instances"))) from None
+        self.heartbeat.ready()  # before the reconcile: a large archive makes it longer than any start timeout
         self._reconcile()
         listen = parts.config.metrics.listen
         if listen and self.metrics_server is None:
@@ -204,6 +207,7 @@ class Service:
         self._start()
 
     def _shutdown(self) -> None:
+        self.heartbeat.stop()
         if self.metrics_server is not None:
             self.metrics_server.shutdown()
         if self.watch:
@@ -252,16 +256,10 @@ class Service:
             self._chores()
             self.next_chores = time.monotonic() + 1.0
         now_ = time.monotonic()
-        if now_ >= self.next_status:
-            self._write_status("running")
-            self.next_status = now_ + 1.0
+        self.heartbeat.beat()
         if now_ >= self.next_metrics and self.parts.config.metrics.textfile:
             metrics.write_textfile(self.parts.catalog, self.parts.config.metrics.textfile)
             self.next_metrics = now_ + 60.0
-        interval = watchdog_interval()
-        if interval and now_ >= self.next_ping:
-            notify(watchdog=1)
-            self.next_ping = now_ + interval
 
     def _chores(self) -> None:
         self.parts.guard.tick()
@@ -366,7 +364,9 @@ class Service:
         queue_length = self.changes.qsize() + len(self.settling)
         status.write(parts.layout, {
             "pid": os.getpid(), "state": state, "updated_at": now(), "queue": queue_length,
-            "last_reconcile": self.last_reconcile, "alerts": self.alerts.active, "notes": self.alerts.notes[-10:],
+            # copies: the heartbeat thread writes this while the worker raises and clears alerts
+            "last_reconcile": self.last_reconcile, "alerts": dict(self.alerts.active),
+            "notes": list(self.alerts.notes[-10:]),
             "inotify": self.coverage.status(self.overflows),
         })
         notify(status=t("service.status", queue=queue_length, alerts=len(self.alerts.active)))
@@ -384,7 +384,9 @@ def _own(path: bytes) -> bool:
 
 def run(config_path: Path, config: Config) -> int:
     logs.setup(config)
-    return Service(config_path, config).run()
+    layout = Layout.of(config)
+    with explaining(layout.catalog_path, layout.catalog_copy_path):  # damaged: a clear error, not a traceback
+        return Service(config_path, config).run()
 
 
 def _raise_open_files_limit() -> None:

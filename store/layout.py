@@ -21,6 +21,8 @@ from dangan.config.messages import t
 from dangan.config.schema import Config
 
 from dangan.store.atomic import write_atomic
+from dangan.store.catalog import Catalog
+from dangan.store.catalog.health import require_present
 
 ARCHIVE_MARKER = ".dangan-archive"
 MIRROR_DIR = ".dangan"
@@ -83,6 +85,20 @@ class Layout:
     @property
     def catalog_path(self) -> Path:
         return self.state_dir / CATALOG_FILE
+
+    @property
+    def catalog_copy_path(self) -> Path:
+        """The catalog's copy on the mirror disk, written at each reconcile that changed something."""
+        return self.mirror_root / MIRROR_DIR / CATALOG_FILE
+
+    def open_catalog(self, create: bool = False) -> Catalog:
+        """The catalog, refusing a missing (unless ``create``), empty, damaged or unwritable one with
+        a message that names the mirror's copy and ``dangan init --adopt``."""
+        return Catalog(self.catalog_path, create=create, copy=self.catalog_copy_path)
+
+    def require_catalog(self) -> None:
+        """The same refusal of a missing or empty catalog, before anything is written to the state folder."""
+        require_present(self.catalog_path, self.catalog_copy_path, create=False)
 
     def archive_id(self, marker: Path | None = None) -> str | None:
         try:

@@ -16,13 +16,13 @@ def _record(path: bytes, h: str = "ab") -> FileRecord:
 
 
 def test_fresh_catalog_is_at_current_version_in_wal_mode(tmp_path):
-    with Catalog(tmp_path / "c.sqlite") as c:
+    with Catalog(tmp_path / "c.sqlite", create=True) as c:
         assert c.version == SCHEMA_VERSION
         assert c.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
 def test_ledger_is_append_only(tmp_path):
-    with Catalog(tmp_path / "c.sqlite") as c:
+    with Catalog(tmp_path / "c.sqlite", create=True) as c:
         with c.transaction():
             c.record_events([(Event.INTAKE, b"a.pdf", {"hash": "x"})])
         for statement in ("UPDATE ledger SET event = 'removal'", "DELETE FROM ledger"):
@@ -33,14 +33,14 @@ def test_ledger_is_append_only(tmp_path):
 
 def test_paths_are_byte_exact(tmp_path):
     gbk = "校运动会.jpg".encode("gbk")
-    with Catalog(tmp_path / "c.sqlite") as c:
+    with Catalog(tmp_path / "c.sqlite", create=True) as c:
         with c.transaction():
             c.put([_record(b"01/" + gbk)])
         assert list(c.records()) == [b"01/" + gbk]
 
 
 def test_prefix_queries_do_not_leak_into_siblings(tmp_path):
-    with Catalog(tmp_path / "c.sqlite") as c:
+    with Catalog(tmp_path / "c.sqlite", create=True) as c:
         with c.transaction():
             c.put([_record(p) for p in (b"a/x", b"a/b/y", b"ab/z", b"a.txt", b"a")])
         assert sorted(c.records([b"a"])) == [b"a", b"a/b/y", b"a/x"]
@@ -48,7 +48,7 @@ def test_prefix_queries_do_not_leak_into_siblings(tmp_path):
 
 def test_migration_steps_run_in_order_and_are_recorded(tmp_path, monkeypatch):
     path = tmp_path / "c.sqlite"
-    with Catalog(path):
+    with Catalog(path, create=True):
         pass
     step = "ALTER TABLE files ADD COLUMN note TEXT"
     monkeypatch.setattr(catalog_module, "MIGRATIONS", catalog_module.MIGRATIONS + (step,))
@@ -61,7 +61,7 @@ def test_migration_steps_run_in_order_and_are_recorded(tmp_path, monkeypatch):
 
 def test_failed_migration_leaves_previous_version(tmp_path, monkeypatch):
     path = tmp_path / "c.sqlite"
-    with Catalog(path):
+    with Catalog(path, create=True):
         pass
     monkeypatch.setattr(catalog_module, "MIGRATIONS", catalog_module.MIGRATIONS + ("ALTER TABLE nope ADD x",))
     monkeypatch.setattr(catalog_module, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
@@ -74,14 +74,14 @@ def test_failed_migration_leaves_previous_version(tmp_path, monkeypatch):
 
 def test_newer_schema_is_refused_clearly(tmp_path):
     path = tmp_path / "c.sqlite"
-    with Catalog(path) as c:
+    with Catalog(path, create=True) as c:
         c.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 5}")
     with pytest.raises(CatalogError, match="升级"):
         Catalog(path)
 
 
 def test_violation_history_keeps_first_seen_and_time_fixed(tmp_path):
-    with Catalog(tmp_path / "c.sqlite") as c:
+    with Catalog(tmp_path / "c.sqlite", create=True) as c:
         with c.transaction():
             first = c.sync_violations([(b"a", "naming.date", "error", "{}")], None, at="t1")
         with c.transaction():
@@ -102,7 +102,7 @@ def test_a_delta_brings_the_listed_state_to_what_is_shippable(tmp_path):
         record.mirror_hash = h
         return record
 
-    with Catalog(tmp_path / "c.sqlite") as c:
+    with Catalog(tmp_path / "c.sqlite", create=True) as c:
         with c.transaction():
             c.put([mirrored(b"a/1", "h1"), mirrored(b"a/2", "h2"), mirrored(b"a/3", "h3")])
             c.offsite.list_all()
@@ -124,7 +124,7 @@ def test_a_delta_brings_the_listed_state_to_what_is_shippable(tmp_path):
 def test_the_register_of_runs_names_the_last_good_one(tmp_path):
     from dangan.store.catalog import Totals
 
-    with Catalog(tmp_path / "c.sqlite") as c:
+    with Catalog(tmp_path / "c.sqlite", create=True) as c:
         assert c.offsite.last_good_run() is None and c.offsite.latest_run() is None
         with c.transaction():
             c.offsite.start_run("20260101T000000.000Z", "full", "t0")

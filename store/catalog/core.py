@@ -39,6 +39,8 @@ from dangan.store.catalog.readings import Readings
 from dangan.store.catalog.shelf import Shelf
 from dangan.store.catalog.weekly import Weekly
 
+from dangan.store.catalog import health
+
 # Each entry upgrades the schema from version i to i+1. Append, never edit a released step.
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -241,25 +243,49 @@ def _under(column: str, prefixes: list[bytes] | None) -> tuple[str, list[bytes]]
 
 
 class Catalog:
-    """The SQLite catalog of one archive. Use as a context manager or call :meth:`close`."""
+    """The SQLite catalog of one archive. Use as a context manager or call :meth:`close`.
 
-    def __init__(self, path: Path) -> None:
+    Only ``create=True`` (``dangan init`` and ``init --adopt``) may start a new, empty catalog: any
+    other command that finds none, or a file of 0 bytes, refuses, because a fresh catalog would lose
+    the history and later replace its copy on the mirror disk (``copy``, named in the message). Used
+    as a context manager, SQLite's "malformed"/"not a database" becomes a :class:`CatalogError` that
+    names that copy and ``dangan init --adopt`` as the way back."""
+
+    def __init__(self, path: Path, *, create: bool = False, copy: Path | None = None) -> None:
         self.path = path
+        self.copy = copy
+        health.require_present(path, copy, create)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            if create:
+                path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            else:
+                health.require_writable(path)
             self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise CatalogError(t("catalog.unusable", path=path, detail=exc)) from None
+        try:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
+            health.ensure_lineage(self)
         except sqlite3.Error as exc:
-            raise CatalogError(t("catalog.unusable", path=path, detail=exc)) from None
+            self.db.close()
+            raise health.explained(exc, path, copy) or CatalogError(
+                t("catalog.unusable", path=path, detail=exc)) from None
+        except BaseException:
+            self.db.close()
+            raise
 
     def __enter__(self) -> "Catalog":
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
         self.close()
+        if isinstance(exc, sqlite3.Error):
+            clear = health.explained(exc, self.path, self.copy)
+            if clear is not None:
+                raise clear from None
 
     def close(self) -> None:
         self.db.close()
@@ -534,3 +560,8 @@ class Catalog:
     @cached_property
     def links(self) -> Links:
         return Links(self)
+
+    @cached_property
+    def lineage(self) -> "health.Lineage":
+        """This catalog's history against its copy on the mirror: generations, integrity, the copy."""
+        return health.Lineage(self)
