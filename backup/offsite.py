@@ -110,19 +110,31 @@ class Offsite:
         with self.catalog.transaction():
             self.catalog.db.execute("INSERT INTO offsite_runs (id, kind, started, result) VALUES (?,?,?,?)",
                                     (run_id, kind, now(), "running"))
+        died: BaseException | None = None
         try:
             self._ship(result)
             result.ok = True
         except (RcloneError, EnvironmentProblem, OSError) as exc:
             result.reason = getattr(exc, "reason", "") or str(exc)
             logger.error("off-site run {} failed: {}", run_id, result.reason)
+        except BaseException as exc:  # interrupted, stopped, or a bug: never left `running` for ever
+            died = exc
+            result.reason = t("offsite.run_died", detail=str(exc) or type(exc).__name__)
+            logger.error("off-site run {} ended early: {}", run_id, result.reason)
+        self._close_run(result)
+        if died is not None:
+            raise died
+        return result
+
+    def _close_run(self, result: RunResult) -> None:
+        """The run's row: ok or failed, with its counts (a run that died is failed, never `running`)."""
+        run_id = result.run_id
         with self.catalog.transaction():
             self.catalog.db.execute(
                 "UPDATE offsite_runs SET ended = ?, files = ?, bytes = ?, total_files = ?, total_bytes = ?,"
                 " result = ?, reason = ? WHERE id = ?",
                 (now(), result.files, result.bytes, result.total_files, result.total_bytes,
                  "ok" if result.ok else "failed", result.reason or None, run_id))
-        return result
 
     def _ship(self, result: RunResult) -> None:
         mirror = Mirror(self.layout, self.config.hash_algorithm)

@@ -776,6 +776,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "确认两处是否都需要；只保留一份，另一处可在说明中注明“见 {other}”。",
         "en": "check whether both places need it; keep one and refer to {other} from the other.",
     },
+    # --- h-offsite ---
+    "config.want_finite": {"zh": "应为有限的数（不能是无穷大或 NaN）", "en": "must be a finite number (not infinity or NaN)"},
+    "offsite.run_died": {"zh": "运行中途被中断（{detail}）；下次运行会补传未完成的部分",
+                         "en": "the run was cut short ({detail}); the next run ships what is left"},
 }
 
 

@@ -392,3 +392,26 @@ def test_transfer_with_progress_goes_through_rclone_python(tmp_path):
         with pytest.raises(RcloneError) as failed:
             blocked.transfer(str(source), f"{CRYPT}:", listing, flags, 60, progress)
         assert failed.value.reason and "exit" not in failed.value.reason, failed.value.reason
+
+
+def test_a_run_that_dies_is_closed_as_failed(archive, sftp_partner):
+    """12.11: a backup that ended otherwise than by an rclone or disk error (here: interrupted, as
+    the service stops its job) stayed `running` in the catalog, and in status, for ever."""
+    import signal
+    import time
+
+    use_partner(archive, sftp_partner, bwlimit='"100k"')
+    for i in range(6):
+        archive.write(f"{TASK}/{i}.bin", os.urandom(300_000))
+    assert dangan(archive, "mirror").returncode == 0
+    job = subprocess.Popen([DANGAN, "backup", "--config", str(archive.config)], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, cwd=archive.base)
+    deadline = time.monotonic() + 60
+    while _runs(archive) != [("incremental", "running")] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(1.5)  # the transfer is under way
+    job.send_signal(signal.SIGINT)
+    job.communicate(timeout=60)
+    assert job.returncode != 0
+    assert _runs(archive) == [("incremental", "failed")]
+    assert no_rclone_left(str(archive.mirror))
