@@ -378,11 +378,15 @@ MESSAGES: dict[str, dict[str, str]] = {
               "没有这张单上的密钥，任何人（包括本校和合作单位）都无法读取异地备份，也无法从异地恢复！\n"
               "异地存储：{remote}\n密钥文件：{path}（权限 600）\n生成时间：{created}\n"
               "password：{password}\nsalt：{salt}\n"
+              "这两把密钥是 rclone crypt 的 password 与 password2（salt）。即使 dangan 无法安装，也能只用 rclone 和 Python 取回全部文件：\n"
+              "步骤见 dangan 源代码中的 docs/FORMAT.md 第 3 节（“不用 dangan 取回”），请把该文档与本单一起打印封存。\n"
               "==============================================================",
         "en": "===== OFF-SITE RECOVERY SHEET (print it, seal it, keep it off this server) =====\n"
               "Without these keys nobody, school or partner, can read the off-site copy or restore from it!\n"
               "off-site storage: {remote}\nkey file: {path} (mode 600)\ncreated: {created}\n"
               "password: {password}\nsalt: {salt}\n"
+              "These are rclone crypt's password and password2 (salt). Even without dangan, rclone and Python get\n"
+              "every file back: see docs/FORMAT.md, section 3, in dangan's sources; print it and seal it with this sheet.\n"
               "==============================================================================",
     },
     # --- restore ---------------------------------------------------------------------------------
