@@ -18,9 +18,12 @@ remote), in priority order: retention 永久 first, then files damaged on the pr
 
 from __future__ import annotations
 
+import configparser
+import hashlib
 import json
 import math
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -37,6 +40,7 @@ from dangan.config.messages import t
 from dangan.config.schema import Config
 from dangan.store.atomic import write_atomic
 from dangan.store.catalog import Catalog, now
+from dangan.store.catalog.partners import DAMAGED, MISSING
 from dangan.store.hashing import hash_file
 from dangan.store.layout import Layout, MIRROR_DIR
 from dangan.store.mirror import Mirror
@@ -78,6 +82,7 @@ class VerifyResult:
     method: str
     checked: int = 0
     problems: list[str] = field(default_factory=list)
+    note: str = ""  # how the check was done, when not as configured (and why)
 
 
 def run_id_now() -> str:
@@ -101,6 +106,10 @@ class Offsite:
                              config.offsite.rclone_config)
         self.work = self.layout.state_dir / "offsite-work"
         self.manifests = self.layout.state_dir / "manifests"
+        # What dangan knows the partner holds is true of this partner only (see partner_identity)
+        self.partner = partner_identity(config.offsite.remote, config.offsite.rclone_config)
+        self.lost: dict[str, str] = {}  # hash -> missing | damaged: found by a verification, shipped first
+        self.found: dict[str, str] = {}  # the same, as the verification under way finds them
 
     # -- shipping ---------------------------------------------------------------------------
     def run(self, kind: str = "incremental") -> RunResult:
@@ -108,8 +117,7 @@ class Offsite:
         run_id = run_id_now()
         result = RunResult(run_id, kind, ok=False)
         with self.catalog.transaction():
-            self.catalog.db.execute("INSERT INTO offsite_runs (id, kind, started, result) VALUES (?,?,?,?)",
-                                    (run_id, kind, now(), "running"))
+            self.catalog.partners.start_run(self.partner, run_id, kind, now())
         died: BaseException | None = None
         try:
             self._ship(result)
@@ -166,14 +174,16 @@ class Offsite:
             del todo[digest]  # gone from the mirror meanwhile: the next run ships it
             result.not_shipped += 1
         tiers = self._tiers(list(todo.values()))
-        flags = self._flags(no_traverse=len(todo) < SMALL_BATCH)
+        no_traverse = len(todo) < SMALL_BATCH
         shipped = (sum(len(tier) for tier in tiers), sum(e.size for tier in tiers for e in tier))
         written: list[Path] = []
         try:
             for number, tier in enumerate(tiers):
                 listing = self.work / f"{result.run_id}-{number}.txt"
                 listing.write_text("".join(object_name(e.hash) + "\n" for e in tier), encoding="ascii")
-                running = self.rclone.start_transfer(str(stage), f"{CRYPT}:", listing, flags, self.progress,
+                replace = any(self.lost.get(e.hash) == DAMAGED for e in tier)
+                running = self.rclone.start_transfer(str(stage), f"{CRYPT}:", listing,
+                                                     self._flags(no_traverse, replace), self.progress,
                                                      child if number == 0 else None)
                 if not written:  # while the first transfer runs: the main process idles there
                     try:
@@ -183,9 +193,7 @@ class Offsite:
                         raise
                 running.wait(self._timeout())
                 with self.catalog.transaction():
-                    self.catalog.db.executemany(
-                        "INSERT OR REPLACE INTO offsite_objects (hash, size, run_id) VALUES (?,?,?)",
-                        [(e.hash, e.size, result.run_id) for e in tier])
+                    self.catalog.partners.shipped(self.partner, result.run_id, [(e.hash, e.size) for e in tier])
                 result.files += len(tier)
                 result.bytes += sum(e.size for e in tier)
                 listing.unlink()
@@ -240,7 +248,8 @@ class Offsite:
             deltas = before.get("deltas", 0) + 1
         result.total_files, result.total_bytes = db.execute(
             "SELECT count(*), coalesce(sum(size), 0) FROM offsite_listed").fetchone()
-        self.catalog.set_meta(LISTED, json.dumps({"run": result.run_id, "rules": self._rules(), "deltas": deltas}))
+        self.catalog.set_meta(LISTED, json.dumps({"run": result.run_id, "rules": self._rules(), "deltas": deltas,
+                                                  "partner": self.partner}))
         return Manifest(result.run_id, result.kind, now(), self.layout.archive_id(), self.config.hash_algorithm,
                         entries, base=base, removed=removed, total_files=result.total_files,
                         total_bytes=result.total_bytes)
@@ -248,12 +257,14 @@ class Offsite:
     def _delta_base(self, kind: str, listed: dict) -> str | None:
         """The run a delta inventory can build on, or None for a full one: full passes and
         snapshots list everything, and so does a run after a failed one, after a failed
-        verification, after the retention rules changed, or once the chain is long."""
+        verification, after the retention rules changed, once the chain is long, and the first
+        run to another partner (the base must be at the partner that receives the delta)."""
         if kind != "incremental":
             return None
-        last = self.catalog.db.execute(
-            "SELECT id, verification FROM offsite_runs WHERE result = 'ok' ORDER BY id DESC LIMIT 1").fetchone()
+        last = self.catalog.partners.last_good_run(self.partner)
         if last is None or listed.get("run") != last[0] or (last[1] or "").startswith("failed"):
+            return None
+        if listed.get("partner", self.partner) != self.partner:
             return None
         if listed.get("rules") != self._rules() or listed.get("deltas", 0) >= MAX_DELTAS:
             return None
@@ -272,20 +283,18 @@ class Offsite:
     def _to_ship(self, result: RunResult, inventory: Manifest, complete_before: bool) -> dict[str, Entry]:
         """Each content the inventory lists and the partner lacks, once, in priority order (a full
         pass: every content). Inside the inventory's transaction: ``offsite_listed`` is its state."""
-        db = self.catalog.db
+        partners = self.catalog.partners
+        self.lost = partners.lost(self.partner)
         if result.kind == "full":
             candidates = inventory.entries
         elif inventory.base is None:  # the inventory lists everything already
-            held = {row[0] for row in db.execute("SELECT hash FROM offsite_objects")}
+            held = partners.held(self.partner)
             candidates = [e for e in inventory.entries if e.hash not in held]
-        elif complete_before:
+        elif complete_before and not self.lost:
             # Every content of the base is at the partner: only the delta's can be missing.
-            candidates = [e for e in inventory.entries
-                          if db.execute("SELECT 1 FROM offsite_objects WHERE hash = ?", (e.hash,)).fetchone() is None]
-        else:
-            candidates = entries_of(db.execute(
-                "SELECT path, size, mtime_ns, hash, department, category FROM offsite_listed"
-                " WHERE hash NOT IN (SELECT hash FROM offsite_objects)"), self.config)  # a delta's base lacked some
+            candidates = [e for e in inventory.entries if not partners.holds(self.partner, e.hash)]
+        else:  # a delta's base lacked some, or a verification found some lost since
+            candidates = entries_of(partners.listed_not_held(self.partner), self.config)
         todo: dict[str, Entry] = {}
         for entry in self._by_priority(candidates):
             todo.setdefault(entry.hash, entry)
@@ -298,16 +307,22 @@ class Offsite:
             "SELECT path FROM violations WHERE fixed_at IS NULL AND rule = 'readable.corrupt'")}
         return sorted(entries, key=lambda e: (e.retention != "永久", e.path not in damaged, -e.mtime_ns))
 
-    @staticmethod
-    def _tiers(entries: list[Entry]) -> list[list[Entry]]:
+    def _tiers(self, entries: list[Entry]) -> list[list[Entry]]:
         # Each tier is one rclone call; calls run in order, so priority holds across an interruption.
-        first = [e for e in entries if e.retention == "永久"]
-        rest = [e for e in entries if e.retention != "永久"]
-        return [tier for tier in (first, rest) if tier]
+        # What a verification found lost comes first: the partner's copy has a hole there now.
+        lost = [e for e in entries if e.hash in self.lost]
+        first = [e for e in entries if e.retention == "永久" and e.hash not in self.lost]
+        rest = [e for e in entries if e.retention != "永久" and e.hash not in self.lost]
+        return [tier for tier in (lost, first, rest) if tier]
 
-    def _flags(self, no_traverse: bool) -> list[str]:
+    def _flags(self, no_traverse: bool, replace: bool = False) -> list[str]:
+        """rclone's flags for a transfer. Objects are named by their hash: one of the same name
+        and size at the partner is that content (``--size-only``: a copy of the same content
+        from a record with another mtime is not a conflict), and none is ever overwritten
+        (``--immutable``) — except, with ``replace``, those a verification found damaged."""
         settings = self.config.offsite
-        flags = ["--immutable", f"--retries={settings.retries}", "--low-level-retries=10", "--contimeout=30s",
+        keep = ["--ignore-times"] if replace else ["--immutable", "--size-only"]
+        flags = [*keep, f"--retries={settings.retries}", "--low-level-retries=10", "--contimeout=30s",
                  "--timeout=5m", "--stats-one-line"]
         if no_traverse:
             flags.append("--no-traverse")
@@ -350,9 +365,10 @@ class Offsite:
 
     # -- verification -----------------------------------------------------------------------
     def verify(self) -> VerifyResult:
-        """Prove the partner holds every object of the latest manifest, intact."""
-        latest = self.catalog.db.execute(
-            "SELECT id FROM offsite_runs WHERE result = 'ok' ORDER BY id DESC LIMIT 1").fetchone()
+        """Prove this partner holds every object of the latest manifest shipped to it, intact.
+        What is found missing or damaged is no longer counted as held: the next run ships it
+        again, before anything else."""
+        latest = self.catalog.partners.last_good_run(self.partner)
         if latest is None:
             raise EnvironmentProblem(t("offsite.nothing_to_verify"))
         run_id = latest[0]
@@ -360,11 +376,19 @@ class Offsite:
         method = self.config.offsite.verify
         result = VerifyResult(run_id, ok=False, method=method)
         digests = sorted({e.hash for e in manifest.entries})
+        self.found = {}
         try:
             self._verify_manifests_present(chain)
             if method == "cryptcheck":
-                result.problems = self._cryptcheck(digests)
-                result.checked = len(digests)
+                try:
+                    result.problems = self._cryptcheck(digests)
+                    result.checked = len(digests)
+                except _NoHashes as exc:
+                    # The partner's storage offers no checksums (an sftp server without md5sum):
+                    # nothing can be compared without reading it back, so a slice is downloaded.
+                    result.method = "sample"
+                    result.note = t("offsite.no_hashes", reason=exc.reason)
+                    result.problems, result.checked = self._sample(digests)
             else:
                 result.problems, result.checked = self._sample(digests)
         except RcloneError as exc:
@@ -374,8 +398,9 @@ class Offsite:
         with self.catalog.transaction():
             self.catalog.db.execute("UPDATE offsite_runs SET verified_at = ?, verification = ? WHERE id = ?",
                                     (now(), verdict, run_id))
-            if result.ok and method == "cryptcheck":
-                self.catalog.db.execute("UPDATE offsite_objects SET verified_at = ?", (now(),))
+            self.catalog.partners.found_lost(self.partner, self.found)
+            if result.ok and result.method == "cryptcheck":
+                self.catalog.partners.all_verified(self.partner, now())
         return result
 
     # -- reading back (restore, drills) --------------------------------------------------------
@@ -447,8 +472,9 @@ class Offsite:
         listing = self.work / "verify.txt"
         listing.write_text("".join(object_name(d) + "\n" for d in digests), encoding="ascii")
         try:
+            # NOTICE, not ERROR: rclone says "does not support any hashes" at that level
             done = self.rclone.run(["cryptcheck", str(stage), f"{CRYPT}:", f"--files-from={listing}", "--one-way",
-                                    "--log-level=ERROR"], timeout=self._timeout(), check=False)
+                                    "--log-level=NOTICE"], timeout=self._timeout(), check=False)
         finally:
             listing.unlink(missing_ok=True)
         if done.returncode == 0:
@@ -456,7 +482,14 @@ class Offsite:
         problems = [line.split(" : ", 1)[-1].strip() for line in done.stderr.splitlines()
                     if "ERROR" in line and "data/" in line]
         if not problems:
-            return [last_error(done.stderr) or f"rclone cryptcheck exit code {done.returncode}"]
+            reason = last_error(done.stderr)
+            if "support any hashes" in reason:
+                raise _NoHashes("rclone cryptcheck", reason)
+            return [reason or t("offsite.cryptcheck_failed", code=done.returncode)]
+        for problem in problems:
+            found = _OBJECT.search(problem)
+            if found:
+                self.found[found.group(1)] = MISSING if "not in" in problem else DAMAGED
         # cryptcheck compares the partner with the local stage. A stage object whose content no
         # longer matches its name (the mirror copy it links to rotted) says nothing about the
         # partner: those objects are checked again by downloading and hashing them.
@@ -464,6 +497,8 @@ class Offsite:
         damaged_here = [d for d in suspects if _hash_of(stage / object_name(d), self.config.hash_algorithm) != d]
         if not damaged_here:
             return problems
+        for digest in damaged_here:
+            self.found.pop(digest, None)  # the download below says what the partner's copy is
         again, _ = self._download_and_hash(damaged_here)
         return [p for p, d in zip(problems, suspects) if d not in damaged_here] + again
 
@@ -488,9 +523,44 @@ class Offsite:
                 path = Path(scratch) / "data-root" / object_name(digest)
                 if not path.exists():
                     problems.append(t("offsite.sample_missing", object=object_name(digest)))
+                    self.found[digest] = MISSING
                 elif _hash_of(path, self.config.hash_algorithm) != digest:
                     problems.append(t("offsite.sample_corrupt", object=object_name(digest)))
+                    self.found[digest] = DAMAGED
         return problems, len(chosen)
+
+
+class _NoHashes(RcloneError):
+    """The partner's storage offers no checksum: cryptcheck cannot compare anything."""
+
+
+_OBJECT = re.compile(r"data/[0-9a-f]{2}/([0-9a-f]+)")
+
+
+def partner_identity(remote: str, rclone_config: str) -> str:
+    """Which partner ``remote`` is: the remote as written, with — when it names a remote of the
+    admin's rclone.conf — that section's settings (host, port, user, bucket …; secrets left out,
+    so a new password is not a new partner). Another host behind the same remote name is another
+    partner. A digest, so that no host name or path is kept in the catalog twice."""
+    parts = [remote]
+    name = remote.split(":", 1)[0].split(",", 1)[0] if ":" in remote and not remote.startswith("/") else ""
+    if name and rclone_config:
+        settings = configparser.RawConfigParser(interpolation=None)
+        try:
+            settings.read(rclone_config, encoding="utf-8")
+        except (OSError, configparser.Error):
+            pass  # rclone itself will say what is wrong with it
+        seen: set[str] = set()
+        while name and name in settings and name not in seen:
+            seen.add(name)
+            section = settings[name]
+            parts += [f"[{name}]", *(f"{k}={v}" for k, v in sorted(section.items()) if not _SECRET.search(k))]
+            inner = section.get("remote", "")  # an alias, crypt, union … over another remote
+            name = inner.split(":", 1)[0] if ":" in inner else ""
+    return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:32]
+
+
+_SECRET = re.compile(r"pass|secret|token|private|key_pem|^key$|session|sas_url", re.IGNORECASE)
 
 
 def _hash_of(path: Path, algorithm: str) -> str | None:

@@ -784,6 +784,19 @@ MESSAGES: dict[str, dict[str, str]] = {
     "config.want_finite": {"zh": "应为有限的数（不能是无穷大或 NaN）", "en": "must be a finite number (not infinity or NaN)"},
     "offsite.run_died": {"zh": "运行中途被中断（{detail}）；下次运行会补传未完成的部分",
                          "en": "the run was cut short ({detail}); the next run ships what is left"},
+    "offsite.no_hashes": {
+        "zh": "合作单位的存储不提供校验和（rclone：{reason}），无法用 cryptcheck 逐个比对；已改为下载抽查并重新计算哈希"
+              "（按 offsite.sample_share 的比例，每周换一批）。如需逐个比对，请让对方开启 md5sum/sha1sum，"
+              "或把 offsite.verify 设为 sample。",
+        "en": "the partner's storage offers no checksums (rclone: {reason}), so cryptcheck cannot compare the objects;"
+              " a sample was downloaded and hashed instead (offsite.sample_share of them, another slice each week)."
+              " To compare every object, have the partner enable md5sum/sha1sum, or set offsite.verify: sample.",
+    },
+    "rclone.failed": {"zh": "{command} 失败：{reason}", "en": "{command} failed: {reason}"},
+    "offsite.cryptcheck_failed": {
+        "zh": "rclone cryptcheck 失败（退出码 {code}），且没有说明原因；请用 --log-level=INFO 手动运行 rclone 查看",
+        "en": "rclone cryptcheck failed (exit code {code}) without saying why; run rclone by hand with --log-level=INFO",
+    },
 }
 
 

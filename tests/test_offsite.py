@@ -415,3 +415,47 @@ def test_a_run_that_dies_is_closed_as_failed(archive, sftp_partner):
     assert job.returncode != 0
     assert _runs(archive) == [("incremental", "failed")]
     assert no_rclone_left(str(archive.mirror))
+
+
+def test_a_new_partner_gets_everything(archive, sftp_partner, tmp_path):
+    """12.5: after `offsite.remote` was switched to a new partner, incremental runs shipped 0 files
+    and said ok while the new partner held nothing but inventories."""
+    use_partner(archive, sftp_partner)
+    for i in range(4):
+        archive.write(f"{TASK}/{i}.txt", f"content {i}".encode() * 50)
+    assert backup(archive)["files"] == 4
+    (tmp_path / "second").mkdir()
+    second = start_sftp(tmp_path / "second")
+    try:
+        use_partner(archive, second)
+        moved = backup(archive)
+        assert moved["ok"] and moved["files"] == 4, moved
+        assert not moved["manifest"].endswith("-delta.json.gz")  # its base is not at this partner
+        assert dangan(archive, "backup", "--verify").returncode == 0
+        fetched = fetch_back(archive, second, tmp_path)
+        assert fetched[f"{TASK}/2.txt".encode()] == b"content 2" * 50
+        use_partner(archive, sftp_partner)  # back to the first: it holds everything already
+        back = backup(archive)
+        assert back["ok"] and back["files"] == 0, back
+    finally:
+        second.stop()
+
+
+def test_what_a_failed_verification_found_missing_is_shipped_first(archive, sftp_partner):
+    """12.5: an object lost at the partner failed --verify, but later incremental runs never
+    re-shipped it (only --full healed)."""
+    use_partner(archive, sftp_partner)
+    for i in range(3):
+        archive.write(f"{TASK}/{i}.txt", f"content {i}".encode() * 100)
+    assert backup(archive)["files"] == 3
+    data_files = sorted(p for p in sftp_partner.files() if p.stat().st_size == 900 + 32 + 16)
+    data_files[0].unlink()
+    bad = dangan(archive, "backup", "--verify", "--format", "json")
+    assert bad.returncode == 1
+    archive.write(f"{TASK}/new.txt", b"new")
+    healed = backup(archive)
+    assert healed["ok"] and healed["files"] == 2, healed  # the lost one and the new one
+    again = dangan(archive, "backup", "--verify", "--format", "json")
+    assert again.returncode == 0, again.stdout
+    status = json.loads(dangan(archive, "status", "--format", "json").stdout)
+    assert status["offsite"]["last_ok"]["verification"] == "ok"

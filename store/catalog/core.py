@@ -16,6 +16,7 @@ The schema has a version (``PRAGMA user_version``) and forward migrations from d
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import os
 import sqlite3
@@ -157,6 +158,26 @@ MIGRATIONS: tuple[str, ...] = (
         department TEXT,
         category   TEXT
     ) WITHOUT ROWID;
+    """,
+    """
+    -- Which partner holds what (issue 12.5): the shipped-objects knowledge is kept per partner
+    -- (backup/offsite.py: partner_identity), so a new partner gets everything, and what a
+    -- verification found missing or damaged is shipped again, first. Objects shipped before
+    -- partners were told apart belong to no partner (''): a run checks them again.
+    ALTER TABLE offsite_objects RENAME TO offsite_objects_unattributed;
+    CREATE TABLE offsite_objects (
+        partner     TEXT NOT NULL,        -- the partner's identity ('' : shipped before it was kept)
+        hash        TEXT NOT NULL,
+        size        INTEGER NOT NULL,
+        run_id      TEXT NOT NULL,
+        verified_at TEXT,
+        lost        TEXT,                 -- NULL: held; missing | damaged: what a verification found
+        PRIMARY KEY (partner, hash)
+    ) WITHOUT ROWID;
+    INSERT INTO offsite_objects (partner, hash, size, run_id, verified_at)
+        SELECT '', hash, size, run_id, verified_at FROM offsite_objects_unattributed;
+    DROP TABLE offsite_objects_unattributed;
+    ALTER TABLE offsite_runs ADD COLUMN partner TEXT;  -- NULL: a run from before partners were told apart
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -477,3 +498,10 @@ class Catalog:
 
     def set_meta(self, key: str, value: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    @functools.cached_property
+    def partners(self) -> "Partners":
+        """Which partner site holds which content, and the runs shipped to each (``offsite_objects``)."""
+        from dangan.store.catalog.partners import Partners
+
+        return Partners(self)
