@@ -89,6 +89,11 @@ def run_id_now() -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%f")[:-3] + "Z"
 
 
+def run_limit(at: datetime) -> str:
+    """The largest run id made at or before ``at`` (run ids are UTC times to the millisecond)."""
+    return at.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%S.%f")[:-3] + "Z"
+
+
 class Offsite:
     """The partner site as dangan sees it: a crypt remote over the admin's storage."""
 
@@ -379,18 +384,21 @@ class Offsite:
         self.found = {}
         try:
             self._verify_manifests_present(chain)
+            result.problems += self._verify_chain_content(chain)
             if method == "cryptcheck":
                 try:
-                    result.problems = self._cryptcheck(digests)
+                    result.problems += self._cryptcheck(digests)
                     result.checked = len(digests)
                 except _NoHashes as exc:
                     # The partner's storage offers no checksums (an sftp server without md5sum):
                     # nothing can be compared without reading it back, so a slice is downloaded.
                     result.method = "sample"
                     result.note = t("offsite.no_hashes", reason=exc.reason)
-                    result.problems, result.checked = self._sample(digests)
+                    problems, result.checked = self._sample(digests)
+                    result.problems += problems
             else:
-                result.problems, result.checked = self._sample(digests)
+                problems, result.checked = self._sample(digests)
+                result.problems += problems
         except RcloneError as exc:
             result.problems.append(exc.reason)
         result.ok = not result.problems
@@ -404,16 +412,26 @@ class Offsite:
         return result
 
     # -- reading back (restore, drills) --------------------------------------------------------
-    def manifest_at(self, at: datetime | None) -> Manifest:
+    def manifest_at(self, at: datetime | None, newest_known: str | None = None,
+                    accept_older: bool = False) -> Manifest:
         """The partner's latest complete inventory (made at or before ``at``), fetched through the
         crypt layer and replayed from its last full inventory through the deltas: what a restore
-        needs when the state folder and the mirror are gone."""
+        needs when the state folder and the mirror are gone.
+
+        ``newest_known`` is the newest run (at or before ``at``) that the local catalog, or its
+        copy on the mirror, knows was shipped to this partner. A partner whose newest inventory is
+        older was rolled back or lost data: refused, unless ``accept_older`` asks for the newest
+        state the partner has — then an inventory that is not what its name says is passed over
+        for the one before it too."""
         names = [n for n in self._partner_manifests() if n.endswith(SUFFIX)]
         if at is not None:
-            limit = at.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%S.%f")
-            names = [n for n in names if n[:len(limit) - 3] <= limit[:-3]]
+            limit = run_limit(at)
+            names = [n for n in names if run_of(n) <= limit]
         if not names:
             raise EnvironmentProblem(t("restore.no_manifest"))
+        newest = run_of(max(names))
+        if newest_known is not None and newest < newest_known and not accept_older:
+            raise EnvironmentProblem(t("restore.partner_older", partner_run=newest, known=newest_known))
         with tempfile.TemporaryDirectory(prefix=".dangan-manifest-") as scratch:
             def load(batch: list[str]) -> dict[str, Manifest]:
                 listing = Path(scratch) / "wanted.txt"
@@ -423,7 +441,15 @@ class Offsite:
                 found = {n: Path(scratch) / "manifests" / n for n in batch}
                 return {n: Manifest.from_bytes(p.read_bytes()) for n, p in found.items() if p.exists()}
 
-            return rebuild(names, max(names), load)[0]
+            targets = sorted(names, reverse=True)
+            for number, target in enumerate(targets):
+                try:
+                    return rebuild(names, target, load)[0]
+                except EnvironmentProblem as problem:
+                    if not accept_older or number == len(targets) - 1:
+                        raise
+                    logger.warning("inventory {} unusable, trying the one before it: {}", target, problem)
+            raise EnvironmentProblem(t("restore.no_manifest"))
 
     def local_manifest(self, run_id: str) -> Manifest:
         """The complete inventory of run ``run_id`` from the local copies (replayed when a delta)."""
@@ -449,6 +475,28 @@ class Offsite:
         for name in chain:
             if name not in listing:
                 raise RcloneError("rclone lsf", t("offsite.manifest_gone", name=name))
+
+    def _verify_chain_content(self, chain: list[str]) -> list[str]:
+        """Each inventory of the chain at the partner is byte for byte the one shipped (kept in
+        ``state_dir/manifests``): an older, valid inventory under a newer one's name would pass
+        every other check, and a restore by it would silently drop files."""
+        problems: list[str] = []
+        with tempfile.TemporaryDirectory(dir=self.layout.state_dir, prefix=".dangan-verify-") as scratch:
+            listing = Path(scratch) / "chain.txt"
+            listing.write_text("".join(n + "\n" for n in chain), encoding="ascii")
+            self.rclone.run(["copy", f"{CRYPT}:manifests", f"{scratch}/manifests", f"--files-from={listing}"],
+                            timeout=self._timeout())
+            for name in chain:
+                there = Path(scratch) / "manifests" / name
+                if not there.exists():
+                    problems.append(t("offsite.manifest_gone", name=name))
+                elif there.read_bytes() != (self.manifests / name).read_bytes():
+                    try:
+                        found = Manifest.from_bytes(there.read_bytes()).run_id
+                    except (ValueError, KeyError, OSError, EOFError):
+                        found = "?"
+                    problems.append(t("offsite.manifest_differs", name=name, found=found))
+        return problems
 
     def fetch(self, digests: list[str], into: Path,
               started: Callable[[Transfer | TransferChild], None] = lambda running: None) -> None:

@@ -124,8 +124,8 @@ def _selected(path: bytes, only: list[bytes]) -> bool:
 class CatalogView:
     """Read-only access to a catalog that may be the mirror's copy (the state folder may be gone)."""
 
-    def __init__(self, layout: Layout) -> None:
-        candidates = [layout.catalog_path, layout.mirror_root / MIRROR_DIR / CATALOG_FILE]
+    def __init__(self, layout: Layout, path: Path | None = None) -> None:
+        candidates = [path] if path else [layout.catalog_path, layout.mirror_root / MIRROR_DIR / CATALOG_FILE]
         path = next((p for p in candidates if p.is_file()), None)
         if path is None:
             raise EnvironmentProblem(t("restore.no_catalog", paths=", ".join(map(str, candidates))))
@@ -134,6 +134,16 @@ class CatalogView:
 
     def close(self) -> None:
         self.db.close()
+
+    def newest_offsite_run(self, partner: str, upto: str) -> str | None:
+        """The newest off-site run to ``partner`` (at or before run id ``upto``) known to have succeeded."""
+        try:
+            row = self.db.execute("SELECT max(id) FROM offsite_runs WHERE result = 'ok' AND id <= ?"
+                                  " AND (partner = ? OR partner IS NULL)", (upto, partner)).fetchone()
+        except sqlite3.OperationalError:  # a copy made before partners were told apart
+            row = self.db.execute("SELECT max(id) FROM offsite_runs WHERE result = 'ok' AND id <= ?",
+                                  (upto,)).fetchone()
+        return row[0]
 
     def state(self, at: datetime | None) -> dict[bytes, str]:
         """path -> hash of every record present now, or at ``at`` (replaying the ledger)."""
@@ -187,6 +197,27 @@ class CatalogView:
             yield mirror_root + b"/.dangan/versions/" + location, size, mtime_ns
         staged = mirror_root + f"/.dangan/stage/data/{digest[:2]}/{digest}".encode()
         yield staged, -1, -1
+
+
+def newest_shipped(layout: Layout, partner: str, upto: str) -> str | None:
+    """The newest off-site run to ``partner`` (at or before run id ``upto``) that the catalog or
+    its copy on the mirror knows succeeded: a partner whose newest inventory is older was
+    rolled back. None when neither survived (then nothing can tell)."""
+    newest = None
+    for path in (layout.catalog_path, layout.mirror_root / MIRROR_DIR / CATALOG_FILE):
+        if not path.is_file():
+            continue
+        try:
+            view = CatalogView(layout, path)
+            try:
+                run = view.newest_offsite_run(partner, upto)
+            finally:
+                view.close()
+        except sqlite3.Error:  # a damaged copy tells nothing; the other may
+            continue
+        if run is not None and (newest is None or run > newest):
+            newest = run
+    return newest
 
 
 # -- writing into the target ------------------------------------------------------------------

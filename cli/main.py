@@ -136,6 +136,7 @@ def _build_parser() -> _Parser:
     restore.add_argument("--only", metavar="PATH", nargs="+", default=[], help=t("cli.restore.only"))
     restore.add_argument("--dry-run", action="store_true", help=t("cli.restore.dry_run"))
     restore.add_argument("--overwrite", action="store_true", help=t("cli.restore.overwrite"))
+    restore.add_argument("--accept-older", action="store_true", help=t("cli.restore.accept_older"))
     restore.add_argument("--format", choices=("text", "json"), default="text", help=t("cli.check.format"))
     audit = command("audit", _cmd_audit, "cli.audit.help")
     audit.add_argument("--repair", action="store_true", help=t("cli.audit.repair"))
@@ -391,7 +392,13 @@ def _cmd_restore(args: argparse.Namespace) -> int:
         view = None
     offsite = _offsite_if_configured(config, path, required=args.source == "offsite")
     if args.source == "offsite":
-        manifest = offsite.manifest_at(at)
+        from dangan.backup.offsite import run_limit
+        from dangan.backup.restore import newest_shipped
+
+        known = newest_shipped(layout, offsite.partner, run_limit(at) if at else "~")
+        manifest = offsite.manifest_at(at, known, accept_older=args.accept_older)
+        if known is not None and manifest.run_id < known:  # asked for with --accept-older
+            print(t("restore.older_accepted", partner_run=manifest.run_id, known=known), file=sys.stderr)
         from dangan.backup.restore import Item
 
         items = [Item(e.path, e.hash, e.size, e.mtime_ns) for e in manifest.entries if _only(e.path, only)]

@@ -792,6 +792,37 @@ MESSAGES: dict[str, dict[str, str]] = {
               " a sample was downloaded and hashed instead (offsite.sample_share of them, another slice each week)."
               " To compare every object, have the partner enable md5sum/sha1sum, or set offsite.verify: sample.",
     },
+    "manifest.misnamed": {
+        "zh": "清单 {name} 不是运行 {expected} 的清单（其中是运行 {found} 的）：该文件被替换或复制过，按它恢复会丢失文件。"
+              "请核对合作单位处的清单（dangan backup --verify），并用 dangan backup --full 重新上传完整清单",
+        "en": "inventory {name} is not run {expected}'s (it holds run {found}'s): the file was replaced or copied over,"
+              " and restoring by it would drop files. Check the partner's inventories (dangan backup --verify) and"
+              " ship a complete one again with dangan backup --full",
+    },
+    "offsite.manifest_differs": {
+        "zh": "合作单位处的清单 {name} 与上传时不同（其中是运行 {found} 的清单）：被替换或损坏，按它恢复会出错。"
+              "请用 dangan backup --full 重新上传完整清单",
+        "en": "the partner's inventory {name} is not what was shipped (it holds run {found}'s): replaced or damaged,"
+              " a restore by it would go wrong. Ship a complete one again with dangan backup --full",
+    },
+    "restore.partner_older": {
+        "zh": "合作单位处最新的清单是运行 {partner_run}，但本地目录（或其在镜像上的副本）记录了更新的成功运行 {known}："
+              "合作单位的存储可能被回滚或丢失了较新的数据，按它恢复会缺少文件。请先核对合作单位（dangan backup --verify）；"
+              "如确要按合作单位现有的最新状态恢复，请加 --accept-older。",
+        "en": "the partner's newest inventory is run {partner_run}, but the local catalog (or its copy on the mirror)"
+              " knows a newer successful run, {known}: the partner's storage may have been rolled back or lost newer"
+              " data, and a restore from it would miss files. Check the partner first (dangan backup --verify); to"
+              " restore the newest state the partner has anyway, add --accept-older.",
+    },
+    "restore.older_accepted": {
+        "zh": "注意：按合作单位现有的最新状态（运行 {partner_run}）恢复；本地记录的最新运行是 {known}，其后的变动不在其中。",
+        "en": "note: restoring the newest state the partner has (run {partner_run}); the local catalog knows run"
+              " {known}, and what changed after {partner_run} is not in this restore.",
+    },
+    "cli.restore.accept_older": {
+        "zh": "合作单位的最新清单比本地记录的旧（被回滚）时，仍按合作单位现有的最新状态恢复",
+        "en": "restore the newest state the partner has even when it is older than the runs the catalog knows (a rolled-back partner)",
+    },
     "rclone.failed": {"zh": "{command} 失败：{reason}", "en": "{command} failed: {reason}"},
     "offsite.cryptcheck_failed": {
         "zh": "rclone cryptcheck 失败（退出码 {code}），且没有说明原因；请用 --log-level=INFO 手动运行 rclone 查看",
