@@ -341,6 +341,18 @@ class Target:
             return "identical"
         return None
 
+    def occupied(self, item: Item) -> bool:
+        """Something else (another file, a folder, a link) stands where ``item`` goes.
+        Not to be called while ``restore`` runs (it may close cached folders)."""
+        if len(self._folders) > MAX_FOLDERS:
+            self._close_folders()
+        head, _, name = item.path.rpartition(b"/")
+        try:
+            os.stat(name, dir_fd=self._folder(head, create=False), follow_symlinks=False)
+        except OSError:  # nothing there, or no folder to hold it yet
+            return False
+        return True
+
     def _hash(self, name: bytes, folder: int) -> str | None:
         try:
             fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=folder)
@@ -539,15 +551,20 @@ class Restore:
         started = time.monotonic()
         self.report.requested = len(items)
         todo = []
+        reasons: dict[bytes, str] = {}
+        refused: list[Item] = []
         for item in items:
             if self.target.empty:
                 todo.append(item)
             elif self.target.already_there(item):
                 self.report.already += 1
                 self.report.verified.append(item)
+            elif not self.target.overwrite and self.target.occupied(item):
+                # Said as it is, before any copy is read or downloaded: no source can change it.
+                reasons[item.path] = t("restore.occupied")
+                refused.append(item)
             else:
                 todo.append(item)
-        reasons: dict[bytes, str] = {}
         for fetch in sources:
             if not todo:
                 break
@@ -562,7 +579,8 @@ class Restore:
                 else:
                     reasons[item.path] = problem
             todo = [item for item in todo if item.path not in restored_now]
-        self.report.failures = [Failure(item.path, reasons.get(item.path, t("restore.no_copy"))) for item in todo]
+        self.report.failures = [Failure(item.path, reasons.get(item.path, t("restore.no_copy")))
+                                for item in sorted(refused + todo, key=lambda i: i.path)]
         self.target.close()
         self.report.seconds = time.monotonic() - started
         return self.report

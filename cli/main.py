@@ -358,6 +358,8 @@ def _cmd_backup(args: argparse.Namespace) -> int:
             else:
                 print(t("offsite.verify_failed", method=result.method, run=result.run_id,
                         problems="\n".join(f"  - {p}" for p in result.problems)))
+            if result.note and args.format != "json":
+                print(result.note)
             return EXIT_OK if result.ok else EXIT_PROBLEMS
         kind = "full" if args.full else "snapshot" if args.snapshot else "incremental"
         run = offsite.run(kind)

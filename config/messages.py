@@ -823,6 +823,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "合作单位的最新清单比本地记录的旧（被回滚）时，仍按合作单位现有的最新状态恢复",
         "en": "restore the newest state the partner has even when it is older than the runs the catalog knows (a rolled-back partner)",
     },
+    "restore.occupied": {
+        "zh": "目标位置已有另一个文件（内容不同），未覆盖；如确要替换，请加 --overwrite，或换一个空目录恢复",
+        "en": "a different file already stands at the target; not overwritten. Add --overwrite to replace it, or"
+              " restore into an empty folder",
+    },
     "rclone.failed": {"zh": "{command} 失败：{reason}", "en": "{command} failed: {reason}"},
     "offsite.cryptcheck_failed": {
         "zh": "rclone cryptcheck 失败（退出码 {code}），且没有说明原因；请用 --log-level=INFO 手动运行 rclone 查看",

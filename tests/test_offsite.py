@@ -459,3 +459,26 @@ def test_what_a_failed_verification_found_missing_is_shipped_first(archive, sftp
     assert again.returncode == 0, again.stdout
     status = json.loads(dangan(archive, "status", "--format", "json").stdout)
     assert status["offsite"]["last_ok"]["verification"] == "ok"
+
+
+def test_verify_against_a_partner_without_hashes_says_how_it_checked(archive, sftp_partner):
+    """12.13: --verify against an sftp remote that offers no hashes said only "rclone cryptcheck
+    exit code 1", rclone's own reason hidden by the log level."""
+    with open(sftp_partner.rclone_config, "a", encoding="utf-8") as conf:
+        conf.write("disable_hashcheck = true\n")
+    use_partner(archive, sftp_partner, sample_share="1.0")
+    for i in range(3):
+        archive.write(f"{TASK}/{i}.txt", f"content {i}".encode() * 100)
+    assert backup(archive)["ok"]
+    done = dangan(archive, "backup", "--verify", "--format", "json")
+    report = json.loads(done.stdout)
+    assert done.returncode == 0 and report["method"] == "sample" and report["checked"] == 3, report
+    assert "support any hashes" in report["note"] and "校验和" in report["note"], report
+    text = dangan(archive, "backup", "--verify")
+    assert text.returncode == 0 and "校验和" in text.stdout and "exit code" not in text.stdout, text.stdout
+    victim = max(sftp_partner.files(), key=lambda p: p.stat().st_size)
+    raw = bytearray(victim.read_bytes())
+    raw[-3] ^= 0x01
+    victim.write_bytes(bytes(raw))
+    bad = dangan(archive, "backup", "--verify", "--format", "json")
+    assert bad.returncode == 1 and json.loads(bad.stdout)["problems"], bad.stdout

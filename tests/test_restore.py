@@ -437,3 +437,21 @@ def test_a_rolled_back_partner_is_not_restored_silently(archive, tmp_path, catal
         assert (tmp_path / "older" / TASK / "a.txt").read_bytes() == b"a"
     finally:
         partner.stop()
+
+
+def test_a_different_file_at_the_target_is_named_as_the_reason(archive, tmp_path):
+    """12.13: a restore refused because a different file stood at the target said the partner
+    lacked the content, after trying a download first."""
+    expected = fill(archive)
+    mirror(archive)
+    target = tmp_path / "target"
+    (target / TASK).mkdir(parents=True)
+    (target / TASK / "纪要.pdf").write_bytes(b"someone else's file")
+    code, report = restore(archive, "--from", "mirror", "--to", str(target))
+    assert code == 1 and report["restored"] == len(expected) - 1, report
+    [failure] = report["failures"]
+    assert failure["path"] == f"{TASK}/纪要.pdf" and "--overwrite" in failure["reason"], failure
+    assert "合作单位" not in failure["reason"], failure
+    assert (target / TASK / "纪要.pdf").read_bytes() == b"someone else's file"
+    objects = target / ".dangan-restore" / "objects"
+    assert not objects.exists() or not [p for p in objects.rglob("*") if p.is_file()]  # nothing downloaded
