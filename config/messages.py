@@ -828,6 +828,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "a different file already stands at the target; not overwritten. Add --overwrite to replace it, or"
               " restore into an empty folder",
     },
+    "status.offsite_verify_failed": {
+        "zh": "异地验证失败（{at}，运行 {run}）：{problems}。缺失或损坏的内容会在下次异地备份时优先补传；"
+              "再次验证（dangan backup --verify）通过后此提示消失。",
+        "en": "off-site verification failed ({at}, run {run}): {problems}. What is missing or damaged is shipped"
+              " first by the next off-site run; this stays until a verification (dangan backup --verify) passes.",
+    },
     "rclone.failed": {"zh": "{command} 失败：{reason}", "en": "{command} failed: {reason}"},
     "offsite.cryptcheck_failed": {
         "zh": "rclone cryptcheck 失败（退出码 {code}），且没有说明原因；请用 --log-level=INFO 手动运行 rclone 查看",

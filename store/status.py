@@ -74,7 +74,7 @@ def gather(layout: Layout, catalog: Catalog) -> dict[str, Any]:
         "deletions": {"pending": pending, "held": json.loads(held) if held else None},
         "offsite": _offsite(catalog),
         "violations": {"error": violations.get("error", 0), "warning": violations.get("warning", 0)},
-        "alerts": service.get("alerts", {}) if running else {},
+        "alerts": _still_true(service.get("alerts", {}), catalog) if running else {},
         "notes": service.get("notes", []) if running else [],
         "inotify": service.get("inotify") if running else None,
     }
@@ -86,10 +86,28 @@ def _offsite(catalog: Catalog) -> dict[str, Any]:
     ok = catalog.db.execute(
         "SELECT id, ended, total_files, total_bytes, verified_at, verification FROM offsite_runs"
         " WHERE result = 'ok' ORDER BY id DESC LIMIT 1").fetchone()
+    # The newest verification decides: one that failed stays shown (a newer, unverified run does
+    # not hide it) until one passes.
+    checked = catalog.db.execute(
+        "SELECT id, verified_at, verification FROM offsite_runs WHERE verified_at IS NOT NULL"
+        " ORDER BY verified_at DESC LIMIT 1").fetchone()
+    failed = checked if checked and (checked[2] or "").startswith("failed") else None
     return {
         "last": dict(zip(("id", "kind", "ended", "result", "reason"), row)) if row else None,
         "last_ok": dict(zip(("id", "ended", "files", "bytes", "verified_at", "verification"), ok)) if ok else None,
+        "verification_failed": dict(zip(("run", "at", "verification"), failed)) if failed else None,
     }
+
+
+def _still_true(alerts: dict[str, dict[str, Any]], catalog: Catalog) -> dict[str, dict[str, Any]]:
+    """The service's alerts, less those whose cause the catalog shows cleared since it raised them
+    (status.json is written by the service, which learns of a backup made by hand only at its next try)."""
+    alert = alerts.get("job_offsite")
+    if alert and alert.get("since"):
+        done = catalog.db.execute("SELECT max(ended) FROM offsite_runs WHERE result = 'ok'").fetchone()[0]
+        if done and done > alert["since"]:
+            alerts = {k: v for k, v in alerts.items() if k != "job_offsite"}
+    return alerts
 
 
 def _meta_json(catalog: Catalog, key: str) -> Any:
@@ -121,6 +139,10 @@ def render(status: dict[str, Any]) -> str:
                        verified=ok["verification"] or t("status.offsite_unverified")))
     else:
         lines.append(t("status.offsite_never"))
+    if offsite.get("verification_failed"):
+        failed = offsite["verification_failed"]
+        lines.append(t("status.offsite_verify_failed", run=failed["run"], at=failed["at"],
+                       problems=failed["verification"].removeprefix("failed: ")))
     if offsite["last"] and offsite["last"]["result"] == "failed":
         lines.append(t("status.offsite_failed", ended=offsite["last"]["ended"], reason=offsite["last"]["reason"]))
     lines.append(t("status.violations", errors=status["violations"]["error"],

@@ -452,13 +452,21 @@ def test_what_a_failed_verification_found_missing_is_shipped_first(archive, sftp
     data_files[0].unlink()
     bad = dangan(archive, "backup", "--verify", "--format", "json")
     assert bad.returncode == 1
+    bad_run = json.loads(bad.stdout)["run_id"]
     archive.write(f"{TASK}/new.txt", b"new")
     healed = backup(archive)
     assert healed["ok"] and healed["files"] == 2, healed  # the lost one and the new one
+    # the failed verification stays in status (a newer, unverified run does not hide it) ...
+    status = json.loads(dangan(archive, "status", "--format", "json").stdout)
+    assert status["offsite"]["verification_failed"]["run"] == bad_run, status["offsite"]
+    assert "验证失败" in dangan(archive, "status").stdout
     again = dangan(archive, "backup", "--verify", "--format", "json")
     assert again.returncode == 0, again.stdout
+    # ... until a verification passes
     status = json.loads(dangan(archive, "status", "--format", "json").stdout)
     assert status["offsite"]["last_ok"]["verification"] == "ok"
+    assert status["offsite"]["verification_failed"] is None
+    assert "验证失败" not in dangan(archive, "status").stdout
 
 
 def test_verify_against_a_partner_without_hashes_says_how_it_checked(archive, sftp_partner):
@@ -482,3 +490,29 @@ def test_verify_against_a_partner_without_hashes_says_how_it_checked(archive, sf
     victim.write_bytes(bytes(raw))
     bad = dangan(archive, "backup", "--verify", "--format", "json")
     assert bad.returncode == 1 and json.loads(bad.stdout)["problems"], bad.stdout
+
+
+def test_a_backup_alert_clears_once_a_backup_succeeded(archive, sftp_partner, tmp_path):
+    """12.13: the service's alert for a failed scheduled backup stayed in status after a backup
+    by hand had succeeded (until the service's next try, hours later)."""
+    from service_helpers import Running, set_mirror_settings, wait_for
+
+    set_mirror_settings(archive)
+    use_partner(archive, sftp_partner)
+    sftp_partner.stop()
+    archive.write(f"{TASK}/a.txt", b"a")
+    running = Running(archive)
+    running.wait_ready()
+    try:
+        wait_for(lambda: running.status()["alerts"].get("job_offsite"), timeout=180)
+        (tmp_path / "back").mkdir()
+        partner = start_sftp(tmp_path / "back")  # the partner is back (on another port)
+        try:
+            use_partner(archive, partner)
+            done = dangan(archive, "backup")
+            assert done.returncode == 0, done.stderr
+        finally:
+            partner.stop()
+        assert "job_offsite" not in running.status()["alerts"]
+    finally:
+        assert running.stop() == 0
