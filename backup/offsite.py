@@ -269,7 +269,7 @@ class Offsite:
         last = self.catalog.partners.last_good_run(self.partner)
         if last is None or listed.get("run") != last[0] or (last[1] or "").startswith("failed"):
             return None
-        if listed.get("partner", self.partner) != self.partner:
+        if listed.get("partner") != self.partner:  # another partner, or not known (before version 3)
             return None
         if listed.get("rules") != self._rules() or listed.get("deltas", 0) >= MAX_DELTAS:
             return None

@@ -92,3 +92,24 @@ def test_violation_history_keeps_first_seen_and_time_fixed(tmp_path):
         row = c.db.execute("SELECT first_seen, fixed_at FROM violations").fetchone()
         assert row == ("t1", "t3")
         assert c.open_violations() == {}
+
+
+def test_objects_shipped_before_partners_were_told_apart_belong_to_none(tmp_path):
+    """Schema 3 (12.5): objects known from before are kept, but no partner is said to hold them."""
+    import sqlite3
+
+    from dangan.store.catalog.core import MIGRATIONS
+
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as db:
+        for number, step in enumerate(MIGRATIONS[:2], start=1):
+            db.executescript(f"{step}; PRAGMA user_version = {number};")
+        db.execute("INSERT INTO offsite_objects (hash, size, run_id) VALUES ('ab12', 3, '20260101T000000.000Z')")
+        db.execute("INSERT INTO offsite_runs (id, kind, started, result) VALUES ('20260101T000000.000Z',"
+                   " 'full', 'x', 'ok')")
+    with Catalog(path) as catalog:
+        assert catalog.partners.held("") == {"ab12"} and catalog.partners.held("some-partner") == set()
+        assert catalog.partners.last_good_run("some-partner") == ("20260101T000000.000Z", None)
+        catalog.partners.shipped("some-partner", "20260102T000000.000Z", [("ab12", 3)])
+        catalog.partners.found_lost("other", {"ab12": "missing"})
+        assert catalog.partners.held("some-partner") == {"ab12"} and catalog.partners.lost("other") == {"ab12": "missing"}
