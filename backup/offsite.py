@@ -39,15 +39,15 @@ from dangan.config.errors import EnvironmentProblem
 from dangan.config.messages import t
 from dangan.config.schema import Config
 from dangan.store.atomic import write_atomic
-from dangan.store.catalog import Catalog, now
-from dangan.store.catalog.partners import DAMAGED, MISSING
+from dangan.store.catalog import Catalog, Totals, now
+from dangan.store.catalog.offsite import DAMAGED, MISSING
 from dangan.store.hashing import hash_file
 from dangan.store.layout import Layout, MIRROR_DIR
 from dangan.store.mirror import Mirror
 
 from dangan.backup.keys import OffsiteKey, key_path, require_private
 from dangan.backup.manifest import (SUFFIX, Entry, Manifest, current_entries, entries_of, object_name, rebuild, register_sheet,
-                       run_of, shippable)
+                       run_of)
 from dangan.backup.rclone import CRYPT, Rclone, RcloneError, Transfer, TransferChild, _kill_group, last_error, obscure
 
 STAGE = "stage"
@@ -122,7 +122,7 @@ class Offsite:
         run_id = run_id_now()
         result = RunResult(run_id, kind, ok=False)
         with self.catalog.transaction():
-            self.catalog.partners.start_run(self.partner, run_id, kind, now())
+            self.catalog.offsite.start_run(run_id, kind, now(), partner=self.partner)
         died: BaseException | None = None
         try:
             self._ship(result)
@@ -143,11 +143,9 @@ class Offsite:
         """The run's row: ok or failed, with its counts (a run that died is failed, never `running`)."""
         run_id = result.run_id
         with self.catalog.transaction():
-            self.catalog.db.execute(
-                "UPDATE offsite_runs SET ended = ?, files = ?, bytes = ?, total_files = ?, total_bytes = ?,"
-                " result = ?, reason = ? WHERE id = ?",
-                (now(), result.files, result.bytes, result.total_files, result.total_bytes,
-                 "ok" if result.ok else "failed", result.reason or None, run_id))
+            self.catalog.offsite.end_run(run_id, now(), result.ok, result.reason or None,
+                                         shipped=Totals(result.files, result.bytes),
+                                         listed=Totals(result.total_files, result.total_bytes))
 
     def _ship(self, result: RunResult) -> None:
         mirror = Mirror(self.layout, self.config.hash_algorithm)
@@ -167,11 +165,8 @@ class Offsite:
             before = self._listed()
             inventory = self._inventory(result, before)
             todo = self._to_ship(result, inventory, complete_before=before.get("complete", False))
-            per_department = {d: (n, b) for d, n, b in self.catalog.db.execute(
-                "SELECT department, count(*), sum(size) FROM offsite_listed GROUP BY department")}
-            result.not_shipped = self.catalog.db.execute(
-                "SELECT count(*) FROM files WHERE removed_at IS NULL AND (mirror_hash IS NULL OR mirror_hash != hash)"
-            ).fetchone()[0]
+            per_department = self.catalog.offsite.listed_per_department()
+            result.not_shipped = self.catalog.readings.mirror_backlog().count
         self.work.mkdir(parents=True, exist_ok=True)
         stage = self.layout.mirror_root / MIRROR_DIR / STAGE
         gone = set(mirror.stage([(e.path, object_name(d)) for d, e in todo.items()], STAGE))
@@ -198,7 +193,7 @@ class Offsite:
                         raise
                 running.wait(self._timeout())
                 with self.catalog.transaction():
-                    self.catalog.partners.shipped(self.partner, result.run_id, [(e.hash, e.size) for e in tier])
+                    self.catalog.offsite.shipped(result.run_id, [(e.hash, e.size) for e in tier], partner=self.partner)
                 result.files += len(tier)
                 result.bytes += sum(e.size for e in tier)
                 listing.unlink()
@@ -219,40 +214,26 @@ class Offsite:
         successful run when that is possible and small, else every record. ``offsite_listed``
         then holds the complete state it describes, marked as this run's (pending until the run
         succeeds: a failed run leaves a mark that no later run builds on)."""
-        db = self.catalog.db
+        register = self.catalog.offsite
         base = self._delta_base(result.kind, before)
         changed: list[Entry] = []
         removed: list[bytes] = []
         if base is not None:
-            changed = entries_of(db.execute(
-                "SELECT f.path, f.size, f.mtime_ns, f.hash, f.department, f.category FROM files f"
-                " LEFT JOIN offsite_listed l ON l.path = f.path"
-                f" WHERE {shippable('f')}"
-                " AND (l.path IS NULL OR l.hash != f.hash OR l.size != f.size OR l.mtime_ns != f.mtime_ns"
-                "      OR l.department IS NOT f.department OR l.category IS NOT f.category)"
-                " ORDER BY f.path"), self.config)
-            removed = [row[0] for row in db.execute(
-                "SELECT path FROM offsite_listed l WHERE NOT EXISTS"
-                f" (SELECT 1 FROM files f WHERE f.path = l.path AND {shippable('f')})"
-                " ORDER BY path")]
-            listed = db.execute("SELECT count(*) FROM offsite_listed").fetchone()[0]
+            changed = entries_of(register.changed_since_listed(), self.config)
+            removed = register.gone_since_listed()
+            listed = register.listed_count()
             if len(changed) + len(removed) > max(listed // 2, SMALL_BATCH):
                 base = None  # most of a large archive changed: a full inventory is as small
         if base is None:
             entries = current_entries(self.catalog, self.config)
-            db.execute("DELETE FROM offsite_listed")
             # the same rows as entries: this transaction holds the catalog's write lock
-            db.execute("INSERT INTO offsite_listed SELECT path, size, mtime_ns, hash, department, category"
-                       f" FROM files WHERE {shippable()}")
+            register.list_all()
             deltas = 0
         else:
             entries = changed
-            db.executemany("DELETE FROM offsite_listed WHERE path = ?", [(p,) for p in removed])
-            db.executemany("INSERT OR REPLACE INTO offsite_listed VALUES (?,?,?,?,?,?)",
-                           [(e.path, e.size, e.mtime_ns, e.hash, e.department, e.category) for e in changed])
+            register.list_changes(removed, changed)
             deltas = before.get("deltas", 0) + 1
-        result.total_files, result.total_bytes = db.execute(
-            "SELECT count(*), coalesce(sum(size), 0) FROM offsite_listed").fetchone()
+        result.total_files, result.total_bytes = register.listed_totals()
         self.catalog.set_meta(LISTED, json.dumps({"run": result.run_id, "rules": self._rules(), "deltas": deltas,
                                                   "partner": self.partner}))
         return Manifest(result.run_id, result.kind, now(), self.layout.archive_id(), self.config.hash_algorithm,
@@ -266,14 +247,14 @@ class Offsite:
         run to another partner (the base must be at the partner that receives the delta)."""
         if kind != "incremental":
             return None
-        last = self.catalog.partners.last_good_run(self.partner)
-        if last is None or listed.get("run") != last[0] or (last[1] or "").startswith("failed"):
+        last = self.catalog.offsite.last_good_run(self.partner)
+        if last is None or listed.get("run") != last.id or (last.verification or "").startswith("failed"):
             return None
         if listed.get("partner") != self.partner:  # another partner, or not known (before version 3)
             return None
         if listed.get("rules") != self._rules() or listed.get("deltas", 0) >= MAX_DELTAS:
             return None
-        return last[0]
+        return last.id
 
     def _listed(self) -> dict:
         """meta 'offsite_listed': the run ``offsite_listed`` describes, the retention rules, the
@@ -288,18 +269,18 @@ class Offsite:
     def _to_ship(self, result: RunResult, inventory: Manifest, complete_before: bool) -> dict[str, Entry]:
         """Each content the inventory lists and the partner lacks, once, in priority order (a full
         pass: every content). Inside the inventory's transaction: ``offsite_listed`` is its state."""
-        partners = self.catalog.partners
-        self.lost = partners.lost(self.partner)
+        register = self.catalog.offsite
+        self.lost = register.lost(partner=self.partner)
         if result.kind == "full":
             candidates = inventory.entries
         elif inventory.base is None:  # the inventory lists everything already
-            held = partners.held(self.partner)
+            held = register.held(partner=self.partner)
             candidates = [e for e in inventory.entries if e.hash not in held]
         elif complete_before and not self.lost:
             # Every content of the base is at the partner: only the delta's can be missing.
-            candidates = [e for e in inventory.entries if not partners.holds(self.partner, e.hash)]
+            candidates = [e for e in inventory.entries if not register.holds(e.hash, partner=self.partner)]
         else:  # a delta's base lacked some, or a verification found some lost since
-            candidates = entries_of(partners.listed_not_held(self.partner), self.config)
+            candidates = entries_of(register.listed_not_held(partner=self.partner), self.config)
         todo: dict[str, Entry] = {}
         for entry in self._by_priority(candidates):
             todo.setdefault(entry.hash, entry)
@@ -308,8 +289,7 @@ class Offsite:
     def _by_priority(self, entries: list[Entry]) -> list[Entry]:
         """永久 first, then records damaged on the primary (the mirror holds their good copy), then
         newest first: an interrupted run has shipped what matters most."""
-        damaged = {row[0] for row in self.catalog.db.execute(
-            "SELECT path FROM violations WHERE fixed_at IS NULL AND rule = 'readable.corrupt'")}
+        damaged = self.catalog.readings.paths_with_open("readable.corrupt")
         return sorted(entries, key=lambda e: (e.retention != "永久", e.path not in damaged, -e.mtime_ns))
 
     def _tiers(self, entries: list[Entry]) -> list[list[Entry]]:
@@ -373,10 +353,10 @@ class Offsite:
         """Prove this partner holds every object of the latest manifest shipped to it, intact.
         What is found missing or damaged is no longer counted as held: the next run ships it
         again, before anything else."""
-        latest = self.catalog.partners.last_good_run(self.partner)
+        latest = self.catalog.offsite.last_good_run(self.partner)
         if latest is None:
             raise EnvironmentProblem(t("offsite.nothing_to_verify"))
-        run_id = latest[0]
+        run_id = latest.id
         manifest, chain = self._local_chain(run_id)
         method = self.config.offsite.verify
         result = VerifyResult(run_id, ok=False, method=method)
@@ -404,11 +384,10 @@ class Offsite:
         result.ok = not result.problems
         verdict = "ok" if result.ok else "failed: " + "; ".join(result.problems[:5])
         with self.catalog.transaction():
-            self.catalog.db.execute("UPDATE offsite_runs SET verified_at = ?, verification = ? WHERE id = ?",
-                                    (now(), verdict, run_id))
-            self.catalog.partners.found_lost(self.partner, self.found)
+            self.catalog.offsite.set_verification(run_id, now(), verdict)
+            self.catalog.offsite.found_lost(self.found, partner=self.partner)
             if result.ok and result.method == "cryptcheck":
-                self.catalog.partners.all_verified(self.partner, now())
+                self.catalog.offsite.objects_verified(now(), partner=self.partner)
         return result
 
     # -- reading back (restore, drills) --------------------------------------------------------

@@ -18,7 +18,6 @@ import base64
 import json
 import os
 import secrets
-import sqlite3
 import stat
 import sys
 import time
@@ -35,6 +34,7 @@ from dangan.config.schema import Config
 
 from dangan.store import writeback
 from dangan.store.atomic import fsync_dir, write_atomic
+from dangan.store.catalog import ReadOnlyCatalog
 from dangan.store.hashing import hash_fd
 from dangan.store.layout import CATALOG_FILE, Layout, MIRROR_DIR
 from dangan.store.mirror import TEMP_PREFIX, SourceUnreadable, copy_fd, unlink_quietly
@@ -130,30 +130,18 @@ class CatalogView:
         if path is None:
             raise EnvironmentProblem(t("restore.no_catalog", paths=", ".join(map(str, candidates))))
         self.path = path
-        self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        self.catalog = ReadOnlyCatalog(path)
 
     def close(self) -> None:
-        self.db.close()
-
-    def newest_offsite_run(self, partner: str, upto: str) -> str | None:
-        """The newest off-site run to ``partner`` (at or before run id ``upto``) known to have succeeded."""
-        try:
-            row = self.db.execute("SELECT max(id) FROM offsite_runs WHERE result = 'ok' AND id <= ?"
-                                  " AND (partner = ? OR partner IS NULL)", (upto, partner)).fetchone()
-        except sqlite3.OperationalError:  # a copy made before partners were told apart
-            row = self.db.execute("SELECT max(id) FROM offsite_runs WHERE result = 'ok' AND id <= ?",
-                                  (upto,)).fetchone()
-        return row[0]
+        self.catalog.close()
 
     def state(self, at: datetime | None) -> dict[bytes, str]:
         """path -> hash of every record present now, or at ``at`` (replaying the ledger)."""
         if at is None:
-            rows = self.db.execute("SELECT path, hash FROM files WHERE removed_at IS NULL AND hash IS NOT NULL")
-            return dict(rows)
+            return self.catalog.present()
         stamp = at.astimezone(timezone.utc).isoformat(timespec="milliseconds")
         state: dict[bytes, str] = {}
-        for event, path, detail in self.db.execute(
-                "SELECT event, path, detail FROM ledger WHERE at <= ? ORDER BY id", (stamp,)):
+        for event, path, detail in self.catalog.ledger_until(stamp):
             info = json.loads(detail) if detail else {}
             if event in ("intake", "change", "restore", "repair") and info.get("hash"):
                 state[path] = info["hash"]
@@ -178,22 +166,14 @@ class CatalogView:
         return items
 
     def _describe(self, path: bytes, digest: str) -> tuple[int, int]:
-        for query, args in (("SELECT size, mtime_ns FROM files WHERE path = ? AND hash = ?", (path, digest)),
-                            ("SELECT size, mtime_ns FROM versions WHERE path = ? AND hash = ?", (path, digest)),
-                            ("SELECT size, mtime_ns FROM files WHERE hash = ?", (digest,)),
-                            ("SELECT size, mtime_ns FROM versions WHERE hash = ?", (digest,))):
-            row = self.db.execute(query + " LIMIT 1", args).fetchone()
-            if row:
-                return row
-        return -1, 0
+        shape = self.catalog.shape_of(path, digest)
+        return (shape.size, shape.mtime_ns) if shape else (-1, 0)
 
     def copies(self, digest: str, mirror_root: bytes) -> Iterator[tuple[bytes, int, int]]:
         """Where the mirror disk holds content ``digest``: (path, size, mtime_ns), best first."""
-        for path, size, mtime_ns in self.db.execute(
-                "SELECT path, size, mtime_ns FROM files WHERE mirror_hash = ?", (digest,)):
+        for path, size, mtime_ns in self.catalog.mirrored_at(digest):
             yield mirror_root + b"/" + path, size, mtime_ns
-        for location, size, mtime_ns in self.db.execute(
-                "SELECT location, size, mtime_ns FROM versions WHERE hash = ? ORDER BY id DESC", (digest,)):
+        for location, size, mtime_ns in self.catalog.kept_versions_of(digest):
             yield mirror_root + b"/.dangan/versions/" + location, size, mtime_ns
         staged = mirror_root + f"/.dangan/stage/data/{digest[:2]}/{digest}".encode()
         yield staged, -1, -1
@@ -207,14 +187,11 @@ def newest_shipped(layout: Layout, partner: str, upto: str) -> str | None:
     for path in (layout.catalog_path, layout.mirror_root / MIRROR_DIR / CATALOG_FILE):
         if not path.is_file():
             continue
+        view = CatalogView(layout, path)
         try:
-            view = CatalogView(layout, path)
-            try:
-                run = view.newest_offsite_run(partner, upto)
-            finally:
-                view.close()
-        except sqlite3.Error:  # a damaged copy tells nothing; the other may
-            continue
+            run = view.catalog.newest_offsite_run(partner, upto)
+        finally:
+            view.close()
         if run is not None and (newest is None or run > newest):
             newest = run
     return newest

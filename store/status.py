@@ -47,14 +47,11 @@ def gather(layout: Layout, catalog: Catalog) -> dict[str, Any]:
     """Everything `dangan status` shows, as one JSON-ready mapping."""
     service = read(layout) or {}
     running = service.get("state") == "running" and _alive(service.get("pid"))
-    db = catalog.db
-    files = db.execute("SELECT count(*) FROM files WHERE removed_at IS NULL").fetchone()[0]
-    unmirrored, oldest = db.execute(
-        "SELECT count(*), min(last_verified) FROM files WHERE removed_at IS NULL"
-        " AND (mirror_hash IS NULL OR mirror_hash != hash)").fetchone()
-    pending = db.execute("SELECT count(*) FROM files WHERE removed_at IS NOT NULL").fetchone()[0]
-    violations = dict(db.execute(
-        "SELECT severity, count(*) FROM violations WHERE fixed_at IS NULL GROUP BY severity").fetchall())
+    readings = catalog.readings
+    files = readings.present_count()
+    unmirrored, oldest = readings.mirror_backlog()
+    pending = readings.pending_removal_count()
+    violations = readings.open_violations_by_severity()
     held = catalog.get_meta(HELD)
     lag = None
     if oldest:
@@ -81,21 +78,20 @@ def gather(layout: Layout, catalog: Catalog) -> dict[str, Any]:
 
 
 def _offsite(catalog: Catalog) -> dict[str, Any]:
-    row = catalog.db.execute(
-        "SELECT id, kind, ended, result, reason FROM offsite_runs ORDER BY id DESC LIMIT 1").fetchone()
-    ok = catalog.db.execute(
-        "SELECT id, ended, total_files, total_bytes, verified_at, verification FROM offsite_runs"
-        " WHERE result = 'ok' ORDER BY id DESC LIMIT 1").fetchone()
+    last = catalog.offsite.latest_run()
+    ok = catalog.offsite.last_good_run()
     # The newest verification decides: one that failed stays shown (a newer, unverified run does
     # not hide it) until one passes.
-    checked = catalog.db.execute(
-        "SELECT id, verified_at, verification FROM offsite_runs WHERE verified_at IS NOT NULL"
-        " ORDER BY verified_at DESC LIMIT 1").fetchone()
-    failed = checked if checked and (checked[2] or "").startswith("failed") else None
+    checked = catalog.offsite.last_verification()
+    failed = checked if checked and (checked.verification or "").startswith("failed") else None
     return {
-        "last": dict(zip(("id", "kind", "ended", "result", "reason"), row)) if row else None,
-        "last_ok": dict(zip(("id", "ended", "files", "bytes", "verified_at", "verification"), ok)) if ok else None,
-        "verification_failed": dict(zip(("run", "at", "verification"), failed)) if failed else None,
+        "last": {"id": last.id, "kind": last.kind, "ended": last.ended, "result": last.result,
+                 "reason": last.reason} if last else None,
+        # files and bytes: what the run's inventory lists (the partner's whole copy)
+        "last_ok": {"id": ok.id, "ended": ok.ended, "files": ok.total_files, "bytes": ok.total_bytes,
+                    "verified_at": ok.verified_at, "verification": ok.verification} if ok else None,
+        "verification_failed": {"run": failed.id, "at": failed.verified_at,
+                                "verification": failed.verification} if failed else None,
     }
 
 
@@ -104,8 +100,8 @@ def _still_true(alerts: dict[str, dict[str, Any]], catalog: Catalog) -> dict[str
     (status.json is written by the service, which learns of a backup made by hand only at its next try)."""
     alert = alerts.get("job_offsite")
     if alert and alert.get("since"):
-        done = catalog.db.execute("SELECT max(ended) FROM offsite_runs WHERE result = 'ok'").fetchone()[0]
-        if done and done > alert["since"]:
+        done = catalog.offsite.last_good_run()
+        if done and done.ended and done.ended > alert["since"]:
             alerts = {k: v for k, v in alerts.items() if k != "job_offsite"}
     return alerts
 

@@ -94,6 +94,50 @@ def test_violation_history_keeps_first_seen_and_time_fixed(tmp_path):
         assert c.open_violations() == {}
 
 
+def test_a_delta_brings_the_listed_state_to_what_is_shippable(tmp_path):
+    """The off-site register: after a full listing, records change, vanish and appear; applying the
+    delta it computes (changed, gone) makes the listed state equal what is shippable again."""
+    def mirrored(path: bytes, h: str) -> FileRecord:
+        record = _record(path, h)
+        record.mirror_hash = h
+        return record
+
+    with Catalog(tmp_path / "c.sqlite") as c:
+        with c.transaction():
+            c.put([mirrored(b"a/1", "h1"), mirrored(b"a/2", "h2"), mirrored(b"a/3", "h3")])
+            c.offsite.list_all()
+        assert c.offsite.listed_totals() == (3, 3) and c.offsite.changed_since_listed() == []
+        with c.transaction():
+            c.put([mirrored(b"a/2", "h2b"), mirrored(b"a/4", "h4"), _record(b"a/5", "h5")])  # a/5: not mirrored
+            c.forget([b"a/3"])
+            changed, gone = c.offsite.changed_since_listed(), c.offsite.gone_since_listed()
+            assert [s.path for s in changed] == [b"a/2", b"a/4"] and gone == [b"a/3"]
+            c.offsite.list_changes(gone, changed)
+        assert c.offsite.changed_since_listed() == [] and c.offsite.gone_since_listed() == []
+        assert c.offsite.listed_per_department() == {"01办公室": (3, 3)}
+        with c.transaction():
+            c.offsite.shipped("r1", [("h1", 1), ("h2b", 1)], partner="p")
+        assert c.offsite.held(partner="p") == {"h1", "h2b"} and c.offsite.holds("h1", partner="p")
+        assert not c.offsite.holds("h4", partner="p") and c.offsite.held(partner="another") == set()
+        assert [s.hash for s in c.offsite.listed_not_held(partner="p")] == ["h4"]
+
+
+def test_the_register_of_runs_names_the_last_good_one(tmp_path):
+    from dangan.store.catalog import Totals
+
+    with Catalog(tmp_path / "c.sqlite") as c:
+        assert c.offsite.last_good_run() is None and c.offsite.latest_run() is None
+        with c.transaction():
+            c.offsite.start_run("20260101T000000.000Z", "full", "t0", partner="p")
+            c.offsite.end_run("20260101T000000.000Z", "t1", True, None, Totals(2, 20), Totals(5, 50))
+            c.offsite.start_run("20260102T000000.000Z", "incremental", "t2", partner="p")
+            c.offsite.end_run("20260102T000000.000Z", "t3", False, "网络断开", Totals(0, 0), Totals(0, 0))
+            c.offsite.set_verification("20260101T000000.000Z", "t4", "ok")
+        good, latest = c.offsite.last_good_run(), c.offsite.latest_run()
+        assert (good.id, good.files, good.total_bytes, good.verification) == ("20260101T000000.000Z", 2, 50, "ok")
+        assert (latest.result, latest.reason) == ("failed", "网络断开")
+
+
 def test_objects_shipped_before_partners_were_told_apart_belong_to_none(tmp_path):
     """Schema 3 (12.5): objects known from before are kept, but no partner is said to hold them."""
     import sqlite3
@@ -108,8 +152,10 @@ def test_objects_shipped_before_partners_were_told_apart_belong_to_none(tmp_path
         db.execute("INSERT INTO offsite_runs (id, kind, started, result) VALUES ('20260101T000000.000Z',"
                    " 'full', 'x', 'ok')")
     with Catalog(path) as catalog:
-        assert catalog.partners.held("") == {"ab12"} and catalog.partners.held("some-partner") == set()
-        assert catalog.partners.last_good_run("some-partner") == ("20260101T000000.000Z", None)
-        catalog.partners.shipped("some-partner", "20260102T000000.000Z", [("ab12", 3)])
-        catalog.partners.found_lost("other", {"ab12": "missing"})
-        assert catalog.partners.held("some-partner") == {"ab12"} and catalog.partners.lost("other") == {"ab12": "missing"}
+        register = catalog.offsite
+        assert register.held(partner="") == {"ab12"} and register.held(partner="some-partner") == set()
+        assert register.last_good_run("some-partner").id == "20260101T000000.000Z"
+        register.shipped("20260102T000000.000Z", [("ab12", 3)], partner="some-partner")
+        register.found_lost({"ab12": "missing"}, partner="other")
+        assert register.held(partner="some-partner") == {"ab12"} and register.lost(partner="other") == {"ab12": "missing"}
+        assert register.held(partner="other") == set() and not register.holds("ab12", partner="other")

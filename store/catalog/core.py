@@ -16,7 +16,6 @@ The schema has a version (``PRAGMA user_version``) and forward migrations from d
 from __future__ import annotations
 
 import base64
-import functools
 import json
 import os
 import sqlite3
@@ -25,10 +24,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
 
 from dangan.config.errors import CatalogError
 from dangan.config.messages import t
+from dangan.store.catalog.drills import DrillRegister
+from dangan.store.catalog.offsite import OffsiteRegister
+from dangan.store.catalog.readings import Readings
 
 # Each entry upgrades the schema from version i to i+1. Append, never edit a released step.
 MIGRATIONS: tuple[str, ...] = (
@@ -386,6 +389,11 @@ class Catalog:
     def set_mirrored(self, path: bytes, digest: str | None) -> None:
         self.db.execute("UPDATE files SET mirror_hash = ? WHERE path = ?", (digest, path))
 
+    def restat(self, updates: Iterable[tuple[bytes, os.stat_result]]) -> None:
+        """Same content, found with another size/mtime/inode (a copied or restored disk): take those."""
+        self.db.executemany("UPDATE files SET size = ?, mtime_ns = ?, inode = ? WHERE path = ?",
+                            ((st.st_size, st.st_mtime_ns, st.st_ino, path) for path, st in updates))
+
     def pending_removals(self) -> list[bytes]:
         return [row[0] for row in self.db.execute("SELECT path FROM files WHERE removed_at IS NOT NULL")]
 
@@ -499,9 +507,18 @@ class Catalog:
     def set_meta(self, key: str, value: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
-    @functools.cached_property
-    def partners(self) -> "Partners":
-        """Which partner site holds which content, and the runs shipped to each (``offsite_objects``)."""
-        from dangan.store.catalog.partners import Partners
+    def delete_meta(self, key: str) -> None:
+        self.db.execute("DELETE FROM meta WHERE key = ?", (key,))
 
-        return Partners(self)
+    # -- the further registers (one module of this package each) -----------------------------
+    @cached_property
+    def offsite(self) -> OffsiteRegister:
+        return OffsiteRegister(self)
+
+    @cached_property
+    def readings(self) -> Readings:
+        return Readings(self)
+
+    @cached_property
+    def drills(self) -> DrillRegister:
+        return DrillRegister(self)
