@@ -516,3 +516,21 @@ def test_a_backup_alert_clears_once_a_backup_succeeded(archive, sftp_partner, tm
         assert "job_offsite" not in running.status()["alerts"]
     finally:
         assert running.stop() == 0
+
+
+def test_what_a_verification_found_damaged_is_replaced(archive, sftp_partner):
+    """12.5: an object damaged at the partner (same size, other bytes) is shipped again and
+    replaced by the next run — the one case where a partner's object is overwritten."""
+    use_partner(archive, sftp_partner)
+    for i in range(3):
+        archive.write(f"{TASK}/{i}.txt", f"content {i}".encode() * 100)
+    assert backup(archive)["files"] == 3
+    victim = sorted(p for p in sftp_partner.files() if p.stat().st_size == 900 + 32 + 16)[0]
+    raw = bytearray(victim.read_bytes())
+    raw[-5] ^= 0xFF
+    victim.write_bytes(bytes(raw))
+    assert dangan(archive, "backup", "--verify").returncode == 1
+    healed = backup(archive)
+    assert healed["ok"] and healed["files"] == 1, healed
+    again = dangan(archive, "backup", "--verify", "--format", "json")
+    assert again.returncode == 0, again.stdout
