@@ -400,19 +400,19 @@ def test_a_run_that_dies_is_closed_as_failed(archive, sftp_partner):
     import signal
     import time
 
-    use_partner(archive, sftp_partner, bwlimit='"100k"')
+    use_partner(archive, sftp_partner, bwlimit='"50k"')
     for i in range(6):
         archive.write(f"{TASK}/{i}.bin", os.urandom(300_000))
     assert dangan(archive, "mirror").returncode == 0
     job = subprocess.Popen([DANGAN, "backup", "--config", str(archive.config)], stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, text=True, cwd=archive.base)
-    deadline = time.monotonic() + 60
-    while _runs(archive) != [("incremental", "running")] and time.monotonic() < deadline:
-        time.sleep(0.1)
-    time.sleep(1.5)  # the transfer is under way
+    deadline = time.monotonic() + 120
+    while no_rclone_left(str(archive.mirror)) and job.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)  # until the transfer is under way
+    assert job.poll() is None and _runs(archive) == [("incremental", "running")]
     job.send_signal(signal.SIGINT)
-    job.communicate(timeout=60)
-    assert job.returncode != 0
+    out, err = job.communicate(timeout=60)
+    assert job.returncode != 0, out + err
     assert _runs(archive) == [("incremental", "failed")]
     assert no_rclone_left(str(archive.mirror))
 
