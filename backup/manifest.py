@@ -188,7 +188,8 @@ def _as_named(loaded: dict[str, Manifest]) -> dict[str, Manifest]:
     all: only this comparison tells that the newer run's state is not what it holds."""
     for name, manifest in loaded.items():
         if manifest.run_id != run_of(name) or (manifest.base is not None) != is_delta(name):
-            raise EnvironmentProblem(t("manifest.misnamed", name=name, expected=run_of(name), found=manifest.run_id))
+            raise EnvironmentProblem(t("manifest.misnamed", name=name, expected=run_of(name),
+                                       found=manifest.run_id))
     return loaded
 
 

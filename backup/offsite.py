@@ -193,7 +193,8 @@ class Offsite:
                         raise
                 running.wait(self._timeout())
                 with self.catalog.transaction():
-                    self.catalog.offsite.shipped(result.run_id, [(e.hash, e.size) for e in tier], partner=self.partner)
+                    self.catalog.offsite.shipped(result.run_id, [(e.hash, e.size) for e in tier],
+                                                 partner=self.partner)
                 result.files += len(tier)
                 result.bytes += sum(e.size for e in tier)
                 listing.unlink()
@@ -234,8 +235,8 @@ class Offsite:
             register.list_changes(removed, changed)
             deltas = before.get("deltas", 0) + 1
         result.total_files, result.total_bytes = register.listed_totals()
-        self.catalog.set_meta(LISTED, json.dumps({"run": result.run_id, "rules": self._rules(), "deltas": deltas,
-                                                  "partner": self.partner}))
+        self.catalog.set_meta(LISTED, json.dumps({"run": result.run_id, "rules": self._rules(),
+                                                  "deltas": deltas, "partner": self.partner}))
         return Manifest(result.run_id, result.kind, now(), self.layout.archive_id(), self.config.hash_algorithm,
                         entries, base=base, removed=removed, total_files=result.total_files,
                         total_bytes=result.total_bytes)

@@ -717,8 +717,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{path}: scanned at {found} dpi, below {dpi} dpi",
     },
     "rule.scan.resolution.message.unknown": {
-        "zh": "{path}：文件没有记录扫描分辨率（按 72 dpi 计），低于 {dpi} dpi",
-        "en": "{path}: the file records no resolution (taken as 72 dpi), below {dpi} dpi",
+        "zh": "{path}：文件没有记录扫描分辨率，无法确认达到 {dpi} dpi",
+        "en": "{path}: the file records no resolution, so it cannot be shown to reach {dpi} dpi",
     },
     "rule.scan.resolution.hint": {
         "zh": "把扫描仪设为 {dpi} dpi 或更高，重新扫描原件。",
@@ -780,64 +780,186 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "确认两处是否都需要；只保留一份，另一处可在说明中注明“见 {other}”。",
         "en": "check whether both places need it; keep one and refer to {other} from the other.",
     },
+    # --- r-report ---
+    "audit.verdict.ok": {"zh": "正常", "en": "OK"},
+    "audit.verdict.attention": {"zh": "需要关注", "en": "needs attention"},
+    "audit.verdict.critical": {"zh": "严重", "en": "CRITICAL"},
+    "audit.property_line": {"zh": "  {name}：{state}（{facts}）", "en": "  {name}: {state} ({facts})"},
+    "audit.facts.authenticity": {"zh": "{confirmed} 个副本哈希相符，{corrupted} 个损坏",
+                                 "en": "{confirmed} copies match their hash, {corrupted} corrupted"},
+    "audit.facts.integrity": {"zh": "目录库记录 {files} 个文件，档案盘上 {primary} 个，缺失 {missing} 个",
+                              "en": "the catalog lists {files} files, {primary} on the archive disk, {missing} missing"},
+    "audit.facts.inventory": {"zh": "；最近一份异地清单列 {files} 个文件", "en": "; the last off-site inventory lists {files}"},
+    "audit.facts.usability": {"zh": "{unreadable} 个文件已无法打开", "en": "{unreadable} files no longer open"},
+    "audit.facts.offsite_none": {"zh": "未配置异地备份（offsite.remote）", "en": "no off-site copy configured (offsite.remote)"},
+    "audit.facts.offsite_ok": {"zh": "异地副本已加密且验证无误", "en": "the off-site copy is encrypted and verified"},
+    "audit.facts.offsite_failed": {"zh": "异地副本验证未通过", "en": "the off-site copy failed its verification"},
+    "audit.facts.offsite_unverified": {"zh": "尚无经过验证的异地副本", "en": "no verified off-site copy yet"},
+    "audit.facts.key_private": {"zh": "密钥文件仅本账户可读", "en": "the key file is private"},
+    "audit.facts.key_open": {"zh": "密钥文件其他账户也能读取（请执行 chmod 600）",
+                             "en": "the key file is readable by others (run chmod 600 on it)"},
+    "audit.facts.antivirus_none": {"zh": "未配置病毒检查", "en": "no virus scanner configured"},
+    "audit.facts.antivirus_ok": {"zh": "ClamAV 应答正常", "en": "ClamAV answered"},
+    "audit.facts.antivirus_bad": {"zh": "ClamAV 没有正常应答（{answer}）", "en": "ClamAV did not answer as expected ({answer})"},
+    "audit.facts.unmirrored": {"zh": "{count} 个文件尚未复制到镜像盘", "en": "{count} files not yet on the mirror disk"},
+    "audit.facts.join": {"zh": "；", "en": "; "},
+    "audit.offsite_warning": {"zh": "异地副本本次未能核验：{warning}", "en": "the off-site copy could not be checked: {warning}"},
+    "audit.repair.from_primary": {"zh": "已用档案盘上的完好副本修复", "en": "repaired from the archive disk"},
+    "audit.repair.from_mirror": {"zh": "已用镜像盘上的完好副本修复", "en": "repaired from the mirror disk"},
+    "audit.repair.no_good_copy": {"zh": "未修复：镜像盘上没有哈希相符的副本，请从异地备份恢复（dangan restore）",
+                                  "en": "not repaired: no copy with a matching hash on the mirror; restore it from off-site (dangan restore)"},
+    "audit.repair.failed": {"zh": "修复失败：{error}", "en": "repair failed: {error}"},
+    "finding.unavailable": {"zh": "无法核对（镜像盘未挂载）", "en": "could not be checked (the mirror disk is not mounted)"},
+    "finding.unverified": {"zh": "核验未通过", "en": "failed verification"},
+    "property.short.authenticity": {"zh": "真实性", "en": "authenticity"},
+    "property.short.integrity": {"zh": "完整性", "en": "integrity"},
+    "property.short.usability": {"zh": "可用性", "en": "usability"},
+    "property.short.security": {"zh": "安全性", "en": "security"},
+    "reason.property": {"zh": "最近一次校验：{property}为“{state}”（{facts}）",
+                        "en": "the last audit rates {property} \"{state}\" ({facts})"},
+    "report.col.total": {"zh": "合计", "en": "total"},
+    "report.col.chart": {"zh": "图示", "en": "chart"},
+    "report.col.disk": {"zh": "磁盘", "en": "disk"},
+    "report.col.free": {"zh": "剩余", "en": "free"},
+    "report.col.size": {"zh": "容量", "en": "size"},
+    "report.col.share": {"zh": "剩余比例", "en": "free share"},
+    "report.col.source": {"zh": "来源", "en": "source"},
+    "report.col.at": {"zh": "时间", "en": "time"},
+    "report.col.files": {"zh": "文件数", "en": "files"},
+    "report.col.result": {"zh": "结果", "en": "result"},
+    "report.col.projected": {"zh": "完整恢复预计用时", "en": "full restore would take"},
+    "report.register_empty": {"zh": "本周没有登记。", "en": "nothing registered this week."},
+    "report.trend": {"zh": "剩余空间走势（最近 {count} 次记录）", "en": "free space over the last {count} samples"},
+    "report.trend_later": {"zh": "走势图在记录满两次（两份周报）后显示。", "en": "the trend appears once two reports have sampled the disks."},
+    "report.axis_free": {"zh": "剩余空间", "en": "free space"},
+    "report.hours": {"zh": "{value} 小时", "en": "{value} h"},
+    "report.minutes": {"zh": "{value} 分钟", "en": "{value} min"},
+    "report.seconds": {"zh": "{value} 秒", "en": "{value} s"},
+    "report.mirror_state": {
+        "zh": "镜像盘：{available}；待复制 {unmirrored} 个文件，滞后 {lag}；上次完整核对：{reconcile}",
+        "en": "mirror: {available}; {unmirrored} files to copy, {lag} behind; last reconcile: {reconcile}",
+    },
+    "report.more_problems": {"zh": "另有 {count} 个问题文件未列出，完整清单见 JSON 文件。",
+                             "en": "{count} more problem files are not listed; the JSON file has them all."},
+    # --- h-rules ---
+    "rule.scan.camera.message.weak": {
+        "zh": "{path}：可能是手机拍摄的（{evidence}），但没有曝光、镜头或定位信息，无法确定",
+        "en": "{path}: possibly taken with a phone ({evidence}), but no exposure, lens or location data says so",
+    },
+    "rule.scan.camera.hint.weak": {
+        "zh": "如果这是手机拍照或手机扫描 App 的结果，请用扫描仪（不低于 {dpi} dpi）重新扫描原件；若确为扫描件可忽略。",
+        "en": "if a phone or a phone scan app made it, scan the original on a scanner (at least {dpi} dpi); if it is a scan, ignore this.",
+    },
+    "rule.readable.corrupt.message.unverified": {
+        "zh": "{path}：本机无法完整核验这个文件（{detail}），不一定损坏",
+        "en": "{path}: this file could not be fully verified here ({detail}); it is not necessarily damaged",
+    },
+    "rule.readable.corrupt.hint.unverified": {
+        "zh": "在能打开它的电脑上确认文件完好；如需长期保存，建议另存为常见格式（如 PDF、JPEG、不压缩的 TIFF）。",
+        "en": "check on a computer that opens it that the file is whole; for long-term keeping, save it in a common format (PDF, JPEG, uncompressed TIFF).",
+    },
+    "rule.readable.encrypted.message.restricted": {
+        "zh": "{path}：PDF 设了使用限制（不能打印或复制），可以打开但受限制",
+        "en": "{path}: the PDF carries usage restrictions (no printing or copying); it opens, but restricted",
+    },
+    "rule.readable.encrypted.hint.restricted": {
+        "zh": "用原来的软件取消“权限密码”（使用限制）后另存，再替换这个文件。",
+        "en": "remove the permissions password (usage restrictions) in its program, save, and replace this file.",
+    },
+    "damage.empty": {"zh": "文件是空的（0 字节）", "en": "the file is empty (0 bytes)"},
+    "damage.header": {"zh": "文件开头已损坏", "en": "the start of the file is damaged"},
+    "damage.structure": {"zh": "文件结构已损坏，无法解码", "en": "the file's structure is damaged and cannot be decoded"},
+    "damage.truncated": {"zh": "文件不完整（被截断）", "en": "the file is incomplete (truncated)"},
+    "damage.stream": {"zh": "第 {arg} 页的压缩数据已损坏", "en": "the compressed data of page {arg} is damaged"},
+    "damage.member": {"zh": "其中的 {arg} 已损坏", "en": "its part {arg} is damaged"},
+    "damage.ole": {"zh": "Office 复合文档结构已损坏", "en": "the Office compound-file structure is damaged"},
+    "damage.stream_ole": {"zh": "其中的数据流 {arg} 已损坏或不完整", "en": "its stream {arg} is damaged or incomplete"},
+    "damage.ole_main": {"zh": "缺少正文数据（主数据流）", "en": "its main content stream is missing"},
+    "damage.pages": {
+        "zh": "两种阅读器读出的页数不同（{args[0]} 页与 {args[1]} 页），文件目录已损坏",
+        "en": "two readers find different page counts ({args[0]} and {args[1]}): the file's index is damaged",
+    },
+    "damage.decoder": {"zh": "读取时出错：{arg}", "en": "reading failed: {arg}"},
     # --- h-offsite ---
-    "config.want_finite": {"zh": "应为有限的数（不能是无穷大或 NaN）", "en": "must be a finite number (not infinity or NaN)"},
-    "offsite.run_died": {"zh": "运行中途被中断（{detail}）；下次运行会补传未完成的部分",
-                         "en": "the run was cut short ({detail}); the next run ships what is left"},
+    "config.want_finite": {
+        "zh": "应为有限的数（不能是无穷大或 NaN）",
+        "en": "must be a finite number (not infinity or NaN)",
+    },
+    "offsite.run_died": {
+        "zh": "运行中途被中断（{detail}）；下次运行会补传未完成的部分",
+        "en": "the run was cut short ({detail}); the next run ships what is left",
+    },
     "offsite.no_hashes": {
-        "zh": "合作单位的存储不提供校验和（rclone：{reason}），无法用 cryptcheck 逐个比对；已改为下载抽查并重新计算哈希"
-              "（按 offsite.sample_share 的比例，每周换一批）。如需逐个比对，请让对方开启 md5sum/sha1sum，"
-              "或把 offsite.verify 设为 sample。",
-        "en": "the partner's storage offers no checksums (rclone: {reason}), so cryptcheck cannot compare the objects;"
-              " a sample was downloaded and hashed instead (offsite.sample_share of them, another slice each week)."
-              " To compare every object, have the partner enable md5sum/sha1sum, or set offsite.verify: sample.",
+        "zh": "合作单位的存储不提供校验和（rclone：{reason}），无法用 cryptcheck 逐个比对；"
+              "已改为下载抽查并重新计算哈希（按 offsite.sample_share 的比例，每周换一批）。"
+              "如需逐个比对，请让对方开启 md5sum/sha1sum，或把 offsite.verify 设为 sample。",
+        "en": "the partner's storage offers no checksums (rclone: {reason}), so cryptcheck "
+              "cannot compare the objects; a sample was downloaded and hashed instead "
+              "(offsite.sample_share of them, another slice each week). To compare every "
+              "object, have the partner enable md5sum/sha1sum, or set offsite.verify: sample.",
     },
     "manifest.misnamed": {
-        "zh": "清单 {name} 不是运行 {expected} 的清单（其中是运行 {found} 的）：该文件被替换或复制过，按它恢复会丢失文件。"
-              "请核对合作单位处的清单（dangan backup --verify），并用 dangan backup --full 重新上传完整清单",
-        "en": "inventory {name} is not run {expected}'s (it holds run {found}'s): the file was replaced or copied over,"
-              " and restoring by it would drop files. Check the partner's inventories (dangan backup --verify) and"
-              " ship a complete one again with dangan backup --full",
+        "zh": "清单 {name} 不是运行 {expected} 的清单（其中是运行 {found} 的）："
+              "该文件被替换或复制过，按它恢复会丢失文件。请核对合作单位处的清单（dangan backup "
+              "--verify），并用 dangan backup --full 重新上传完整清单",
+        "en": "inventory {name} is not run {expected}'s (it holds run {found}'s): the file was "
+              "replaced or copied over, and restoring by it would drop files. Check the "
+              "partner's inventories (dangan backup --verify) and ship a complete one again "
+              "with dangan backup --full",
     },
     "offsite.manifest_differs": {
-        "zh": "合作单位处的清单 {name} 与上传时不同（其中是运行 {found} 的清单）：被替换或损坏，按它恢复会出错。"
-              "请用 dangan backup --full 重新上传完整清单",
-        "en": "the partner's inventory {name} is not what was shipped (it holds run {found}'s): replaced or damaged,"
-              " a restore by it would go wrong. Ship a complete one again with dangan backup --full",
+        "zh": "合作单位处的清单 {name} 与上传时不同（其中是运行 {found} 的清单）："
+              "被替换或损坏，按它恢复会出错。请用 dangan backup --full 重新上传完整清单",
+        "en": "the partner's inventory {name} is not what was shipped (it holds run "
+              "{found}'s): replaced or damaged, a restore by it would go wrong. Ship a "
+              "complete one again with dangan backup --full",
     },
     "restore.partner_older": {
-        "zh": "合作单位处最新的清单是运行 {partner_run}，但本地目录（或其在镜像上的副本）记录了更新的成功运行 {known}："
-              "合作单位的存储可能被回滚或丢失了较新的数据，按它恢复会缺少文件。请先核对合作单位（dangan backup --verify）；"
+        "zh": "合作单位处最新的清单是运行 {partner_run}，但本地目录（或其在镜像上的副本）"
+              "记录了更新的成功运行 {known}：合作单位的存储可能被回滚或丢失了较新的数据，"
+              "按它恢复会缺少文件。请先核对合作单位（dangan backup --verify）；"
               "如确要按合作单位现有的最新状态恢复，请加 --accept-older。",
-        "en": "the partner's newest inventory is run {partner_run}, but the local catalog (or its copy on the mirror)"
-              " knows a newer successful run, {known}: the partner's storage may have been rolled back or lost newer"
-              " data, and a restore from it would miss files. Check the partner first (dangan backup --verify); to"
-              " restore the newest state the partner has anyway, add --accept-older.",
+        "en": "the partner's newest inventory is run {partner_run}, but the local catalog (or "
+              "its copy on the mirror) knows a newer successful run, {known}: the partner's "
+              "storage may have been rolled back or lost newer data, and a restore from it "
+              "would miss files. Check the partner first (dangan backup --verify); to restore "
+              "the newest state the partner has anyway, add --accept-older.",
     },
     "restore.older_accepted": {
-        "zh": "注意：按合作单位现有的最新状态（运行 {partner_run}）恢复；本地记录的最新运行是 {known}，其后的变动不在其中。",
-        "en": "note: restoring the newest state the partner has (run {partner_run}); the local catalog knows run"
-              " {known}, and what changed after {partner_run} is not in this restore.",
+        "zh": "注意：按合作单位现有的最新状态（运行 {partner_run}）恢复；本地记录的最新运行是 "
+              "{known}，其后的变动不在其中。",
+        "en": "note: restoring the newest state the partner has (run {partner_run}); the local "
+              "catalog knows run {known}, and what changed after {partner_run} is not in this "
+              "restore.",
     },
     "cli.restore.accept_older": {
         "zh": "合作单位的最新清单比本地记录的旧（被回滚）时，仍按合作单位现有的最新状态恢复",
-        "en": "restore the newest state the partner has even when it is older than the runs the catalog knows (a rolled-back partner)",
+        "en": "restore the newest state the partner has even when it is older than the runs "
+              "the catalog knows (a rolled-back partner)",
     },
     "restore.occupied": {
-        "zh": "目标位置已有另一个文件（内容不同），未覆盖；如确要替换，请加 --overwrite，或换一个空目录恢复",
-        "en": "a different file already stands at the target; not overwritten. Add --overwrite to replace it, or"
-              " restore into an empty folder",
+        "zh": "目标位置已有另一个文件（内容不同），未覆盖；如确要替换，请加 --overwrite，"
+              "或换一个空目录恢复",
+        "en": "a different file already stands at the target; not overwritten. Add --overwrite "
+              "to replace it, or restore into an empty folder",
     },
     "status.offsite_verify_failed": {
-        "zh": "异地验证失败（{at}，运行 {run}）：{problems}。缺失或损坏的内容会在下次异地备份时优先补传；"
-              "再次验证（dangan backup --verify）通过后此提示消失。",
-        "en": "off-site verification failed ({at}, run {run}): {problems}. What is missing or damaged is shipped"
-              " first by the next off-site run; this stays until a verification (dangan backup --verify) passes.",
+        "zh": "异地验证失败（{at}，运行 {run}）：{problems}。"
+              "缺失或损坏的内容会在下次异地备份时优先补传；再次验证（dangan backup --verify）"
+              "通过后此提示消失。",
+        "en": "off-site verification failed ({at}, run {run}): {problems}. What is missing or "
+              "damaged is shipped first by the next off-site run; this stays until a "
+              "verification (dangan backup --verify) passes.",
     },
-    "rclone.failed": {"zh": "{command} 失败：{reason}", "en": "{command} failed: {reason}"},
+    "rclone.failed": {
+        "zh": "{command} 失败：{reason}",
+        "en": "{command} failed: {reason}",
+    },
     "offsite.cryptcheck_failed": {
-        "zh": "rclone cryptcheck 失败（退出码 {code}），且没有说明原因；请用 --log-level=INFO 手动运行 rclone 查看",
-        "en": "rclone cryptcheck failed (exit code {code}) without saying why; run rclone by hand with --log-level=INFO",
+        "zh": "rclone cryptcheck 失败（退出码 {code}），且没有说明原因；请用 --log-level=INFO "
+              "手动运行 rclone 查看",
+        "en": "rclone cryptcheck failed (exit code {code}) without saying why; run rclone by "
+              "hand with --log-level=INFO",
     },
 }
 

@@ -148,7 +148,8 @@ def test_objects_shipped_before_partners_were_told_apart_belong_to_none(tmp_path
     with sqlite3.connect(path) as db:
         for number, step in enumerate(MIGRATIONS[:2], start=1):
             db.executescript(f"{step}; PRAGMA user_version = {number};")
-        db.execute("INSERT INTO offsite_objects (hash, size, run_id) VALUES ('ab12', 3, '20260101T000000.000Z')")
+        db.execute("INSERT INTO offsite_objects (hash, size, run_id)"
+                   " VALUES ('ab12', 3, '20260101T000000.000Z')")
         db.execute("INSERT INTO offsite_runs (id, kind, started, result) VALUES ('20260101T000000.000Z',"
                    " 'full', 'x', 'ok')")
     with Catalog(path) as catalog:
@@ -157,5 +158,6 @@ def test_objects_shipped_before_partners_were_told_apart_belong_to_none(tmp_path
         assert register.last_good_run("some-partner").id == "20260101T000000.000Z"
         register.shipped("20260102T000000.000Z", [("ab12", 3)], partner="some-partner")
         register.found_lost({"ab12": "missing"}, partner="other")
-        assert register.held(partner="some-partner") == {"ab12"} and register.lost(partner="other") == {"ab12": "missing"}
+        assert register.held(partner="some-partner") == {"ab12"}
+        assert register.lost(partner="other") == {"ab12": "missing"}
         assert register.held(partner="other") == set() and not register.holds("ab12", partner="other")

@@ -379,7 +379,8 @@ def _rclone_back(archive, partner, *args: str) -> None:
 
 
 def _partner_listing(archive, partner) -> list[str]:
-    done = subprocess.run([str(Path(sys.executable).with_name("rclone")), "lsf", "-R", "--files-only", "back:"],
+    rclone = str(Path(sys.executable).with_name("rclone"))
+    done = subprocess.run([rclone, "lsf", "-R", "--files-only", "back:"],
                           env=_partner_env(archive, partner), check=True, capture_output=True, text=True)
     return done.stdout.split()
 
@@ -404,7 +405,8 @@ def test_an_older_inventory_under_the_newest_name_is_caught(archive, tmp_path):
         for folder in (archive.root, archive.state, archive.mirror):
             shutil.rmtree(folder)
         code, report = restore(archive, "--from", "offsite", "--to", str(tmp_path / "partner-only"))
-        assert code == 2 and second["run_id"] in report["stderr"] and first["run_id"] in report["stderr"], report
+        assert code == 2 and second["run_id"] in report["stderr"], report
+        assert first["run_id"] in report["stderr"], report
         assert not (tmp_path / "partner-only" / TASK / "a.txt").exists()
     finally:
         partner.stop()
@@ -424,15 +426,18 @@ def test_a_rolled_back_partner_is_not_restored_silently(archive, tmp_path, catal
         newest = _backup(archive)
         archive.write(f"{TASK}/c.txt", b"c")
         mirror(archive)  # the catalog's copy on the mirror now knows the newest run too
-        for name in set(_partner_listing(archive, partner)) - yesterday:  # the partner restores yesterday's image
+        # the partner restores yesterday's disk image
+        for name in set(_partner_listing(archive, partner)) - yesterday:
             _rclone_back(archive, partner, "deletefile", f"back:{name}")
         if catalog == "mirror copy":
             shutil.rmtree(archive.state)
             shutil.rmtree(archive.root)
         code, report = restore(archive, "--from", "offsite", "--to", str(tmp_path / "refused"))
-        assert code == 2 and newest["run_id"] in report["stderr"] and "--accept-older" in report["stderr"], report
+        assert code == 2 and newest["run_id"] in report["stderr"], report
+        assert "--accept-older" in report["stderr"], report
         assert not (tmp_path / "refused" / TASK / "a.txt").exists()
-        code, report = restore(archive, "--from", "offsite", "--to", str(tmp_path / "older"), "--accept-older")
+        code, report = restore(archive, "--from", "offsite", "--to", str(tmp_path / "older"),
+                               "--accept-older")
         assert code == 0 and report["restored"] == 1, report
         assert (tmp_path / "older" / TASK / "a.txt").read_bytes() == b"a"
     finally:

@@ -151,8 +151,9 @@ class OffsiteRegister:
             "SELECT hash FROM offsite_objects WHERE partner = ? AND lost IS NULL", (partner,))}
 
     def holds(self, digest: str, *, partner: str) -> bool:
-        row = self._db.execute("SELECT 1 FROM offsite_objects WHERE partner = ? AND hash = ? AND lost IS NULL",
-                               (partner, digest)).fetchone()
+        row = self._db.execute(
+            "SELECT 1 FROM offsite_objects WHERE partner = ? AND hash = ? AND lost IS NULL",
+            (partner, digest)).fetchone()
         return row is not None
 
     def objects_verified(self, at: str, *, partner: str) -> None:
