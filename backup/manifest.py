@@ -156,7 +156,7 @@ def rebuild(names: list[str], target: str,
     ordered = sorted(names)
     upto = ordered.index(target)
     start = next((i for i in range(upto, -1, -1) if not is_delta(ordered[i])), 0)
-    loaded = load(ordered[start:upto + 1])  # usually the whole chain at once
+    loaded = _as_named(load(ordered[start:upto + 1]))  # usually the whole chain at once
     chain = [target]
     while True:
         manifest = loaded.get(chain[-1])
@@ -169,7 +169,7 @@ def rebuild(names: list[str], target: str,
         if name is None:
             raise EnvironmentProblem(t("manifest.chain_broken", run=manifest.run_id, base=manifest.base))
         if name not in loaded:  # the base lies before the full inventory the batch started from
-            loaded.update(load([name]))
+            loaded.update(_as_named(load([name])))
         chain.append(name)
     state: dict[bytes, Entry] = {}
     for name in reversed(chain):
@@ -180,6 +180,17 @@ def rebuild(names: list[str], target: str,
                                    found=len(state)))
     return Manifest(head.run_id, head.kind, head.created, head.archive_id, head.hash_algorithm,
                     [state[p] for p in sorted(state)]), chain
+
+
+def _as_named(loaded: dict[str, Manifest]) -> dict[str, Manifest]:
+    """Each inventory is the one its name says: the run id inside it is the run in its name, and
+    a delta is named as one. An older inventory copied over a newer one is valid JSON, hashes and
+    all: only this comparison tells that the newer run's state is not what it holds."""
+    for name, manifest in loaded.items():
+        if manifest.run_id != run_of(name) or (manifest.base is not None) != is_delta(name):
+            raise EnvironmentProblem(t("manifest.misnamed", name=name, expected=run_of(name),
+                                       found=manifest.run_id))
+    return loaded
 
 
 def register_sheet(run_id: str, kind: str, created: str, per_department: dict[str | None, tuple[int, int]],

@@ -18,9 +18,12 @@ remote), in priority order: retention 永久 first, then files damaged on the pr
 
 from __future__ import annotations
 
+import configparser
+import hashlib
 import json
 import math
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -37,6 +40,7 @@ from dangan.config.messages import t
 from dangan.config.schema import Config
 from dangan.store.atomic import write_atomic
 from dangan.store.catalog import Catalog, Totals, now
+from dangan.store.catalog.offsite import DAMAGED, MISSING
 from dangan.store.hashing import hash_file
 from dangan.store.layout import Layout, MIRROR_DIR
 from dangan.store.mirror import Mirror
@@ -78,10 +82,16 @@ class VerifyResult:
     method: str
     checked: int = 0
     problems: list[str] = field(default_factory=list)
+    note: str = ""  # how the check was done, when not as configured (and why)
 
 
 def run_id_now() -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%f")[:-3] + "Z"
+
+
+def run_limit(at: datetime) -> str:
+    """The largest run id made at or before ``at`` (run ids are UTC times to the millisecond)."""
+    return at.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%S.%f")[:-3] + "Z"
 
 
 class Offsite:
@@ -101,6 +111,10 @@ class Offsite:
                              config.offsite.rclone_config)
         self.work = self.layout.state_dir / "offsite-work"
         self.manifests = self.layout.state_dir / "manifests"
+        # What dangan knows the partner holds is true of this partner only (see partner_identity)
+        self.partner = partner_identity(config.offsite.remote, config.offsite.rclone_config)
+        self.lost: dict[str, str] = {}  # hash -> missing | damaged: found by a verification, shipped first
+        self.found: dict[str, str] = {}  # the same, as the verification under way finds them
 
     # -- shipping ---------------------------------------------------------------------------
     def run(self, kind: str = "incremental") -> RunResult:
@@ -108,18 +122,30 @@ class Offsite:
         run_id = run_id_now()
         result = RunResult(run_id, kind, ok=False)
         with self.catalog.transaction():
-            self.catalog.offsite.start_run(run_id, kind, now())
+            self.catalog.offsite.start_run(run_id, kind, now(), partner=self.partner)
+        died: BaseException | None = None
         try:
             self._ship(result)
             result.ok = True
         except (RcloneError, EnvironmentProblem, OSError) as exc:
             result.reason = getattr(exc, "reason", "") or str(exc)
             logger.error("off-site run {} failed: {}", run_id, result.reason)
+        except BaseException as exc:  # interrupted, stopped, or a bug: never left `running` for ever
+            died = exc
+            result.reason = t("offsite.run_died", detail=str(exc) or type(exc).__name__)
+            logger.error("off-site run {} ended early: {}", run_id, result.reason)
+        self._close_run(result)
+        if died is not None:
+            raise died
+        return result
+
+    def _close_run(self, result: RunResult) -> None:
+        """The run's row: ok or failed, with its counts (a run that died is failed, never `running`)."""
+        run_id = result.run_id
         with self.catalog.transaction():
             self.catalog.offsite.end_run(run_id, now(), result.ok, result.reason or None,
                                          shipped=Totals(result.files, result.bytes),
                                          listed=Totals(result.total_files, result.total_bytes))
-        return result
 
     def _ship(self, result: RunResult) -> None:
         mirror = Mirror(self.layout, self.config.hash_algorithm)
@@ -148,14 +174,16 @@ class Offsite:
             del todo[digest]  # gone from the mirror meanwhile: the next run ships it
             result.not_shipped += 1
         tiers = self._tiers(list(todo.values()))
-        flags = self._flags(no_traverse=len(todo) < SMALL_BATCH)
+        no_traverse = len(todo) < SMALL_BATCH
         shipped = (sum(len(tier) for tier in tiers), sum(e.size for tier in tiers for e in tier))
         written: list[Path] = []
         try:
             for number, tier in enumerate(tiers):
                 listing = self.work / f"{result.run_id}-{number}.txt"
                 listing.write_text("".join(object_name(e.hash) + "\n" for e in tier), encoding="ascii")
-                running = self.rclone.start_transfer(str(stage), f"{CRYPT}:", listing, flags, self.progress,
+                replace = any(self.lost.get(e.hash) == DAMAGED for e in tier)
+                running = self.rclone.start_transfer(str(stage), f"{CRYPT}:", listing,
+                                                     self._flags(no_traverse, replace), self.progress,
                                                      child if number == 0 else None)
                 if not written:  # while the first transfer runs: the main process idles there
                     try:
@@ -165,7 +193,8 @@ class Offsite:
                         raise
                 running.wait(self._timeout())
                 with self.catalog.transaction():
-                    self.catalog.offsite.shipped(result.run_id, [(e.hash, e.size) for e in tier])
+                    self.catalog.offsite.shipped(result.run_id, [(e.hash, e.size) for e in tier],
+                                                 partner=self.partner)
                 result.files += len(tier)
                 result.bytes += sum(e.size for e in tier)
                 listing.unlink()
@@ -206,7 +235,8 @@ class Offsite:
             register.list_changes(removed, changed)
             deltas = before.get("deltas", 0) + 1
         result.total_files, result.total_bytes = register.listed_totals()
-        self.catalog.set_meta(LISTED, json.dumps({"run": result.run_id, "rules": self._rules(), "deltas": deltas}))
+        self.catalog.set_meta(LISTED, json.dumps({"run": result.run_id, "rules": self._rules(),
+                                                  "deltas": deltas, "partner": self.partner}))
         return Manifest(result.run_id, result.kind, now(), self.layout.archive_id(), self.config.hash_algorithm,
                         entries, base=base, removed=removed, total_files=result.total_files,
                         total_bytes=result.total_bytes)
@@ -214,11 +244,14 @@ class Offsite:
     def _delta_base(self, kind: str, listed: dict) -> str | None:
         """The run a delta inventory can build on, or None for a full one: full passes and
         snapshots list everything, and so does a run after a failed one, after a failed
-        verification, after the retention rules changed, or once the chain is long."""
+        verification, after the retention rules changed, once the chain is long, and the first
+        run to another partner (the base must be at the partner that receives the delta)."""
         if kind != "incremental":
             return None
-        last = self.catalog.offsite.last_good_run()
+        last = self.catalog.offsite.last_good_run(self.partner)
         if last is None or listed.get("run") != last.id or (last.verification or "").startswith("failed"):
+            return None
+        if listed.get("partner") != self.partner:  # another partner, or not known (before version 3)
             return None
         if listed.get("rules") != self._rules() or listed.get("deltas", 0) >= MAX_DELTAS:
             return None
@@ -238,16 +271,17 @@ class Offsite:
         """Each content the inventory lists and the partner lacks, once, in priority order (a full
         pass: every content). Inside the inventory's transaction: ``offsite_listed`` is its state."""
         register = self.catalog.offsite
+        self.lost = register.lost(partner=self.partner)
         if result.kind == "full":
             candidates = inventory.entries
         elif inventory.base is None:  # the inventory lists everything already
-            held = register.held()
+            held = register.held(partner=self.partner)
             candidates = [e for e in inventory.entries if e.hash not in held]
-        elif complete_before:
+        elif complete_before and not self.lost:
             # Every content of the base is at the partner: only the delta's can be missing.
-            candidates = [e for e in inventory.entries if not register.holds(e.hash)]
-        else:
-            candidates = entries_of(register.listed_not_held(), self.config)  # a delta's base lacked some
+            candidates = [e for e in inventory.entries if not register.holds(e.hash, partner=self.partner)]
+        else:  # a delta's base lacked some, or a verification found some lost since
+            candidates = entries_of(register.listed_not_held(partner=self.partner), self.config)
         todo: dict[str, Entry] = {}
         for entry in self._by_priority(candidates):
             todo.setdefault(entry.hash, entry)
@@ -259,16 +293,22 @@ class Offsite:
         damaged = self.catalog.readings.paths_with_open("readable.corrupt")
         return sorted(entries, key=lambda e: (e.retention != "永久", e.path not in damaged, -e.mtime_ns))
 
-    @staticmethod
-    def _tiers(entries: list[Entry]) -> list[list[Entry]]:
+    def _tiers(self, entries: list[Entry]) -> list[list[Entry]]:
         # Each tier is one rclone call; calls run in order, so priority holds across an interruption.
-        first = [e for e in entries if e.retention == "永久"]
-        rest = [e for e in entries if e.retention != "永久"]
-        return [tier for tier in (first, rest) if tier]
+        # What a verification found lost comes first: the partner's copy has a hole there now.
+        lost = [e for e in entries if e.hash in self.lost]
+        first = [e for e in entries if e.retention == "永久" and e.hash not in self.lost]
+        rest = [e for e in entries if e.retention != "永久" and e.hash not in self.lost]
+        return [tier for tier in (lost, first, rest) if tier]
 
-    def _flags(self, no_traverse: bool) -> list[str]:
+    def _flags(self, no_traverse: bool, replace: bool = False) -> list[str]:
+        """rclone's flags for a transfer. Objects are named by their hash: one of the same name
+        and size at the partner is that content (``--size-only``: a copy of the same content
+        from a record with another mtime is not a conflict), and none is ever overwritten
+        (``--immutable``) — except, with ``replace``, those a verification found damaged."""
         settings = self.config.offsite
-        flags = ["--immutable", f"--retries={settings.retries}", "--low-level-retries=10", "--contimeout=30s",
+        keep = ["--ignore-times"] if replace else ["--immutable", "--size-only"]
+        flags = [*keep, f"--retries={settings.retries}", "--low-level-retries=10", "--contimeout=30s",
                  "--timeout=5m", "--stats-one-line"]
         if no_traverse:
             flags.append("--no-traverse")
@@ -311,8 +351,10 @@ class Offsite:
 
     # -- verification -----------------------------------------------------------------------
     def verify(self) -> VerifyResult:
-        """Prove the partner holds every object of the latest manifest, intact."""
-        latest = self.catalog.offsite.last_good_run()
+        """Prove this partner holds every object of the latest manifest shipped to it, intact.
+        What is found missing or damaged is no longer counted as held: the next run ships it
+        again, before anything else."""
+        latest = self.catalog.offsite.last_good_run(self.partner)
         if latest is None:
             raise EnvironmentProblem(t("offsite.nothing_to_verify"))
         run_id = latest.id
@@ -320,34 +362,56 @@ class Offsite:
         method = self.config.offsite.verify
         result = VerifyResult(run_id, ok=False, method=method)
         digests = sorted({e.hash for e in manifest.entries})
+        self.found = {}
         try:
             self._verify_manifests_present(chain)
+            result.problems += self._verify_chain_content(chain)
             if method == "cryptcheck":
-                result.problems = self._cryptcheck(digests)
-                result.checked = len(digests)
+                try:
+                    result.problems += self._cryptcheck(digests)
+                    result.checked = len(digests)
+                except _NoHashes as exc:
+                    # The partner's storage offers no checksums (an sftp server without md5sum):
+                    # nothing can be compared without reading it back, so a slice is downloaded.
+                    result.method = "sample"
+                    result.note = t("offsite.no_hashes", reason=exc.reason)
+                    problems, result.checked = self._sample(digests)
+                    result.problems += problems
             else:
-                result.problems, result.checked = self._sample(digests)
+                problems, result.checked = self._sample(digests)
+                result.problems += problems
         except RcloneError as exc:
             result.problems.append(exc.reason)
         result.ok = not result.problems
         verdict = "ok" if result.ok else "failed: " + "; ".join(result.problems[:5])
         with self.catalog.transaction():
             self.catalog.offsite.set_verification(run_id, now(), verdict)
-            if result.ok and method == "cryptcheck":
-                self.catalog.offsite.objects_verified(now())
+            self.catalog.offsite.found_lost(self.found, partner=self.partner)
+            if result.ok and result.method == "cryptcheck":
+                self.catalog.offsite.objects_verified(now(), partner=self.partner)
         return result
 
     # -- reading back (restore, drills) --------------------------------------------------------
-    def manifest_at(self, at: datetime | None) -> Manifest:
+    def manifest_at(self, at: datetime | None, newest_known: str | None = None,
+                    accept_older: bool = False) -> Manifest:
         """The partner's latest complete inventory (made at or before ``at``), fetched through the
         crypt layer and replayed from its last full inventory through the deltas: what a restore
-        needs when the state folder and the mirror are gone."""
+        needs when the state folder and the mirror are gone.
+
+        ``newest_known`` is the newest run (at or before ``at``) that the local catalog, or its
+        copy on the mirror, knows was shipped to this partner. A partner whose newest inventory is
+        older was rolled back or lost data: refused, unless ``accept_older`` asks for the newest
+        state the partner has — then an inventory that is not what its name says is passed over
+        for the one before it too."""
         names = [n for n in self._partner_manifests() if n.endswith(SUFFIX)]
         if at is not None:
-            limit = at.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%S.%f")
-            names = [n for n in names if n[:len(limit) - 3] <= limit[:-3]]
+            limit = run_limit(at)
+            names = [n for n in names if run_of(n) <= limit]
         if not names:
             raise EnvironmentProblem(t("restore.no_manifest"))
+        newest = run_of(max(names))
+        if newest_known is not None and newest < newest_known and not accept_older:
+            raise EnvironmentProblem(t("restore.partner_older", partner_run=newest, known=newest_known))
         with tempfile.TemporaryDirectory(prefix=".dangan-manifest-") as scratch:
             def load(batch: list[str]) -> dict[str, Manifest]:
                 listing = Path(scratch) / "wanted.txt"
@@ -357,7 +421,15 @@ class Offsite:
                 found = {n: Path(scratch) / "manifests" / n for n in batch}
                 return {n: Manifest.from_bytes(p.read_bytes()) for n, p in found.items() if p.exists()}
 
-            return rebuild(names, max(names), load)[0]
+            targets = sorted(names, reverse=True)
+            for number, target in enumerate(targets):
+                try:
+                    return rebuild(names, target, load)[0]
+                except EnvironmentProblem as problem:
+                    if not accept_older or number == len(targets) - 1:
+                        raise
+                    logger.warning("inventory {} unusable, trying the one before it: {}", target, problem)
+            raise EnvironmentProblem(t("restore.no_manifest"))
 
     def local_manifest(self, run_id: str) -> Manifest:
         """The complete inventory of run ``run_id`` from the local copies (replayed when a delta)."""
@@ -384,6 +456,28 @@ class Offsite:
             if name not in listing:
                 raise RcloneError("rclone lsf", t("offsite.manifest_gone", name=name))
 
+    def _verify_chain_content(self, chain: list[str]) -> list[str]:
+        """Each inventory of the chain at the partner is byte for byte the one shipped (kept in
+        ``state_dir/manifests``): an older, valid inventory under a newer one's name would pass
+        every other check, and a restore by it would silently drop files."""
+        problems: list[str] = []
+        with tempfile.TemporaryDirectory(dir=self.layout.state_dir, prefix=".dangan-verify-") as scratch:
+            listing = Path(scratch) / "chain.txt"
+            listing.write_text("".join(n + "\n" for n in chain), encoding="ascii")
+            self.rclone.run(["copy", f"{CRYPT}:manifests", f"{scratch}/manifests", f"--files-from={listing}"],
+                            timeout=self._timeout())
+            for name in chain:
+                there = Path(scratch) / "manifests" / name
+                if not there.exists():
+                    problems.append(t("offsite.manifest_gone", name=name))
+                elif there.read_bytes() != (self.manifests / name).read_bytes():
+                    try:
+                        found = Manifest.from_bytes(there.read_bytes()).run_id
+                    except (ValueError, KeyError, OSError, EOFError):
+                        found = "?"
+                    problems.append(t("offsite.manifest_differs", name=name, found=found))
+        return problems
+
     def fetch(self, digests: list[str], into: Path,
               started: Callable[[Transfer | TransferChild], None] = lambda running: None) -> None:
         """Download objects (by hash) into ``into/data/<hh>/<hash>``; what exists is not fetched again.
@@ -406,8 +500,9 @@ class Offsite:
         listing = self.work / "verify.txt"
         listing.write_text("".join(object_name(d) + "\n" for d in digests), encoding="ascii")
         try:
+            # NOTICE, not ERROR: rclone says "does not support any hashes" at that level
             done = self.rclone.run(["cryptcheck", str(stage), f"{CRYPT}:", f"--files-from={listing}", "--one-way",
-                                    "--log-level=ERROR"], timeout=self._timeout(), check=False)
+                                    "--log-level=NOTICE"], timeout=self._timeout(), check=False)
         finally:
             listing.unlink(missing_ok=True)
         if done.returncode == 0:
@@ -415,7 +510,14 @@ class Offsite:
         problems = [line.split(" : ", 1)[-1].strip() for line in done.stderr.splitlines()
                     if "ERROR" in line and "data/" in line]
         if not problems:
-            return [last_error(done.stderr) or f"rclone cryptcheck exit code {done.returncode}"]
+            reason = last_error(done.stderr)
+            if "support any hashes" in reason:
+                raise _NoHashes("rclone cryptcheck", reason)
+            return [reason or t("offsite.cryptcheck_failed", code=done.returncode)]
+        for problem in problems:
+            found = _OBJECT.search(problem)
+            if found:
+                self.found[found.group(1)] = MISSING if "not in" in problem else DAMAGED
         # cryptcheck compares the partner with the local stage. A stage object whose content no
         # longer matches its name (the mirror copy it links to rotted) says nothing about the
         # partner: those objects are checked again by downloading and hashing them.
@@ -423,6 +525,8 @@ class Offsite:
         damaged_here = [d for d in suspects if _hash_of(stage / object_name(d), self.config.hash_algorithm) != d]
         if not damaged_here:
             return problems
+        for digest in damaged_here:
+            self.found.pop(digest, None)  # the download below says what the partner's copy is
         again, _ = self._download_and_hash(damaged_here)
         return [p for p, d in zip(problems, suspects) if d not in damaged_here] + again
 
@@ -447,9 +551,44 @@ class Offsite:
                 path = Path(scratch) / "data-root" / object_name(digest)
                 if not path.exists():
                     problems.append(t("offsite.sample_missing", object=object_name(digest)))
+                    self.found[digest] = MISSING
                 elif _hash_of(path, self.config.hash_algorithm) != digest:
                     problems.append(t("offsite.sample_corrupt", object=object_name(digest)))
+                    self.found[digest] = DAMAGED
         return problems, len(chosen)
+
+
+class _NoHashes(RcloneError):
+    """The partner's storage offers no checksum: cryptcheck cannot compare anything."""
+
+
+_OBJECT = re.compile(r"data/[0-9a-f]{2}/([0-9a-f]+)")
+
+
+def partner_identity(remote: str, rclone_config: str) -> str:
+    """Which partner ``remote`` is: the remote as written, with — when it names a remote of the
+    admin's rclone.conf — that section's settings (host, port, user, bucket …; secrets left out,
+    so a new password is not a new partner). Another host behind the same remote name is another
+    partner. A digest, so that no host name or path is kept in the catalog twice."""
+    parts = [remote]
+    name = remote.split(":", 1)[0].split(",", 1)[0] if ":" in remote and not remote.startswith("/") else ""
+    if name and rclone_config:
+        settings = configparser.RawConfigParser(interpolation=None)
+        try:
+            settings.read(rclone_config, encoding="utf-8")
+        except (OSError, configparser.Error):
+            pass  # rclone itself will say what is wrong with it
+        seen: set[str] = set()
+        while name and name in settings and name not in seen:
+            seen.add(name)
+            section = settings[name]
+            parts += [f"[{name}]", *(f"{k}={v}" for k, v in sorted(section.items()) if not _SECRET.search(k))]
+            inner = section.get("remote", "")  # an alias, crypt, union … over another remote
+            name = inner.split(":", 1)[0] if ":" in inner else ""
+    return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:32]
+
+
+_SECRET = re.compile(r"pass|secret|token|private|key_pem|^key$|session|sas_url", re.IGNORECASE)
 
 
 def _hash_of(path: Path, algorithm: str) -> str | None:

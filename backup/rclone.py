@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dangan.config.errors import DanganError
+from dangan.config.messages import t
 
 CRYPT = "danganoffsite"  # the crypt remote's name, defined through the environment
 
@@ -41,7 +42,9 @@ class RcloneError(DanganError):
     """rclone failed; ``reason`` holds rclone's own words."""
 
     def __init__(self, message: str, reason: str) -> None:
-        super().__init__(message)
+        # What the user reads says what rclone said, not only which rclone command failed
+        super().__init__(t("rclone.failed", command=message, reason=reason))
+        self.command = message
         self.reason = reason
 
 

@@ -124,8 +124,8 @@ def _selected(path: bytes, only: list[bytes]) -> bool:
 class CatalogView:
     """Read-only access to a catalog that may be the mirror's copy (the state folder may be gone)."""
 
-    def __init__(self, layout: Layout) -> None:
-        candidates = [layout.catalog_path, layout.mirror_root / MIRROR_DIR / CATALOG_FILE]
+    def __init__(self, layout: Layout, path: Path | None = None) -> None:
+        candidates = [path] if path else [layout.catalog_path, layout.mirror_root / MIRROR_DIR / CATALOG_FILE]
         path = next((p for p in candidates if p.is_file()), None)
         if path is None:
             raise EnvironmentProblem(t("restore.no_catalog", paths=", ".join(map(str, candidates))))
@@ -177,6 +177,24 @@ class CatalogView:
             yield mirror_root + b"/.dangan/versions/" + location, size, mtime_ns
         staged = mirror_root + f"/.dangan/stage/data/{digest[:2]}/{digest}".encode()
         yield staged, -1, -1
+
+
+def newest_shipped(layout: Layout, partner: str, upto: str) -> str | None:
+    """The newest off-site run to ``partner`` (at or before run id ``upto``) that the catalog or
+    its copy on the mirror knows succeeded: a partner whose newest inventory is older was
+    rolled back. None when neither survived (then nothing can tell)."""
+    newest = None
+    for path in (layout.catalog_path, layout.mirror_root / MIRROR_DIR / CATALOG_FILE):
+        if not path.is_file():
+            continue
+        view = CatalogView(layout, path)
+        try:
+            run = view.catalog.newest_offsite_run(partner, upto)
+        finally:
+            view.close()
+        if run is not None and (newest is None or run > newest):
+            newest = run
+    return newest
 
 
 # -- writing into the target ------------------------------------------------------------------
@@ -299,6 +317,18 @@ class Target:
             self._unjournaled.append(item)
             return "identical"
         return None
+
+    def occupied(self, item: Item) -> bool:
+        """Something else (another file, a folder, a link) stands where ``item`` goes.
+        Not to be called while ``restore`` runs (it may close cached folders)."""
+        if len(self._folders) > MAX_FOLDERS:
+            self._close_folders()
+        head, _, name = item.path.rpartition(b"/")
+        try:
+            os.stat(name, dir_fd=self._folder(head, create=False), follow_symlinks=False)
+        except OSError:  # nothing there, or no folder to hold it yet
+            return False
+        return True
 
     def _hash(self, name: bytes, folder: int) -> str | None:
         try:
@@ -498,15 +528,20 @@ class Restore:
         started = time.monotonic()
         self.report.requested = len(items)
         todo = []
+        reasons: dict[bytes, str] = {}
+        refused: list[Item] = []
         for item in items:
             if self.target.empty:
                 todo.append(item)
             elif self.target.already_there(item):
                 self.report.already += 1
                 self.report.verified.append(item)
+            elif not self.target.overwrite and self.target.occupied(item):
+                # Said as it is, before any copy is read or downloaded: no source can change it.
+                reasons[item.path] = t("restore.occupied")
+                refused.append(item)
             else:
                 todo.append(item)
-        reasons: dict[bytes, str] = {}
         for fetch in sources:
             if not todo:
                 break
@@ -521,7 +556,8 @@ class Restore:
                 else:
                     reasons[item.path] = problem
             todo = [item for item in todo if item.path not in restored_now]
-        self.report.failures = [Failure(item.path, reasons.get(item.path, t("restore.no_copy"))) for item in todo]
+        self.report.failures = [Failure(item.path, reasons.get(item.path, t("restore.no_copy")))
+                                for item in sorted(refused + todo, key=lambda i: i.path)]
         self.target.close()
         self.report.seconds = time.monotonic() - started
         return self.report

@@ -22,10 +22,10 @@ from dangan.backup.adopt import adopt as adopt_archive
 from dangan.backup.audit import AuditResult, Auditor
 from dangan.backup.drill import as_dicts, run_drill
 from dangan.backup.keys import key_path
-from dangan.backup.offsite import Offsite, offsite_fetch
+from dangan.backup.offsite import Offsite, offsite_fetch, run_limit
 from dangan.backup.report import property_lines
 from dangan.backup.restore import (CatalogView, Item, Restore, RestoreReport, Target, check_only,
-                                   mirror_fetch, parse_at, write_report)
+                                   mirror_fetch, newest_shipped, parse_at, write_report)
 
 from dangan.cli.common import setup
 from dangan.cli.exits import EXIT_OK, EXIT_PROBLEMS
@@ -54,6 +54,8 @@ def backup(args: argparse.Namespace) -> int:
             else:
                 print(t("offsite.verify_failed", method=result.method, run=result.run_id,
                         problems="\n".join(f"  - {p}" for p in result.problems)))
+            if result.note and args.format != "json":
+                print(result.note)  # how it was checked, when not as configured
             return EXIT_OK if result.ok else EXIT_PROBLEMS
         kind = "full" if args.full else "snapshot" if args.snapshot else "incremental"
         run = offsite.run(kind)
@@ -86,7 +88,11 @@ def restore(args: argparse.Namespace) -> int:
         view = None
     offsite = offsite_if_configured(config, path, required=args.source == "offsite")
     if args.source == "offsite":
-        manifest = offsite.manifest_at(at)
+        # A partner whose newest inventory is older than what the catalog knows was rolled back
+        known = newest_shipped(layout, offsite.partner, run_limit(at) if at else "~")
+        manifest = offsite.manifest_at(at, known, accept_older=args.accept_older)
+        if known is not None and manifest.run_id < known:  # asked for with --accept-older
+            print(t("restore.older_accepted", partner_run=manifest.run_id, known=known), file=sys.stderr)
         items = [Item(e.path, e.hash, e.size, e.mtime_ns) for e in manifest.entries if _only(e.path, only)]
     if offsite is not None:
         sources.append(offsite_fetch(offsite, target / ".dangan-restore" / "objects"))

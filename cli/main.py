@@ -186,6 +186,7 @@ def _build_parser() -> _Parser:
     restore.add_argument("--only", metavar="PATH", nargs="+", default=[], help=t("cli.restore.only"))
     restore.add_argument("--dry-run", action="store_true", help=t("cli.restore.dry_run"))
     restore.add_argument("--overwrite", action="store_true", help=t("cli.restore.overwrite"))
+    restore.add_argument("--accept-older", action="store_true", help=t("cli.restore.accept_older"))
     restore.add_argument("--format", choices=("text", "json"), default="text", help=t("cli.check.format"))
     audit = command("audit", copies.audit, "cli.audit.help")
     audit.add_argument("--repair", action="store_true", help=t("cli.audit.repair"))

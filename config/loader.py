@@ -136,6 +136,7 @@ _SIMPLE_REASONS = {
     "int_from_float": "config.want_int",
     "float_parsing": "config.want_number",
     "float_type": "config.want_number",
+    "finite_number": "config.want_finite",
     "string_type": "config.want_str",
     "bool_parsing": "config.want_bool",
     "bool_type": "config.want_bool",

@@ -929,6 +929,87 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "audit.catalog_copy_damaged": {"zh": "下次核对时重新写入副本", "en": "the copy is written anew at the next reconcile"},
     "init.catalog_set_aside": {"zh": "原目录库已移到 {path}。", "en": "The previous catalog was set aside as {path}. "},
+    # --- h-offsite ---
+    "config.want_finite": {
+        "zh": "应为有限的数（不能是无穷大或 NaN）",
+        "en": "must be a finite number (not infinity or NaN)",
+    },
+    "offsite.run_died": {
+        "zh": "运行中途被中断（{detail}）；下次运行会补传未完成的部分",
+        "en": "the run was cut short ({detail}); the next run ships what is left",
+    },
+    "offsite.no_hashes": {
+        "zh": "合作单位的存储不提供校验和（rclone：{reason}），无法用 cryptcheck 逐个比对；"
+              "已改为下载抽查并重新计算哈希（按 offsite.sample_share 的比例，每周换一批）。"
+              "如需逐个比对，请让对方开启 md5sum/sha1sum，或把 offsite.verify 设为 sample。",
+        "en": "the partner's storage offers no checksums (rclone: {reason}), so cryptcheck "
+              "cannot compare the objects; a sample was downloaded and hashed instead "
+              "(offsite.sample_share of them, another slice each week). To compare every "
+              "object, have the partner enable md5sum/sha1sum, or set offsite.verify: sample.",
+    },
+    "manifest.misnamed": {
+        "zh": "清单 {name} 不是运行 {expected} 的清单（其中是运行 {found} 的）："
+              "该文件被替换或复制过，按它恢复会丢失文件。请核对合作单位处的清单（dangan backup "
+              "--verify），并用 dangan backup --full 重新上传完整清单",
+        "en": "inventory {name} is not run {expected}'s (it holds run {found}'s): the file was "
+              "replaced or copied over, and restoring by it would drop files. Check the "
+              "partner's inventories (dangan backup --verify) and ship a complete one again "
+              "with dangan backup --full",
+    },
+    "offsite.manifest_differs": {
+        "zh": "合作单位处的清单 {name} 与上传时不同（其中是运行 {found} 的清单）："
+              "被替换或损坏，按它恢复会出错。请用 dangan backup --full 重新上传完整清单",
+        "en": "the partner's inventory {name} is not what was shipped (it holds run "
+              "{found}'s): replaced or damaged, a restore by it would go wrong. Ship a "
+              "complete one again with dangan backup --full",
+    },
+    "restore.partner_older": {
+        "zh": "合作单位处最新的清单是运行 {partner_run}，但本地目录（或其在镜像上的副本）"
+              "记录了更新的成功运行 {known}：合作单位的存储可能被回滚或丢失了较新的数据，"
+              "按它恢复会缺少文件。请先核对合作单位（dangan backup --verify）；"
+              "如确要按合作单位现有的最新状态恢复，请加 --accept-older。",
+        "en": "the partner's newest inventory is run {partner_run}, but the local catalog (or "
+              "its copy on the mirror) knows a newer successful run, {known}: the partner's "
+              "storage may have been rolled back or lost newer data, and a restore from it "
+              "would miss files. Check the partner first (dangan backup --verify); to restore "
+              "the newest state the partner has anyway, add --accept-older.",
+    },
+    "restore.older_accepted": {
+        "zh": "注意：按合作单位现有的最新状态（运行 {partner_run}）恢复；本地记录的最新运行是 "
+              "{known}，其后的变动不在其中。",
+        "en": "note: restoring the newest state the partner has (run {partner_run}); the local "
+              "catalog knows run {known}, and what changed after {partner_run} is not in this "
+              "restore.",
+    },
+    "cli.restore.accept_older": {
+        "zh": "合作单位的最新清单比本地记录的旧（被回滚）时，仍按合作单位现有的最新状态恢复",
+        "en": "restore the newest state the partner has even when it is older than the runs "
+              "the catalog knows (a rolled-back partner)",
+    },
+    "restore.occupied": {
+        "zh": "目标位置已有另一个文件（内容不同），未覆盖；如确要替换，请加 --overwrite，"
+              "或换一个空目录恢复",
+        "en": "a different file already stands at the target; not overwritten. Add --overwrite "
+              "to replace it, or restore into an empty folder",
+    },
+    "status.offsite_verify_failed": {
+        "zh": "异地验证失败（{at}，运行 {run}）：{problems}。"
+              "缺失或损坏的内容会在下次异地备份时优先补传；再次验证（dangan backup --verify）"
+              "通过后此提示消失。",
+        "en": "off-site verification failed ({at}, run {run}): {problems}. What is missing or "
+              "damaged is shipped first by the next off-site run; this stays until a "
+              "verification (dangan backup --verify) passes.",
+    },
+    "rclone.failed": {
+        "zh": "{command} 失败：{reason}",
+        "en": "{command} failed: {reason}",
+    },
+    "offsite.cryptcheck_failed": {
+        "zh": "rclone cryptcheck 失败（退出码 {code}），且没有说明原因；请用 --log-level=INFO "
+              "手动运行 rclone 查看",
+        "en": "rclone cryptcheck failed (exit code {code}) without saying why; run rclone by "
+              "hand with --log-level=INFO",
+    },
 }
 
 

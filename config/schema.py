@@ -90,7 +90,9 @@ Names = Annotated[list[str], AfterValidator(_unique_names)]
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # No infinity or NaN anywhere: every number is bounded at load (an infinite timeout once
+    # passed validation and ended the backup in an internal error).
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class RulesConfig(_Section):
@@ -144,11 +146,11 @@ class OffsiteConfig(_Section):
     full_every_days: Annotated[int, Field(ge=1, le=3660)]
     snapshot_on: Annotated[str, AfterValidator(_month_day)]
     bwlimit: Annotated[str, BeforeValidator(_none_as_empty), AfterValidator(_bwlimit)]
-    timeout_minutes: Annotated[float, Field(gt=0)]
+    timeout_minutes: Annotated[float, Field(gt=0, le=10080)]  # at most a week per transfer
     retries: Annotated[int, Field(ge=0, le=100)]
     verify: Literal["cryptcheck", "sample"]
     sample_share: Annotated[float, Field(gt=0, le=1)]
-    max_age_hours: Annotated[float, Field(gt=0)]
+    max_age_hours: Annotated[float, Field(gt=0, le=8784)]  # at most a year
     retention_default: Retention
     retention_rules: dict[str, Retention]
 
@@ -159,9 +161,9 @@ class MirrorConfig(_Section):
     settle_seconds: Annotated[float, Field(ge=0.1, le=3600)]
     reconcile_minutes: Annotated[float, Field(ge=1, le=10080)]
     delete_delay_seconds: Annotated[float, Field(ge=0, le=3600)]
-    max_delete_count: Annotated[int, Field(ge=1)]
+    max_delete_count: Annotated[int, Field(ge=1, le=1_000_000_000)]
     max_delete_share: Annotated[float, Field(gt=0, le=1)]
-    keep_versions_days: Annotated[int, Field(ge=0)]
+    keep_versions_days: Annotated[int, Field(ge=0, le=36600)]  # 0: for ever; else at most a century
     retry_max_seconds: Annotated[float, Field(ge=1, le=86400)]
     stall_seconds: Annotated[float, Field(ge=1, le=86400)]
 
@@ -170,7 +172,7 @@ class DrillConfig(_Section):
     """Restore drills (``drill:``)."""
 
     share: Annotated[float, Field(gt=0, le=1)]
-    min_files: Annotated[int, Field(ge=1)]
+    min_files: Annotated[int, Field(ge=1, le=1_000_000_000)]
     every_days: Annotated[int, Field(ge=1, le=3660)]
     at: Annotated[str, AfterValidator(_clock)]
 

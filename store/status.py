@@ -71,7 +71,7 @@ def gather(layout: Layout, catalog: Catalog) -> dict[str, Any]:
         "deletions": {"pending": pending, "held": json.loads(held) if held else None},
         "offsite": _offsite(catalog),
         "violations": {"error": violations.get("error", 0), "warning": violations.get("warning", 0)},
-        "alerts": service.get("alerts", {}) if running else {},
+        "alerts": _still_true(service.get("alerts", {}), catalog) if running else {},
         "notes": service.get("notes", []) if running else [],
         "inotify": service.get("inotify") if running else None,
     }
@@ -80,13 +80,30 @@ def gather(layout: Layout, catalog: Catalog) -> dict[str, Any]:
 def _offsite(catalog: Catalog) -> dict[str, Any]:
     last = catalog.offsite.latest_run()
     ok = catalog.offsite.last_good_run()
+    # The newest verification decides: one that failed stays shown (a newer, unverified run does
+    # not hide it) until one passes.
+    checked = catalog.offsite.last_verification()
+    failed = checked if checked and (checked.verification or "").startswith("failed") else None
     return {
         "last": {"id": last.id, "kind": last.kind, "ended": last.ended, "result": last.result,
                  "reason": last.reason} if last else None,
         # files and bytes: what the run's inventory lists (the partner's whole copy)
         "last_ok": {"id": ok.id, "ended": ok.ended, "files": ok.total_files, "bytes": ok.total_bytes,
                     "verified_at": ok.verified_at, "verification": ok.verification} if ok else None,
+        "verification_failed": {"run": failed.id, "at": failed.verified_at,
+                                "verification": failed.verification} if failed else None,
     }
+
+
+def _still_true(alerts: dict[str, dict[str, Any]], catalog: Catalog) -> dict[str, dict[str, Any]]:
+    """The service's alerts, less those whose cause the catalog shows cleared since it raised them
+    (status.json is written by the service, which learns of a backup made by hand only at its next try)."""
+    alert = alerts.get("job_offsite")
+    if alert and alert.get("since"):
+        done = catalog.offsite.last_good_run()
+        if done and done.ended and done.ended > alert["since"]:
+            alerts = {k: v for k, v in alerts.items() if k != "job_offsite"}
+    return alerts
 
 
 def _meta_json(catalog: Catalog, key: str) -> Any:
@@ -118,6 +135,10 @@ def render(status: dict[str, Any]) -> str:
                        verified=ok["verification"] or t("status.offsite_unverified")))
     else:
         lines.append(t("status.offsite_never"))
+    if offsite.get("verification_failed"):
+        failed = offsite["verification_failed"]
+        lines.append(t("status.offsite_verify_failed", run=failed["run"], at=failed["at"],
+                       problems=failed["verification"].removeprefix("failed: ")))
     if offsite["last"] and offsite["last"]["result"] == "failed":
         lines.append(t("status.offsite_failed", ended=offsite["last"]["ended"], reason=offsite["last"]["reason"]))
     lines.append(t("status.violations", errors=status["violations"]["error"],

@@ -116,9 +116,10 @@ def test_a_delta_brings_the_listed_state_to_what_is_shippable(tmp_path):
         assert c.offsite.changed_since_listed() == [] and c.offsite.gone_since_listed() == []
         assert c.offsite.listed_per_department() == {"01办公室": (3, 3)}
         with c.transaction():
-            c.offsite.shipped("r1", [("h1", 1), ("h2b", 1)])
-        assert c.offsite.held() == {"h1", "h2b"} and c.offsite.holds("h1") and not c.offsite.holds("h4")
-        assert [s.hash for s in c.offsite.listed_not_held()] == ["h4"]
+            c.offsite.shipped("r1", [("h1", 1), ("h2b", 1)], partner="p")
+        assert c.offsite.held(partner="p") == {"h1", "h2b"} and c.offsite.holds("h1", partner="p")
+        assert not c.offsite.holds("h4", partner="p") and c.offsite.held(partner="another") == set()
+        assert [s.hash for s in c.offsite.listed_not_held(partner="p")] == ["h4"]
 
 
 def test_the_register_of_runs_names_the_last_good_one(tmp_path):
@@ -127,11 +128,36 @@ def test_the_register_of_runs_names_the_last_good_one(tmp_path):
     with Catalog(tmp_path / "c.sqlite", create=True) as c:
         assert c.offsite.last_good_run() is None and c.offsite.latest_run() is None
         with c.transaction():
-            c.offsite.start_run("20260101T000000.000Z", "full", "t0")
+            c.offsite.start_run("20260101T000000.000Z", "full", "t0", partner="p")
             c.offsite.end_run("20260101T000000.000Z", "t1", True, None, Totals(2, 20), Totals(5, 50))
-            c.offsite.start_run("20260102T000000.000Z", "incremental", "t2")
+            c.offsite.start_run("20260102T000000.000Z", "incremental", "t2", partner="p")
             c.offsite.end_run("20260102T000000.000Z", "t3", False, "网络断开", Totals(0, 0), Totals(0, 0))
             c.offsite.set_verification("20260101T000000.000Z", "t4", "ok")
         good, latest = c.offsite.last_good_run(), c.offsite.latest_run()
         assert (good.id, good.files, good.total_bytes, good.verification) == ("20260101T000000.000Z", 2, 50, "ok")
         assert (latest.result, latest.reason) == ("failed", "网络断开")
+
+
+def test_objects_shipped_before_partners_were_told_apart_belong_to_none(tmp_path):
+    """Schema 3 (12.5): objects known from before are kept, but no partner is said to hold them."""
+    import sqlite3
+
+    from dangan.store.catalog.core import MIGRATIONS
+
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as db:
+        for number, step in enumerate(MIGRATIONS[:2], start=1):
+            db.executescript(f"{step}; PRAGMA user_version = {number};")
+        db.execute("INSERT INTO offsite_objects (hash, size, run_id)"
+                   " VALUES ('ab12', 3, '20260101T000000.000Z')")
+        db.execute("INSERT INTO offsite_runs (id, kind, started, result) VALUES ('20260101T000000.000Z',"
+                   " 'full', 'x', 'ok')")
+    with Catalog(path) as catalog:
+        register = catalog.offsite
+        assert register.held(partner="") == {"ab12"} and register.held(partner="some-partner") == set()
+        assert register.last_good_run("some-partner").id == "20260101T000000.000Z"
+        register.shipped("20260102T000000.000Z", [("ab12", 3)], partner="some-partner")
+        register.found_lost({"ab12": "missing"}, partner="other")
+        assert register.held(partner="some-partner") == {"ab12"}
+        assert register.lost(partner="other") == {"ab12": "missing"}
+        assert register.held(partner="other") == set() and not register.holds("ab12", partner="other")

@@ -144,3 +144,34 @@ def test_english_config_errors(tmp_path):
     finally:
         set_language("zh")
     assert "line 2 rules.scan_min_dpi" in message and "must be an integer" in message
+
+
+def _numeric_keys() -> list[tuple[str, str]]:
+    """Every int/float key of the schema, as (section, key) (section "" for the top level)."""
+    from typing import get_args
+
+    from dangan.config.schema import Config
+
+    found = []
+
+    def walk(model, section):
+        for name, field in model.model_fields.items():
+            annotation = field.annotation
+            if isinstance(annotation, type) and hasattr(annotation, "model_fields"):
+                walk(annotation, name)
+            elif annotation in (int, float):
+                found.append((section, name))
+            elif any(a in (int, float) for a in get_args(annotation)):
+                found.append((section, name))
+    walk(Config, "")
+    return found
+
+
+@pytest.mark.parametrize("section,key", _numeric_keys())
+@pytest.mark.parametrize("value", [".inf", "1e300", "-.inf", ".nan"])
+def test_every_number_is_bounded_at_load(tmp_path, section, key, value):
+    """12.11: `offsite.timeout_minutes: .inf` passed validation and the backup then died."""
+    text = f"{section}:\n  {key}: {value}\n" if section else f"{key}: {value}\n"
+    message = _problems(text, tmp_path)
+    assert (f"{section}.{key}" if section else key) in message, message
+    assert "应" in message and "Traceback" not in message, message

@@ -392,3 +392,145 @@ def test_transfer_with_progress_goes_through_rclone_python(tmp_path):
         with pytest.raises(RcloneError) as failed:
             blocked.transfer(str(source), f"{CRYPT}:", listing, flags, 60, progress)
         assert failed.value.reason and "exit" not in failed.value.reason, failed.value.reason
+
+
+def test_a_run_that_dies_is_closed_as_failed(archive, sftp_partner):
+    """12.11: a backup that ended otherwise than by an rclone or disk error (here: interrupted, as
+    the service stops its job) stayed `running` in the catalog, and in status, for ever."""
+    import signal
+    import time
+
+    use_partner(archive, sftp_partner, bwlimit='"50k"')
+    for i in range(6):
+        archive.write(f"{TASK}/{i}.bin", os.urandom(300_000))
+    assert dangan(archive, "mirror").returncode == 0
+    job = subprocess.Popen([DANGAN, "backup", "--config", str(archive.config)], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, cwd=archive.base)
+    deadline = time.monotonic() + 120
+    while no_rclone_left(str(archive.mirror)) and job.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)  # until the transfer is under way
+    assert job.poll() is None and _runs(archive) == [("incremental", "running")]
+    job.send_signal(signal.SIGINT)
+    out, err = job.communicate(timeout=60)
+    assert job.returncode != 0, out + err
+    assert _runs(archive) == [("incremental", "failed")]
+    assert no_rclone_left(str(archive.mirror))
+
+
+def test_a_new_partner_gets_everything(archive, sftp_partner, tmp_path):
+    """12.5: after `offsite.remote` was switched to a new partner, incremental runs shipped 0 files
+    and said ok while the new partner held nothing but inventories."""
+    use_partner(archive, sftp_partner)
+    for i in range(4):
+        archive.write(f"{TASK}/{i}.txt", f"content {i}".encode() * 50)
+    assert backup(archive)["files"] == 4
+    (tmp_path / "second").mkdir()
+    second = start_sftp(tmp_path / "second")
+    try:
+        use_partner(archive, second)
+        moved = backup(archive)
+        assert moved["ok"] and moved["files"] == 4, moved
+        assert not moved["manifest"].endswith("-delta.json.gz")  # its base is not at this partner
+        assert dangan(archive, "backup", "--verify").returncode == 0
+        fetched = fetch_back(archive, second, tmp_path)
+        assert fetched[f"{TASK}/2.txt".encode()] == b"content 2" * 50
+        use_partner(archive, sftp_partner)  # back to the first: it holds everything already
+        back = backup(archive)
+        assert back["ok"] and back["files"] == 0, back
+    finally:
+        second.stop()
+
+
+def test_what_a_failed_verification_found_missing_is_shipped_first(archive, sftp_partner):
+    """12.5: an object lost at the partner failed --verify, but later incremental runs never
+    re-shipped it (only --full healed)."""
+    use_partner(archive, sftp_partner)
+    for i in range(3):
+        archive.write(f"{TASK}/{i}.txt", f"content {i}".encode() * 100)
+    assert backup(archive)["files"] == 3
+    data_files = sorted(p for p in sftp_partner.files() if p.stat().st_size == 900 + 32 + 16)
+    data_files[0].unlink()
+    bad = dangan(archive, "backup", "--verify", "--format", "json")
+    assert bad.returncode == 1
+    bad_run = json.loads(bad.stdout)["run_id"]
+    archive.write(f"{TASK}/new.txt", b"new")
+    healed = backup(archive)
+    assert healed["ok"] and healed["files"] == 2, healed  # the lost one and the new one
+    # the failed verification stays in status (a newer, unverified run does not hide it) ...
+    status = json.loads(dangan(archive, "status", "--format", "json").stdout)
+    assert status["offsite"]["verification_failed"]["run"] == bad_run, status["offsite"]
+    assert "验证失败" in dangan(archive, "status").stdout
+    again = dangan(archive, "backup", "--verify", "--format", "json")
+    assert again.returncode == 0, again.stdout
+    # ... until a verification passes
+    status = json.loads(dangan(archive, "status", "--format", "json").stdout)
+    assert status["offsite"]["last_ok"]["verification"] == "ok"
+    assert status["offsite"]["verification_failed"] is None
+    assert "验证失败" not in dangan(archive, "status").stdout
+
+
+def test_verify_against_a_partner_without_hashes_says_how_it_checked(archive, sftp_partner):
+    """12.13: --verify against an sftp remote that offers no hashes said only "rclone cryptcheck
+    exit code 1", rclone's own reason hidden by the log level."""
+    with open(sftp_partner.rclone_config, "a", encoding="utf-8") as conf:
+        conf.write("disable_hashcheck = true\n")
+    use_partner(archive, sftp_partner, sample_share="1.0")
+    for i in range(3):
+        archive.write(f"{TASK}/{i}.txt", f"content {i}".encode() * 100)
+    assert backup(archive)["ok"]
+    done = dangan(archive, "backup", "--verify", "--format", "json")
+    report = json.loads(done.stdout)
+    assert done.returncode == 0 and report["method"] == "sample" and report["checked"] == 3, report
+    assert "support any hashes" in report["note"] and "校验和" in report["note"], report
+    text = dangan(archive, "backup", "--verify")
+    assert text.returncode == 0 and "校验和" in text.stdout and "exit code" not in text.stdout, text.stdout
+    victim = max(sftp_partner.files(), key=lambda p: p.stat().st_size)
+    raw = bytearray(victim.read_bytes())
+    raw[-3] ^= 0x01
+    victim.write_bytes(bytes(raw))
+    bad = dangan(archive, "backup", "--verify", "--format", "json")
+    assert bad.returncode == 1 and json.loads(bad.stdout)["problems"], bad.stdout
+
+
+def test_a_backup_alert_clears_once_a_backup_succeeded(archive, sftp_partner, tmp_path):
+    """12.13: the service's alert for a failed scheduled backup stayed in status after a backup
+    by hand had succeeded (until the service's next try, hours later)."""
+    from service_helpers import Running, set_mirror_settings, wait_for
+
+    set_mirror_settings(archive)
+    use_partner(archive, sftp_partner)
+    sftp_partner.stop()
+    archive.write(f"{TASK}/a.txt", b"a")
+    running = Running(archive)
+    running.wait_ready()
+    try:
+        wait_for(lambda: running.status()["alerts"].get("job_offsite"), timeout=180)
+        (tmp_path / "back").mkdir()
+        partner = start_sftp(tmp_path / "back")  # the partner is back (on another port)
+        try:
+            use_partner(archive, partner)
+            done = dangan(archive, "backup")
+            assert done.returncode == 0, done.stderr
+        finally:
+            partner.stop()
+        assert "job_offsite" not in running.status()["alerts"]
+    finally:
+        assert running.stop() == 0
+
+
+def test_what_a_verification_found_damaged_is_replaced(archive, sftp_partner):
+    """12.5: an object damaged at the partner (same size, other bytes) is shipped again and
+    replaced by the next run — the one case where a partner's object is overwritten."""
+    use_partner(archive, sftp_partner)
+    for i in range(3):
+        archive.write(f"{TASK}/{i}.txt", f"content {i}".encode() * 100)
+    assert backup(archive)["files"] == 3
+    victim = sorted(p for p in sftp_partner.files() if p.stat().st_size == 900 + 32 + 16)[0]
+    raw = bytearray(victim.read_bytes())
+    raw[-5] ^= 0xFF
+    victim.write_bytes(bytes(raw))
+    assert dangan(archive, "backup", "--verify").returncode == 1
+    healed = backup(archive)
+    assert healed["ok"] and healed["files"] == 1, healed
+    again = dangan(archive, "backup", "--verify", "--format", "json")
+    assert again.returncode == 0, again.stdout

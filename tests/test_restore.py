@@ -372,3 +372,92 @@ def _before(run_id: str) -> str:
 
     moment = datetime.strptime(run_id, "%Y%m%dT%H%M%S.%fZ").replace(tzinfo=timezone.utc)
     return (moment - timedelta(milliseconds=1)).isoformat()
+
+
+def _rclone_back(archive, partner, *args: str) -> None:
+    subprocess.run([str(Path(sys.executable).with_name("rclone")), *args], env=_partner_env(archive, partner),
+                   check=True, capture_output=True)
+
+
+def _partner_listing(archive, partner) -> list[str]:
+    rclone = str(Path(sys.executable).with_name("rclone"))
+    done = subprocess.run([rclone, "lsf", "-R", "--files-only", "back:"],
+                          env=_partner_env(archive, partner), check=True, capture_output=True, text=True)
+    return done.stdout.split()
+
+
+def test_an_older_inventory_under_the_newest_name_is_caught(archive, tmp_path):
+    """20.2: an older, valid inventory copied over the newest passed --verify, and the restore
+    then dropped the files the newest one lists, saying all was restored."""
+    partner = start_sftp(tmp_path)
+    try:
+        use_partner(archive, partner)
+        archive.write(f"{TASK}/a.txt", b"a")
+        first = _backup(archive)
+        archive.write(f"{TASK}/b.txt", b"b")
+        second = _backup(archive)
+        old, new = Path(first["manifest"]).name, Path(second["manifest"]).name
+        _rclone_back(archive, partner, "copyto", f"back:manifests/{old}", f"back:manifests/{new}")
+        verify = dangan(archive, "backup", "--verify", "--format", "json")
+        assert verify.returncode == 1, verify.stdout
+        assert any(new in p for p in json.loads(verify.stdout)["problems"]), verify.stdout
+        code, report = restore(archive, "--from", "offsite", "--to", str(tmp_path / "with-catalog"))
+        assert code == 2 and second["run_id"] in report["stderr"], report
+        for folder in (archive.root, archive.state, archive.mirror):
+            shutil.rmtree(folder)
+        code, report = restore(archive, "--from", "offsite", "--to", str(tmp_path / "partner-only"))
+        assert code == 2 and second["run_id"] in report["stderr"], report
+        assert first["run_id"] in report["stderr"], report
+        assert not (tmp_path / "partner-only" / TASK / "a.txt").exists()
+    finally:
+        partner.stop()
+
+
+@pytest.mark.parametrize("catalog", ["state", "mirror copy"])
+def test_a_rolled_back_partner_is_not_restored_silently(archive, tmp_path, catalog):
+    """20.3: a partner rolled back to an older state was restored from with exit 0, the files of
+    the newer runs missing without a word."""
+    partner = start_sftp(tmp_path)
+    try:
+        use_partner(archive, partner)
+        archive.write(f"{TASK}/a.txt", b"a")
+        _backup(archive)
+        yesterday = set(_partner_listing(archive, partner))
+        archive.write(f"{TASK}/b.txt", b"b")
+        newest = _backup(archive)
+        archive.write(f"{TASK}/c.txt", b"c")
+        mirror(archive)  # the catalog's copy on the mirror now knows the newest run too
+        # the partner restores yesterday's disk image
+        for name in set(_partner_listing(archive, partner)) - yesterday:
+            _rclone_back(archive, partner, "deletefile", f"back:{name}")
+        if catalog == "mirror copy":
+            shutil.rmtree(archive.state)
+            shutil.rmtree(archive.root)
+        code, report = restore(archive, "--from", "offsite", "--to", str(tmp_path / "refused"))
+        assert code == 2 and newest["run_id"] in report["stderr"], report
+        assert "--accept-older" in report["stderr"], report
+        assert not (tmp_path / "refused" / TASK / "a.txt").exists()
+        code, report = restore(archive, "--from", "offsite", "--to", str(tmp_path / "older"),
+                               "--accept-older")
+        assert code == 0 and report["restored"] == 1, report
+        assert (tmp_path / "older" / TASK / "a.txt").read_bytes() == b"a"
+    finally:
+        partner.stop()
+
+
+def test_a_different_file_at_the_target_is_named_as_the_reason(archive, tmp_path):
+    """12.13: a restore refused because a different file stood at the target said the partner
+    lacked the content, after trying a download first."""
+    expected = fill(archive)
+    mirror(archive)
+    target = tmp_path / "target"
+    (target / TASK).mkdir(parents=True)
+    (target / TASK / "纪要.pdf").write_bytes(b"someone else's file")
+    code, report = restore(archive, "--from", "mirror", "--to", str(target))
+    assert code == 1 and report["restored"] == len(expected) - 1, report
+    [failure] = report["failures"]
+    assert failure["path"] == f"{TASK}/纪要.pdf" and "--overwrite" in failure["reason"], failure
+    assert "合作单位" not in failure["reason"], failure
+    assert (target / TASK / "纪要.pdf").read_bytes() == b"someone else's file"
+    objects = target / ".dangan-restore" / "objects"
+    assert not objects.exists() or not [p for p in objects.rglob("*") if p.is_file()]  # nothing downloaded

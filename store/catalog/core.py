@@ -170,6 +170,26 @@ MIGRATIONS: tuple[str, ...] = (
         category   TEXT
     ) WITHOUT ROWID;
     """,
+    """
+    -- Which partner holds what (issue 12.5): the shipped-objects knowledge is kept per partner
+    -- (backup/offsite.py: partner_identity), so a new partner gets everything, and what a
+    -- verification found missing or damaged is shipped again, first. Objects shipped before
+    -- partners were told apart belong to no partner (''): a run checks them again.
+    ALTER TABLE offsite_objects RENAME TO offsite_objects_unattributed;
+    CREATE TABLE offsite_objects (
+        partner     TEXT NOT NULL,        -- the partner's identity ('' : shipped before it was kept)
+        hash        TEXT NOT NULL,
+        size        INTEGER NOT NULL,
+        run_id      TEXT NOT NULL,
+        verified_at TEXT,
+        lost        TEXT,                 -- NULL: held; missing | damaged: what a verification found
+        PRIMARY KEY (partner, hash)
+    ) WITHOUT ROWID;
+    INSERT INTO offsite_objects (partner, hash, size, run_id, verified_at)
+        SELECT '', hash, size, run_id, verified_at FROM offsite_objects_unattributed;
+    DROP TABLE offsite_objects_unattributed;
+    ALTER TABLE offsite_runs ADD COLUMN partner TEXT;  -- NULL: a run from before partners were told apart
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

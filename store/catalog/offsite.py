@@ -1,7 +1,12 @@
 """The off-site register: the runs to the partner site (``offsite_runs``), the content objects the
 partner holds (``offsite_objects``) and what its inventory lists after the last run
 (``offsite_listed``). The callers keep their transactions (``Catalog.transaction``): these methods
-only read and write, so a run's inventory, what it ships and its counts stay one moment."""
+only read and write, so a run's inventory, what it ships and its counts stay one moment.
+
+What a partner holds is known per partner (its identity: ``backup/offsite.py: partner_identity``):
+after ``offsite.remote`` is switched, the new partner holds nothing, whatever was shipped before.
+And it is only as true as the last verification: what one found missing or damaged is no longer
+counted as held (``lost``), and is shipped again before anything else."""
 
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ if TYPE_CHECKING:
     from dangan.store.catalog.core import Catalog
 
 _RUN_COLUMNS = ("id, kind, started, ended, files, bytes, total_files, total_bytes, result, reason,"
-                " verified_at, verification")
+                " verified_at, verification, partner")
 _LISTED_COLUMNS = "path, size, mtime_ns, hash, department, category"
 
 
@@ -40,6 +45,11 @@ class OffsiteRun:
     reason: str | None
     verified_at: str | None
     verification: str | None  # ok | failed: …
+    partner: str | None = None  # the partner's identity (None: a run from before schema 3)
+
+
+MISSING = "missing"  # what a verification can find of an object: not at the partner ...
+DAMAGED = "damaged"  # ... or there with other content
 
 
 class Shippable(NamedTuple):
@@ -88,9 +98,9 @@ class OffsiteRegister:
         return self._catalog.db
 
     # -- runs -------------------------------------------------------------------------------
-    def start_run(self, run_id: str, kind: str, started: str) -> None:
-        self._db.execute("INSERT INTO offsite_runs (id, kind, started, result) VALUES (?,?,?,?)",
-                         (run_id, kind, started, "running"))
+    def start_run(self, run_id: str, kind: str, started: str, *, partner: str) -> None:
+        self._db.execute("INSERT INTO offsite_runs (id, kind, started, result, partner) VALUES (?,?,?,?,?)",
+                         (run_id, kind, started, "running", partner))
 
     def end_run(self, run_id: str, ended: str, ok: bool, reason: str | None, shipped: Totals,
                 listed: Totals) -> None:
@@ -106,10 +116,22 @@ class OffsiteRegister:
         row = self._db.execute(f"SELECT {_RUN_COLUMNS} FROM offsite_runs ORDER BY id DESC LIMIT 1").fetchone()
         return OffsiteRun(*row) if row else None
 
-    def last_good_run(self) -> OffsiteRun | None:
-        """The newest run that succeeded (None: nothing shipped yet)."""
-        row = self._db.execute(f"SELECT {_RUN_COLUMNS} FROM offsite_runs WHERE result = 'ok'"
-                               " ORDER BY id DESC LIMIT 1").fetchone()
+    def last_good_run(self, partner: str | None = None) -> OffsiteRun | None:
+        """The newest run that succeeded (None: nothing shipped yet); with ``partner``, the newest
+        to that partner (runs from before partners were told apart count for any)."""
+        if partner is None:
+            row = self._db.execute(f"SELECT {_RUN_COLUMNS} FROM offsite_runs WHERE result = 'ok'"
+                                   " ORDER BY id DESC LIMIT 1").fetchone()
+        else:
+            row = self._db.execute(f"SELECT {_RUN_COLUMNS} FROM offsite_runs WHERE result = 'ok'"
+                                   " AND (partner = ? OR partner IS NULL) ORDER BY id DESC LIMIT 1",
+                                   (partner,)).fetchone()
+        return OffsiteRun(*row) if row else None
+
+    def last_verification(self) -> OffsiteRun | None:
+        """The run verified last (the newest verification decides whether one is failing)."""
+        row = self._db.execute(f"SELECT {_RUN_COLUMNS} FROM offsite_runs WHERE verified_at IS NOT NULL"
+                               " ORDER BY verified_at DESC LIMIT 1").fetchone()
         return OffsiteRun(*row) if row else None
 
     def last_good_start_by_kind(self) -> dict[str, str]:
@@ -122,22 +144,39 @@ class OffsiteRegister:
                          (at, verdict, run_id))
 
     # -- the partner's objects --------------------------------------------------------------
-    def shipped(self, run_id: str, objects: Iterable[tuple[str, int]]) -> None:
-        """The partner now holds these contents (hash, size), shipped by run ``run_id``."""
-        self._db.executemany("INSERT OR REPLACE INTO offsite_objects (hash, size, run_id) VALUES (?,?,?)",
-                             [(digest, size, run_id) for digest, size in objects])
+    def shipped(self, run_id: str, objects: Iterable[tuple[str, int]], *, partner: str) -> None:
+        """``partner`` now holds these contents (hash, size), shipped by run ``run_id``."""
+        self._db.executemany(
+            "INSERT OR REPLACE INTO offsite_objects (partner, hash, size, run_id) VALUES (?,?,?,?)",
+            [(partner, digest, size, run_id) for digest, size in objects])
 
-    def held(self) -> set[str]:
-        """The hash of every content the partner holds."""
-        return {row[0] for row in self._db.execute("SELECT hash FROM offsite_objects")}
+    def held(self, *, partner: str) -> set[str]:
+        """The hash of every content ``partner`` holds (as far as no verification said otherwise)."""
+        return {row[0] for row in self._db.execute(
+            "SELECT hash FROM offsite_objects WHERE partner = ? AND lost IS NULL", (partner,))}
 
-    def holds(self, digest: str) -> bool:
-        row = self._db.execute("SELECT 1 FROM offsite_objects WHERE hash = ?", (digest,)).fetchone()
+    def holds(self, digest: str, *, partner: str) -> bool:
+        row = self._db.execute(
+            "SELECT 1 FROM offsite_objects WHERE partner = ? AND hash = ? AND lost IS NULL",
+            (partner, digest)).fetchone()
         return row is not None
 
-    def objects_verified(self, at: str) -> None:
-        """Every object the partner holds was found intact (a cryptcheck of them all)."""
-        self._db.execute("UPDATE offsite_objects SET verified_at = ?", (at,))
+    def objects_verified(self, at: str, *, partner: str) -> None:
+        """Every object ``partner`` holds was found intact (a cryptcheck of them all)."""
+        self._db.execute("UPDATE offsite_objects SET verified_at = ? WHERE partner = ? AND lost IS NULL",
+                         (at, partner))
+
+    def found_lost(self, lost: dict[str, str], *, partner: str) -> None:
+        """A verification found these contents (hash -> MISSING | DAMAGED) not intact at ``partner``."""
+        self._db.executemany(
+            "INSERT INTO offsite_objects (partner, hash, size, run_id, lost) VALUES (?, ?, 0, '', ?)"
+            " ON CONFLICT (partner, hash) DO UPDATE SET lost = excluded.lost, verified_at = NULL",
+            [(partner, digest, kind) for digest, kind in lost.items()])
+
+    def lost(self, *, partner: str) -> dict[str, str]:
+        """What verifications found missing or damaged at ``partner`` and no run shipped since."""
+        return dict(self._db.execute(
+            "SELECT hash, lost FROM offsite_objects WHERE partner = ? AND lost IS NOT NULL", (partner,)))
 
     # -- what the partner's inventory lists -------------------------------------------------
     def shippable(self) -> list[Shippable]:
@@ -187,8 +226,9 @@ class OffsiteRegister:
         return {d: Totals(n, b) for d, n, b in self._db.execute(
             "SELECT department, count(*), sum(size) FROM offsite_listed GROUP BY department")}
 
-    def listed_not_held(self) -> list[Shippable]:
-        """Listed records whose content the partner lacks (a delta's base was not completely shipped)."""
+    def listed_not_held(self, *, partner: str) -> list[Shippable]:
+        """Listed records whose content ``partner`` lacks (a delta's base was not completely
+        shipped, or a verification found it lost since)."""
         return [Shippable(*row) for row in self._db.execute(
-            f"SELECT {_LISTED_COLUMNS} FROM offsite_listed"
-            " WHERE hash NOT IN (SELECT hash FROM offsite_objects)")]
+            f"SELECT {_LISTED_COLUMNS} FROM offsite_listed WHERE hash NOT IN"
+            " (SELECT hash FROM offsite_objects WHERE partner = ? AND lost IS NULL)", (partner,))]

@@ -78,3 +78,17 @@ class ReadOnlyCatalog:
         for row in self._db.execute(
                 "SELECT location, size, mtime_ns FROM versions WHERE hash = ? ORDER BY id DESC", (digest,)):
             yield StoredCopy(*row)
+
+    def newest_offsite_run(self, partner: str, upto: str) -> str | None:
+        """The newest off-site run to ``partner`` (run id at or before ``upto``) that succeeded;
+        runs from before partners were told apart count for any partner."""
+        try:
+            try:
+                row = self._db.execute("SELECT max(id) FROM offsite_runs WHERE result = 'ok' AND id <= ?"
+                                       " AND (partner = ? OR partner IS NULL)", (upto, partner)).fetchone()
+            except sqlite3.OperationalError:  # a copy made before schema 3 (no partner column)
+                row = self._db.execute("SELECT max(id) FROM offsite_runs WHERE result = 'ok' AND id <= ?",
+                                       (upto,)).fetchone()
+        except sqlite3.DatabaseError:  # a damaged copy tells nothing (the other copy may)
+            return None
+        return row[0]
