@@ -34,15 +34,15 @@ from dangan.config.messages import t
 from dangan.config.schema import Config
 
 from dangan.store import writeback
-from dangan.store.atomic import fsync_dir, write_atomic
+from dangan.store.atomic import open_append, open_folder, open_root, write_at
 from dangan.store.hashing import hash_fd
 from dangan.store.layout import CATALOG_FILE, Layout, MIRROR_DIR
 from dangan.store.mirror import TEMP_PREFIX, SourceUnreadable, copy_fd, unlink_quietly
 from dangan.store.names import show
-from dangan.store.tree import open_dir
 
 WORK_DIR = ".dangan-restore"
 JOURNAL = "journal.jsonl"
+OBJECTS_DIR = "objects"  # partner downloads land here
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,22 +234,27 @@ class Target:
         self.root = os.fsencode(root)
         self.algorithm = algorithm
         self.overwrite = overwrite
-        os.makedirs(root, exist_ok=True)
+        self._root_fd = open_root(root, create=True)
         # An empty target holds nothing to check file by file (20,000 failed lookups: about 0.2 s
         # before a partner download can start)
-        self.empty = not os.listdir(root)
+        self.empty = not os.listdir(self._root_fd)
         self.work = root / WORK_DIR
-        self.work.mkdir(exist_ok=True)
+        # The bookkeeping never follows a symlink planted in the target (at the work folder, the
+        # journal or the objects folder): the restore stops instead of writing outside.
+        self._work_fd = open_work(self._root_fd, root)
         self.journal_path = self.work / JOURNAL
-        resuming = self.journal_path.exists()
+        resuming = _exists_at(JOURNAL.encode(), self._work_fd)
         self.done = self._load_journal()
         if resuming:  # an interrupted run may have left temp files
             for _, _, files, dirfd in os.fwalk(self.root, follow_symlinks=False):
                 for name in files:
                     if name.startswith(TEMP_PREFIX):
                         os.unlink(name, dir_fd=dirfd)
-        self._journal = open(self.journal_path, "a", encoding="ascii")
-        self._root_fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            self._journal = os.fdopen(open_append(self._work_fd, JOURNAL), "a", encoding="ascii")
+        except OSError as exc:
+            raise EnvironmentProblem(t("restore.work_refused", path=self.journal_path,
+                                       detail=exc.strerror or exc)) from None
         self._folders: dict[bytes, int] = {}
         self._unjournaled: list[Item] = []  # found identical in the target: journaled after the next sync
         # verified files awaiting their names: (item, folder, name, where it is: name in folder, or a path)
@@ -260,14 +265,19 @@ class Target:
     def _load_journal(self) -> dict[bytes, str]:
         done: dict[bytes, str] = {}
         try:
-            for line in self.journal_path.read_text(encoding="ascii").splitlines():
+            fd = os.open(JOURNAL, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=self._work_fd)
+        except FileNotFoundError:
+            return done
+        except OSError as exc:
+            raise EnvironmentProblem(t("restore.work_refused", path=self.journal_path,
+                                       detail=exc.strerror or exc)) from None
+        with os.fdopen(fd, encoding="ascii", errors="replace") as journal:
+            for line in journal.read().splitlines():
                 try:
                     entry = json.loads(line)
                     done[base64.b64decode(entry["p"])] = entry["h"]
                 except (ValueError, KeyError):
                     continue  # a line cut by the interruption
-        except FileNotFoundError:
-            pass
         return done
 
     def close(self) -> None:
@@ -276,12 +286,13 @@ class Target:
             self._journal_items([])
         self._close_folders()
         os.close(self._root_fd)
+        os.close(self._work_fd)
         self._journal.close()
 
     def _folder(self, head: bytes, create: bool) -> int:
         fd = self._folders.get(head)
         if fd is None:
-            fd = self._folders[head] = open_dir(self.root, head, create=create)
+            fd = self._folders[head] = open_folder(self._root_fd, head, create=create)
         return fd
 
     def _close_folders(self) -> None:
@@ -543,16 +554,38 @@ class Restore:
                   flush=True)
 
 
+def open_work(root_fd: int, root: Path) -> int:
+    """The target's bookkeeping folder (journal, reports, downloaded objects), opened or created
+    beneath the target without following a symlink; a planted symlink stops the restore."""
+    try:
+        work = open_folder(root_fd, WORK_DIR.encode(), create=True, mode=0o700)
+        os.close(open_folder(work, OBJECTS_DIR.encode(), create=True, mode=0o700))
+        return work
+    except OSError as exc:
+        raise EnvironmentProblem(t("restore.work_refused", path=root / WORK_DIR,
+                                   detail=exc.strerror or exc)) from None
+
+
 def write_report(target: Path, report: RestoreReport) -> Path:
-    """The report and the signed-off list of verified files, written into the target."""
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    work = target / WORK_DIR
-    work.mkdir(exist_ok=True)
-    write_atomic(work / f"report-{stamp}.json", json.dumps(report.to_dict(), ensure_ascii=False, indent=2).encode())
-    lines = [report.to_text(), "", t("restore.list_header")]
-    lines += [f"{item.hash}\t{item.size}\t{show(item.path)}" for item in sorted(report.verified, key=lambda i: i.path)]
-    lines += ["", t("manifest.sign")]
-    path = work / f"report-{stamp}.txt"
-    write_atomic(path, ("\n".join(lines) + "\n").encode("utf-8"))
-    fsync_dir(work)
-    return path
+    """The report and the signed-off list of verified files, written into the target. Two restores
+    in the same second each keep their own report (the name carries microseconds and a serial)."""
+    root = open_root(target, create=True)
+    try:
+        work = open_work(root, target)
+    finally:
+        os.close(root)
+    try:
+        lines = [report.to_text(), "", t("restore.list_header")]
+        lines += [f"{item.hash}\t{item.size}\t{show(item.path)}"
+                  for item in sorted(report.verified, key=lambda i: i.path)]
+        lines += ["", t("manifest.sign")]
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+        for serial in range(1000):
+            base = f"report-{stamp}" + (f"-{serial}" if serial else "")
+            if not any(_exists_at(f"{base}.{ext}".encode(), work) for ext in ("json", "txt")):
+                break
+        write_at(work, f"{base}.json", json.dumps(report.to_dict(), ensure_ascii=False, indent=2).encode())
+        write_at(work, f"{base}.txt", ("\n".join(lines) + "\n").encode("utf-8"))
+    finally:
+        os.close(work)
+    return target / WORK_DIR / f"{base}.txt"
