@@ -9,11 +9,12 @@ holds, only updates the catalog's size/mtime/inode: nothing identical is copied 
 from __future__ import annotations
 
 import json
-import shutil
+import os
 from dataclasses import dataclass
 
 from dangan.config.schema import Config
 
+from dangan.store.atomic import copy_into, open_root
 from dangan.store.catalog import Catalog
 from dangan.store.hashing import hash_file
 from dangan.store.layout import CATALOG_FILE, MIRROR_DIR, Layout
@@ -36,8 +37,13 @@ def adopt(config: Config) -> Adopted:
     if not layout.catalog_path.exists():
         copy = layout.mirror_root / MIRROR_DIR / CATALOG_FILE
         if copy.exists():
-            layout.state_dir.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(copy, layout.catalog_path)
+            state = open_root(layout.state_dir, create=True, mode=0o700)
+            source = os.open(copy, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+            try:  # never through a symlink at the catalog's name
+                copy_into(state, CATALOG_FILE, source, mode=0o600, mtime_ns=os.fstat(source).st_mtime_ns)
+            finally:
+                os.close(source)
+                os.close(state)
             result.catalog_from_mirror = True
     layout.create(departments=())
     tree = Tree(layout.archive_root, config.rules.ignore_patterns)

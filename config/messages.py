@@ -811,6 +811,11 @@ MESSAGES: dict[str, dict[str, str]] = {
               "left). The {done} files verified so far are journaled; free space (or use a larger disk) and run "
               "the same command again: the restore resumes where it stopped.",
     },
+    "state.lock_unsafe": {
+        "zh": "无法安全打开锁文件 {path}（{detail}）：那里可能是指向别处的符号链接。请删除它后重试。",
+        "en": "the lock file {path} cannot be opened safely ({detail}): it may be a symlink pointing elsewhere. "
+              "Remove it and try again.",
+    },
     "config.same_place_roots": {
         "zh": "{a}（{pa}）与 {b}（{pb}）实际指向同一处或一个在另一个里面（经符号链接或挂载解析后）。请把档案、镜像和状态文件夹放在互不包含的位置。",
         "en": "{a} ({pa}) and {b} ({pb}) really are the same place or one inside the other (after resolving "

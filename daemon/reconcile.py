@@ -19,7 +19,7 @@ from loguru import logger
 
 from dangan.config.schema import Config
 
-from dangan.store.atomic import fsync_dir
+from dangan.store.atomic import create_temp, open_folder, unlink_quietly
 from dangan.store.catalog import Catalog, now
 from dangan.daemon.guard import DeletionGuard
 from dangan.daemon.keeper import Keeper, Outcome
@@ -174,23 +174,32 @@ class Reconciler:
         if signature == self.catalog.get_meta("catalog_copy") and (
                 self.layout.mirror_root / MIRROR_DIR / CATALOG_COPY).exists():
             return
-        target_dir = self.layout.mirror_root / MIRROR_DIR
-        temp = target_dir / ".dangan-tmp-catalog.sqlite"
+        folder, temp = -1, b""
         try:
-            copy = sqlite3.connect(temp)
+            # a random O_EXCL temp in the own folder opened beneath the mirror root (never a fixed
+            # name a symlink could be planted at); SQLite reaches it through the open folder
+            folder = open_folder(os.fsencode(self.layout.mirror_root), MIRROR_DIR.encode())
+            fd, temp = create_temp(folder)
+            os.close(fd)
+            copy = sqlite3.connect(f"/proc/self/fd/{folder}/{os.fsdecode(temp)}")
             try:
                 self.catalog.db.backup(copy)
             finally:
                 copy.close()  # "with" would only commit: the file would stay open on the mirror disk
-            with open(temp, "rb+") as f:
-                os.fsync(f.fileno())
-            os.replace(temp, target_dir / CATALOG_COPY)
-            fsync_dir(target_dir)
+            fd = os.open(temp, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=folder)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.rename(temp, CATALOG_COPY, src_dir_fd=folder, dst_dir_fd=folder)
+            temp = b""
+            os.fsync(folder)
             with self.catalog.transaction():
                 self.catalog.set_meta("catalog_copy", signature)
         except (OSError, sqlite3.Error) as exc:
             logger.warning("catalog copy to the mirror failed: {}", exc)
-            try:
-                temp.unlink()
-            except OSError:
-                pass
+        finally:
+            if temp:
+                unlink_quietly(folder, temp)
+            if folder >= 0:
+                os.close(folder)

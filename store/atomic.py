@@ -124,6 +124,30 @@ def write_at(folder: int, name: bytes | str, data: bytes, mode: int = 0o644, dur
         os.fsync(folder)
 
 
+def copy_into(folder: int, name: bytes | str, source: int, mode: int = 0o644, mtime_ns: int | None = None) -> None:
+    """Replace ``name`` in the open ``folder`` with everything read from the open file ``source``,
+    atomically and durably (a random ``O_EXCL`` temp, fsync, rename, fsync the folder)."""
+    name = os.fsencode(name)
+    fd, temp = create_temp(folder, 0o600)
+    try:
+        try:
+            while chunk := os.read(source, 1 << 20):
+                view = memoryview(chunk)
+                while view:
+                    view = view[os.write(fd, view):]
+            os.fchmod(fd, mode)
+            if mtime_ns is not None:
+                os.utime(fd, ns=(mtime_ns, mtime_ns))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.rename(temp, name, src_dir_fd=folder, dst_dir_fd=folder)
+    except BaseException:
+        unlink_quietly(folder, temp)
+        raise
+    os.fsync(folder)
+
+
 def write_atomic(path: PathArg, data: bytes, mode: int = 0o644, durable: bool = True,
                  root: PathArg | None = None, create: bool = False, folder_mode: int = 0o755) -> None:
     """Replace ``path`` with ``data`` atomically. ``root`` is the configured folder it lies below

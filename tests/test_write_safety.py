@@ -125,7 +125,7 @@ def _versions_area(archive, outside: Path, tmp_path: Path) -> None:
 def _catalog_copy_temp(archive, outside: Path, tmp_path: Path) -> None:
     """The temp name of the catalog's copy on the mirror is a symlink to an outside file."""
     own = archive.mirror / ".dangan"
-    (own / ".dangan-tmp-catalog.sqlite").symlink_to(outside / "victim.txt")
+    (own / ".dangan-tmp-catalog.sqlite").symlink_to(outside / "planted-catalog")  # dangling: sqlite would create it
     (own / "catalog.sqlite").unlink(missing_ok=True)
     archive.write(f"{TASK}/new.txt", b"new")
     dangan(archive, "mirror")
