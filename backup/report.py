@@ -22,6 +22,7 @@ from dangan.config.schema import Config
 from dangan.store.atomic import write_atomic
 from dangan.store.catalog import Catalog, now
 from dangan.store.layout import Layout
+from dangan.store.names import printable
 from dangan.rules.rulebook import Violation
 
 OK, ATTENTION, CRITICAL = "ok", "attention", "critical"
@@ -178,7 +179,8 @@ def to_text(data: dict[str, Any]) -> str:
     problems = [f for f in (audit or {}).get("findings", []) if f["kind"] != "new"]
     if problems:
         lines += ["", t("report.problem_files")]
-        lines += [f"  [{t('copy.' + f['copy'])}] {t('finding.' + f['kind'])} {f['path']} {f['detail']} {f['action']}"
+        lines += [f"  [{t('copy.' + f['copy'])}] {t('finding.' + f['kind'])} {printable(f['path'])} "
+                  f"{printable(f['detail'] or '')} {f['action']}"
                   for f in problems[:200]]
     lines += ["", t("report.violations")]
     for v in data["violations"]:

@@ -15,6 +15,7 @@ in the target is overwritten without ``--overwrite``; a path that would land out
 from __future__ import annotations
 
 import base64
+import errno
 import json
 import os
 import secrets
@@ -31,14 +32,14 @@ from typing import Callable, Iterable, Iterator
 
 from dangan.config.errors import EnvironmentProblem, UsageError
 from dangan.config.messages import t
-from dangan.config.schema import Config
+from dangan.config.schema import Config, contains
 
 from dangan.store import writeback
-from dangan.store.atomic import open_append, open_folder, open_root, write_at
+from dangan.store.atomic import folder_modes, open_append, open_folder, open_root, write_at
 from dangan.store.hashing import hash_fd
 from dangan.store.layout import CATALOG_FILE, Layout, MIRROR_DIR
 from dangan.store.mirror import TEMP_PREFIX, SourceUnreadable, copy_fd, unlink_quietly
-from dangan.store.names import show
+from dangan.store.names import printable, show, shown
 
 WORK_DIR = ".dangan-restore"
 JOURNAL = "journal.jsonl"
@@ -92,7 +93,7 @@ class RestoreReport:
                    requested=self.requested, restored=self.restored, already=self.already, bytes=self.bytes,
                    seconds=round(self.seconds, 1))]
         lines.append(t("restore.all_verified") if self.ok else t("restore.some_failed", count=len(self.failures)))
-        lines += [f"  {show(f.path)}：{f.reason}" for f in self.failures]
+        lines += [f"  {shown(f.path)}：{printable(f.reason)}" for f in self.failures]
         return "\n".join(lines)
 
 
@@ -115,6 +116,27 @@ def check_only(paths: list[str]) -> list[bytes]:
             raise UsageError(t("restore.bad_only", path=raw))
         result.append(path)
     return result
+
+
+def refuse_inside_roots(target: Path, layout: Layout) -> None:
+    """A restore into the archive, the mirror or the state folder would be checked, mirrored and
+    audited as records (every file twice): refused, by where the folders really are."""
+    for root, name in ((layout.archive_root, "restore.root_archive"),
+                       (layout.mirror_root, "restore.root_mirror"),
+                       (layout.state_dir, "restore.root_state")):
+        if contains(root, target) or contains(target, root):
+            raise UsageError(t("restore.target_inside", target=target, root_name=t(name), root=root))
+
+
+def nothing_matched(only: list[bytes], at: str | None) -> str:
+    """What to say when the plan is empty: which selection found nothing."""
+    if only:
+        why = t("restore.nothing_matched_only", paths=", ".join(shown(p) for p in only))
+    elif at:
+        why = t("restore.nothing_matched_at", at=at)
+    else:
+        why = t("restore.nothing_matched_empty")
+    return t("restore.nothing_matched", why=why)
 
 
 def _selected(path: bytes, only: list[bytes]) -> bool:
@@ -204,6 +226,7 @@ class Copy:
     path: bytes
     mtime_ns: int
     movable: bool = False  # a downloaded object on the target's disk that no other path needs: moved, not copied
+    keep_mode: bool = False  # a mirror copy carries the record's permission bits: the restore keeps them
 
 
 Job = tuple[Item, Iterator[Copy], str]
@@ -230,8 +253,10 @@ class Target:
     the renames, and only then the batch's journal lines, so the journal never claims a file that
     a power cut could take back, and a final name never holds a partial file."""
 
-    def __init__(self, root: Path, algorithm: str, overwrite: bool) -> None:
+    def __init__(self, root: Path, algorithm: str, overwrite: bool, like: Path | None = None) -> None:
         self.root = os.fsencode(root)
+        # folders are created with the modes of the same folders in ``like`` (the mirror), if given
+        self._modes = folder_modes(like) if like is not None else None
         self.algorithm = algorithm
         self.overwrite = overwrite
         self._root_fd = open_root(root, create=True)
@@ -292,7 +317,7 @@ class Target:
     def _folder(self, head: bytes, create: bool) -> int:
         fd = self._folders.get(head)
         if fd is None:
-            fd = self._folders[head] = open_folder(self._root_fd, head, create=create)
+            fd = self._folders[head] = open_folder(self._root_fd, head, create=create, modes=self._modes)
         return fd
 
     def _close_folders(self) -> None:
@@ -346,6 +371,7 @@ class Target:
                 try:
                     folder = self._folder(head, create=True)
                 except OSError as exc:  # e.g. a symlink planted in the target
+                    _raise_if_full(exc)
                     yield item, t("restore.refused_path", detail=exc.strerror or exc)
                     continue
                 task = _Task(item, copies, reason, folder, name)
@@ -404,6 +430,7 @@ class Target:
                 named.append((item, folder))
             except OSError as exc:
                 _discard(temp, folder)
+                _raise_if_full(exc)
                 yield item, exc.strerror or str(exc)
         try:
             if named:  # the renames: one sync, not an fsync per folder (files arriving in any order touch many)
@@ -424,9 +451,13 @@ class Target:
                  for i in (*self._unjournaled, *items)]
         self._unjournaled = []
         if lines:
-            self._journal.write("".join(lines))
-            self._journal.flush()
-            os.fsync(self._journal.fileno())
+            try:
+                self._journal.write("".join(lines))
+                self._journal.flush()
+                os.fsync(self._journal.fileno())
+            except OSError as exc:
+                _raise_if_full(exc)
+                raise
 
     def _place(self, item: Item, copy: Copy, folder: int) -> tuple[bytes | None, str | None, bool]:
         """In a worker: verify ``copy`` as the target disk holds it, under a temp name in ``folder``
@@ -448,6 +479,8 @@ class Target:
             try:
                 if out != source:
                     copy_fd(source, out)
+                    if copy.keep_mode:
+                        os.fchmod(out, stat.S_IMODE(os.fstat(source).st_mode))
                 if hash_fd(out, self.algorithm) != item.hash:
                     if out == source or _source_damaged(source, self.algorithm, item.hash):
                         if out == source:  # a damaged download: fetched again next time
@@ -464,11 +497,25 @@ class Target:
         except SourceUnreadable as exc:
             return None, t("restore.source_unreadable", detail=exc), False
         except OSError as exc:
+            _raise_if_full(exc)
             return None, exc.strerror or str(exc), True
         finally:
             os.close(source)
             if temp:
                 _discard(temp, folder)
+
+
+class TargetFull(Exception):
+    """The target's disk ran out of space (or inodes): no other copy can help, the restore stops."""
+
+
+def _raise_if_full(exc: OSError) -> None:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        raise TargetFull() from exc
+
+
+def _size(count: int) -> str:
+    return f"{count / 1e6:.1f} MB" if count >= 100_000 else f"{count} B"
 
 
 def _source_damaged(source: int, algorithm: str, digest: str) -> bool:
@@ -502,8 +549,8 @@ def mirror_fetch(view: CatalogView, mirror_root: Path) -> Fetch:
 
     def fetch(items: list[Item]) -> Iterator[Job]:
         for item in items:
-            yield item, (Copy(path, mtime_ns) for path, _, mtime_ns in view.copies(item.hash, root)), \
-                t("restore.no_copy")
+            copies = (Copy(path, mtime_ns, keep_mode=True) for path, _, mtime_ns in view.copies(item.hash, root))
+            yield item, copies, t("restore.no_copy")
     return fetch
 
 
@@ -532,20 +579,42 @@ class Restore:
             if not todo:
                 break
             restored_now: set[bytes] = set()
-            for item, problem in self.target.restore(fetch(todo)):
-                if problem is None:
-                    restored_now.add(item.path)
-                    self.report.restored += 1
-                    self.report.bytes += item.size
-                    self.report.verified.append(item)
-                    self._progress()
-                else:
-                    reasons[item.path] = problem
+            try:
+                for item, problem in self.target.restore(fetch(todo)):
+                    if problem is None:
+                        restored_now.add(item.path)
+                        self.report.restored += 1
+                        self.report.bytes += item.size
+                        self.report.verified.append(item)
+                        self._progress()
+                    else:
+                        reasons[item.path] = problem
+            except TargetFull:
+                self._full([item for item in todo if item.path not in restored_now])
             todo = [item for item in todo if item.path not in restored_now]
         self.report.failures = [Failure(item.path, reasons.get(item.path, t("restore.no_copy"))) for item in todo]
         self.target.close()
         self.report.seconds = time.monotonic() - started
         return self.report
+
+    def _full(self, left: list[Item]) -> None:
+        """The target is full: what is journaled stays (the next run resumes from it); say how much
+        more room the rest needs instead of blaming the copies."""
+        try:
+            self.target.close()
+        except (OSError, TargetFull):
+            pass  # what was not journaled is verified again next time
+        try:
+            st = os.statvfs(self.target.root)
+            free = st.f_bavail * st.f_frsize
+        except OSError:
+            free = 0
+        needed = max(sum(max(i.size, 0) for i in left) - free, 1)
+        if self.progress:
+            print(file=sys.stderr)
+        raise EnvironmentProblem(t("restore.target_full", target=os.fsdecode(self.target.root),
+                                   needed=_size(needed), remaining=len(left),
+                                   done=self.report.restored + self.report.already))
 
     def _progress(self) -> None:
         if self.progress:
@@ -576,7 +645,7 @@ def write_report(target: Path, report: RestoreReport) -> Path:
         os.close(root)
     try:
         lines = [report.to_text(), "", t("restore.list_header")]
-        lines += [f"{item.hash}\t{item.size}\t{show(item.path)}"
+        lines += [f"{item.hash}\t{item.size}\t{shown(item.path)}"
                   for item in sorted(report.verified, key=lambda i: i.path)]
         lines += ["", t("manifest.sign")]
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")

@@ -20,6 +20,7 @@ from dangan.config.schema import Config
 from dangan.store.atomic import write_atomic
 from dangan.store.catalog import Catalog, now
 from dangan.store.layout import Layout
+from dangan.store.names import printable, shown
 from dangan.backup.keys import OffsiteKey, key_path
 
 VERSION = "0.1.0"
@@ -133,7 +134,8 @@ def _build_parser() -> _Parser:
                          help=t("cli.restore.from"))
     restore.add_argument("--to", dest="target", metavar="DIR", required=True, help=t("cli.restore.to"))
     restore.add_argument("--at", metavar="DATETIME", help=t("cli.restore.at"))
-    restore.add_argument("--only", metavar="PATH", nargs="+", default=[], help=t("cli.restore.only"))
+    restore.add_argument("--only", metavar="PATH", nargs="+", action="extend", default=[],
+                         help=t("cli.restore.only"))
     restore.add_argument("--dry-run", action="store_true", help=t("cli.restore.dry_run"))
     restore.add_argument("--overwrite", action="store_true", help=t("cli.restore.overwrite"))
     restore.add_argument("--format", choices=("text", "json"), default="text", help=t("cli.check.format"))
@@ -282,7 +284,6 @@ def _cmd_mirror(args: argparse.Namespace) -> int:
     from dangan.daemon import logs
     from dangan.daemon.alerts import Alerts
     from dangan.daemon.guard import CONFIRM
-    from dangan.store.names import show
     from dangan.daemon.service import Parts, ServiceLock
 
     config = _load_config(args)
@@ -317,7 +318,7 @@ def _cmd_mirror(args: argparse.Namespace) -> int:
     for note in unreadable:
         print(t("mirror.unreadable", path=note["path"], reason=note["reason"]))
     for folder in result.unlisted:
-        print(t("mirror.unlisted", path=show(folder) or "."))
+        print(t("mirror.unlisted", path=shown(folder) or "."))
     problems = bool(unreadable or result.unlisted)  # the mirror holds older copies of these
     if unmirrored or held or not parts.mirror.available():
         print(t("mirror.incomplete", count=unmirrored))
@@ -375,6 +376,7 @@ def _cmd_backup(args: argparse.Namespace) -> int:
 
 def _cmd_restore(args: argparse.Namespace) -> int:
     from dangan.backup.restore import CatalogView, Restore, RestoreReport, Target, check_only, mirror_fetch, parse_at, write_report
+    from dangan.backup.restore import nothing_matched, refuse_inside_roots
 
     config = _load_config(args)
     path = loader.resolve_path(args.config)
@@ -382,6 +384,7 @@ def _cmd_restore(args: argparse.Namespace) -> int:
     at = parse_at(args.at, config) if args.at else None
     only = check_only(args.only)
     target = Path(os.path.abspath(args.target))
+    refuse_inside_roots(target, layout)
     sources = []
     if args.source == "mirror":
         view = CatalogView(layout)
@@ -399,11 +402,15 @@ def _cmd_restore(args: argparse.Namespace) -> int:
         from dangan.backup.offsite import offsite_fetch
 
         sources.append(offsite_fetch(offsite, target / ".dangan-restore" / "objects"))
+    if not items:  # --only a path that is not there, --at before the first record: not "all restored"
+        print(nothing_matched(only, args.at), file=sys.stderr)
+        return EXIT_PROBLEMS
     if args.dry_run:
         print(t("restore.plan", count=len(items), bytes=sum(max(i.size, 0) for i in items)))
         return EXIT_OK
     report = RestoreReport(args.source, str(target), args.at)
-    Restore(Target(target, config.hash_algorithm, args.overwrite), report,
+    Restore(Target(target, config.hash_algorithm, args.overwrite,
+                   like=layout.mirror_root if args.source == "mirror" else None), report,
             progress=sys.stderr.isatty() and args.format == "text").run(items, sources)
     if view is not None:
         view.close()
@@ -489,7 +496,8 @@ def audit_text(result) -> str:
     lines += property_lines(result.properties())
     for finding in result.findings:
         lines.append(t("audit.finding", copy=t(f"copy.{finding.copy}"), kind=t(f"finding.{finding.kind}"),
-                       path=finding.to_dict()["path"], detail=finding.detail, action=finding.action))
+                       path=printable(finding.to_dict()["path"]), detail=printable(finding.detail),
+                       action=finding.action))
     return "\n".join(lines)
 
 

@@ -58,7 +58,8 @@ class ServiceLock:
         try:  # never through a symlink planted at its name
             self.fd = open_existing(self.path, 0o600)
         except OSError as exc:
-            raise EnvironmentProblem(t("state.lock_unsafe", path=self.path, detail=exc.strerror or exc)) from None
+            raise EnvironmentProblem(t("state.lock_unsafe", path=self.path,
+                                       detail=exc.strerror or exc)) from None
         try:
             fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

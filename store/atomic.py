@@ -18,6 +18,7 @@ import os
 import secrets
 import stat
 from pathlib import Path
+from typing import Callable
 
 from dangan.store.resolve import beneath
 
@@ -48,10 +49,12 @@ def open_root(root: PathArg, create: bool = False, mode: int = 0o755) -> int:
     return os.open(root, ROOT_FLAGS)
 
 
-def open_folder(root: PathArg | int, relpath: bytes, create: bool = False, mode: int = 0o755) -> int:
+def open_folder(root: PathArg | int, relpath: bytes, create: bool = False, mode: int = 0o755,
+                modes: Callable[[bytes], int | None] | None = None) -> int:
     """Open the folder ``relpath`` below ``root`` (a path or an open folder) without following any
     symlink on the way (a symlink fails with ELOOP or ENOTDIR), creating missing folders with ``mode``
-    when asked. The caller closes the returned descriptor."""
+    when asked, or with ``modes(their relative path)`` where that gives one (a copy keeps the
+    original's 0700). The caller closes the returned descriptor."""
     relpath = relpath.strip(b"/")
     fd = os.dup(root) if isinstance(root, int) else os.open(root, ROOT_FLAGS)
     if relpath and not create:
@@ -63,7 +66,8 @@ def open_folder(root: PathArg | int, relpath: bytes, create: bool = False, mode:
         if child is not None:
             os.close(fd)
             return child
-    for part in relpath.split(b"/") if relpath else ():
+    parts = relpath.split(b"/") if relpath else []
+    for depth, part in enumerate(parts):
         try:
             if part in (b"..", b"."):
                 raise OSError(22, os.strerror(22), os.fsdecode(relpath))
@@ -72,15 +76,33 @@ def open_folder(root: PathArg | int, relpath: bytes, create: bool = False, mode:
             except FileNotFoundError:
                 if not create:
                     raise
+                wanted = modes(b"/".join(parts[: depth + 1])) if modes else None
                 try:
-                    os.mkdir(part, mode, dir_fd=fd)
+                    os.mkdir(part, mode if wanted is None else wanted, dir_fd=fd)
                 except FileExistsError:
-                    pass
+                    wanted = None
                 child = os.open(part, FOLDER_FLAGS, dir_fd=fd)
+                if wanted is not None:
+                    os.fchmod(child, wanted)  # exactly, whatever the umask took away
         finally:
             os.close(fd)
         fd = child
     return fd
+
+
+def folder_modes(root: PathArg) -> Callable[[bytes], int | None]:
+    """``modes`` for :func:`open_folder` copying the permission bits of the same folders below ``root``
+    (looked up without following a symlink; None where there is no such folder)."""
+    def mode_of(relpath: bytes) -> int | None:
+        try:
+            fd = open_folder(root, relpath)
+        except OSError:
+            return None
+        try:
+            return stat.S_IMODE(os.fstat(fd).st_mode)
+        finally:
+            os.close(fd)
+    return mode_of
 
 
 def temp_name() -> bytes:
@@ -124,7 +146,8 @@ def write_at(folder: int, name: bytes | str, data: bytes, mode: int = 0o644, dur
         os.fsync(folder)
 
 
-def copy_into(folder: int, name: bytes | str, source: int, mode: int = 0o644, mtime_ns: int | None = None) -> None:
+def copy_into(folder: int, name: bytes | str, source: int, mode: int = 0o644,
+              mtime_ns: int | None = None) -> None:
     """Replace ``name`` in the open ``folder`` with everything read from the open file ``source``,
     atomically and durably (a random ``O_EXCL`` temp, fsync, rename, fsync the folder)."""
     name = os.fsencode(name)
@@ -177,7 +200,8 @@ def open_below(base: PathArg, rel: bytes, create: bool = False, mode: int = 0o75
 def open_append(folder: int, name: bytes | str, mode: int = 0o600) -> int:
     """Open ``name`` in ``folder`` for appending (a journal), created when missing; a symlink or
     anything but a regular file at the name is refused (ELOOP / EINVAL)."""
-    fd = os.open(name, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, mode, dir_fd=folder)
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+    fd = os.open(name, flags, mode, dir_fd=folder)
     if not _regular(fd):
         os.close(fd)
         raise OSError(22, os.strerror(22), os.fsdecode(name))

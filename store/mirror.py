@@ -24,6 +24,7 @@ from dangan.config.messages import t
 from dangan.store import writeback
 from dangan.store.hashing import CHUNK, INLINE_LIMIT, hash_fd, read_buffer
 from dangan.store.layout import Layout, MIRROR_DIR, MIRROR_MARKER
+from dangan.store.atomic import folder_modes, open_folder
 from dangan.store.tree import open_dir
 
 MIRROR_THREADS = "dangan-mirror"  # the stall guard counts the I/O of every thread named so
@@ -103,6 +104,7 @@ class Mirror:
         self.root = os.fsencode(layout.mirror_root)
         self.marker = os.fsencode(layout.mirror_marker)
         self.own = os.fsencode(layout.mirror_root / MIRROR_DIR)
+        self._archive_modes = folder_modes(layout.archive_root)
         self.versions_rel = b"versions"
         self.algorithm = algorithm
 
@@ -243,8 +245,8 @@ class Mirror:
         """The open mirror folder of ``relpath``, created when missing (closes the source on failure)."""
         head = relpath.rpartition(b"/")[0]
         if head not in folders:
-            try:
-                folders[head] = self._open_dir(head, create=True)
+            try:  # new folders get the archive folder's mode (a 0700 folder stays 0700)
+                folders[head] = open_folder(self.root, head, create=True, modes=self._archive_modes)
             except OSError as exc:
                 os.close(source_fd)
                 raise MirrorWriteError(relpath, exc) from None
