@@ -364,26 +364,50 @@ class Target:
         (item, reason)."""
         flight: deque[_Task] = deque()
         with ThreadPoolExecutor(WORKERS, thread_name_prefix="restore") as pool:
-            for item, copies, reason in jobs:
-                head, _, name = item.path.rpartition(b"/")
-                if head not in self._folders and len(self._folders) >= MAX_FOLDERS:
-                    yield from self._flush(pool, flight)
-                try:
-                    folder = self._folder(head, create=True)
-                except OSError as exc:  # e.g. a symlink planted in the target
-                    _raise_if_full(exc)
-                    yield item, t("restore.refused_path", detail=exc.strerror or exc)
-                    continue
-                task = _Task(item, copies, reason, folder, name)
-                if not self._start(pool, task):
-                    yield item, reason
-                    continue
-                flight.append(task)
-                while len(flight) > IN_FLIGHT:
-                    yield from self._land(pool, flight)
-                if len(self._batch) >= BATCH_FILES or self._batch_bytes >= BATCH_BYTES:
-                    yield from self._flush(pool, flight)
+            try:
+                yield from self._restore(pool, flight, jobs)
+            except TargetFull:
+                yield from self._salvage(pool, flight)
+                raise
+
+    def _restore(self, pool: ThreadPoolExecutor, flight: deque[_Task],
+                 jobs: Iterable[Job]) -> Iterator[tuple[Item, str | None]]:
+        for item, copies, reason in jobs:
+            head, _, name = item.path.rpartition(b"/")
+            if head not in self._folders and len(self._folders) >= MAX_FOLDERS:
+                yield from self._flush(pool, flight)
+            try:
+                folder = self._folder(head, create=True)
+            except OSError as exc:  # e.g. a symlink planted in the target
+                _raise_if_full(exc)
+                yield item, t("restore.refused_path", detail=exc.strerror or exc)
+                continue
+            task = _Task(item, copies, reason, folder, name)
+            if not self._start(pool, task):
+                yield item, reason
+                continue
+            flight.append(task)
+            while len(flight) > IN_FLIGHT:
+                yield from self._land(pool, flight)
+            if len(self._batch) >= BATCH_FILES or self._batch_bytes >= BATCH_BYTES:
+                yield from self._flush(pool, flight)
+        yield from self._flush(pool, flight)
+
+    def _salvage(self, pool: ThreadPoolExecutor, flight: deque[_Task]) -> Iterator[tuple[Item, str | None]]:
+        """The disk is full: give the files already verified their names (a rename needs no room),
+        so that the next run finds them in place; the journal is written if there is room for it."""
+        while flight:
+            task = flight.popleft()
+            try:
+                temp, _, _ = task.future.result()
+            except (TargetFull, OSError):
+                continue
+            if temp is not None:
+                self._batch.append((task.item, task.folder, task.name, temp))
+        try:
             yield from self._flush(pool, flight)
+        except (TargetFull, OSError):
+            pass
 
     def _start(self, pool: ThreadPoolExecutor, task: _Task) -> bool:
         copy = next(task.copies, None)

@@ -284,8 +284,8 @@ def test_modes_are_kept_on_the_mirror_and_in_a_restore(archive, tmp_path):
 
 # -- 12.12: control characters never reach the terminal raw ---------------------------------------------
 def test_control_characters_in_names_are_escaped_in_text_and_exact_in_json(archive):
-    hostile = f"{TASK}/a\x1b]0;owned\x07\x1b[2Jb.txt"
-    forged = f"{TASK}/x\n  [错误] naming.forged  伪造的一行.txt"
+    hostile = f"{TASK}/a\x1b]0;owned\x07\x1b[2Jb.exe"  # a type not allowed: check names it
+    forged = f"{TASK}/x\n  [错误] naming.forged  伪造的一行.exe"
     archive.write(hostile, b"one")
     archive.write(forged, b"two")
     text = dangan(archive, "check")
