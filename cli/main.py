@@ -316,7 +316,8 @@ def _cmd_mirror(args: argparse.Namespace) -> int:
         print(t("status.held", count=held["count"], since=held["since"]))
     unreadable = [n for n in alerts.notes if n["kind"] == "unreadable"]
     for note in unreadable:
-        print(t("mirror.unreadable", path=note["path"], reason=note["reason"]))
+        print(t("mirror.unreadable", path=printable(str(note["path"])),
+                reason=printable(str(note["reason"]))))
     for folder in result.unlisted:
         print(t("mirror.unlisted", path=shown(folder) or "."))
     problems = bool(unreadable or result.unlisted)  # the mirror holds older copies of these
