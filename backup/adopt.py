@@ -64,12 +64,12 @@ def adopt(config: Config) -> Adopted:
                     continue
                 record = catalog.record(path)
                 if record.hash_algorithm and hash_file_at(root, path, record.hash_algorithm) == record.hash:
-                    updates.append((st.st_size, st.st_mtime_ns, st.st_ino, path))
+                    updates.append((path, st))
                     result.identical += 1
                 else:
                     result.different += 1
             with catalog.transaction():
-                catalog.db.executemany("UPDATE files SET size = ?, mtime_ns = ?, inode = ? WHERE path = ?", updates)
+                catalog.restat(updates)
         with catalog.transaction():
             catalog.set_meta("adopted", json.dumps(result.__dict__))
     return result

@@ -13,16 +13,17 @@ usability, security.
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import stat
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, Callable
 
+from dangan.config.messages import t
 from dangan.config.schema import Config
 
 from dangan.rules import inspector
@@ -35,24 +36,86 @@ from dangan.store.atomic import copy_into
 from dangan.store.tree import Tree, open_dir, open_file
 from dangan.store.workers import Hasher
 
+
+class Copy(StrEnum):
+    """The three copies of every record."""
+
+    PRIMARY = "primary"  # the archive disk
+    MIRROR = "mirror"  # the mirror disk
+    OFFSITE = "offsite"  # the partner site
+
+
+class Kind(StrEnum):
+    """What the audit found about one file on one copy (AVP Fixity's terms, plus the audit's own)."""
+
+    NEW = "new"
+    CHANGED = "changed"  # new content and a new mtime: an edit the watcher missed
+    CORRUPTED = "corrupted"  # new content while size and mtime did not change
+    MOVED = "moved"
+    REMOVED = "removed"
+    MISSING = "missing"
+    EXTRA = "extra"  # on the mirror, never in the catalog
+    UNREADABLE = "unreadable"
+    UNAVAILABLE = "unavailable"  # the whole copy could not be checked (the mirror disk not mounted)
+    UNVERIFIED = "unverified"  # the partner's copy failed its verification (see the detail)
+
+
+# Fixity problems (exit 1); the other kinds are information.
+PROBLEMS = frozenset({Kind.CORRUPTED, Kind.MISSING, Kind.UNAVAILABLE, Kind.UNVERIFIED})
+
+
+class Repair(StrEnum):
+    """What a repair did about a finding; the values are the JSON form's words."""
+
+    FROM_PRIMARY = "repaired from the primary"
+    FROM_MIRROR = "repaired from the mirror"
+    NO_GOOD_COPY = "not repaired: no copy with a matching hash on the mirror"
+    FAILED = "repair failed"
+
+
+class Verdict(StrEnum):
+    """One property's state, in the weekly report's three words (正常 / 需要关注 / 严重)."""
+
+    OK = "ok"
+    ATTENTION = "attention"
+    CRITICAL = "critical"
+
+
+PROPERTIES = ("authenticity", "integrity", "usability", "security")
+
+
 @dataclass
 class Finding:
     """One file on one copy that is not simply confirmed."""
 
-    copy: str  # primary | mirror | offsite
-    kind: str  # new | changed | corrupted | moved | removed | missing | extra | unreadable
+    copy: Copy
+    kind: Kind
     raw: bytes  # the path as the disk holds it
     detail: str = ""
-    action: str = ""  # what the audit did about it
+    repair: Repair | None = None
+    error: str = ""  # why a repair failed
 
     @property
     def problem(self) -> bool:
         """A fixity problem: a copy corrupted or missing (exit 1). The rest is information."""
-        return self.kind in ("corrupted", "missing")
+        return self.kind in PROBLEMS
+
+    @property
+    def repaired(self) -> bool:
+        return self.repair in (Repair.FROM_PRIMARY, Repair.FROM_MIRROR)
+
+    @property
+    def action(self) -> str:
+        """What the audit did about it, in words for people ("" when nothing)."""
+        if self.repair is None:
+            return ""
+        return t(f"audit.repair.{self.repair.name.lower()}", error=self.error)
 
     def to_dict(self) -> dict[str, str]:
-        return {"copy": self.copy, "kind": self.kind, "path": show(self.raw), "detail": self.detail,
-                "action": self.action}
+        action = "" if self.repair is None else self.repair.value + (f": {self.error}" if self.error else "")
+        return {"copy": str(self.copy), "kind": str(self.kind), "path": show(self.raw), "detail": self.detail,
+                "action": action, "repair": self.repair.name.lower() if self.repair else None,
+                "error": self.error}
 
 
 @dataclass
@@ -71,24 +134,117 @@ class AuditResult:
 
     @property
     def problems(self) -> int:
-        return sum(f.problem and not f.action.startswith("repaired") for f in self.findings) + (
+        return sum(f.problem and not f.repaired for f in self.findings) + (
             1 if self.offsite.get("ok") is False else 0)
 
+    def count(self, *kinds: Kind, unrepaired: bool = False) -> int:
+        return sum(f.kind in kinds and not (unrepaired and f.repaired) for f in self.findings)
+
     def properties(self) -> dict[str, dict[str, Any]]:
-        corrupted = sum(f.kind == "corrupted" for f in self.findings)
-        missing = sum(f.kind == "missing" for f in self.findings)
+        """DA/T 70-2018's four properties: each a verdict and the facts it rests on."""
+        corrupted = self.count(Kind.CORRUPTED)
+        missing = self.count(Kind.MISSING, Kind.UNAVAILABLE)
         confirmed = sum(c.get("confirmed", 0) for c in self.counts.values())
+        still_broken = self.count(Kind.CORRUPTED, unrepaired=True)
+        still_missing = self.count(Kind.MISSING, Kind.UNAVAILABLE, unrepaired=True)
+        match = self.totals.get("match", True)
+        # Found and repaired from a good copy: whole again, but worth a look (why did it rot?).
         return {
-            "authenticity": {"ok": corrupted == 0, "confirmed": confirmed, "corrupted": corrupted},
-            "integrity": {"ok": missing == 0 and self.totals.get("match", True), "missing": missing, **self.totals},
-            "usability": {"ok": self.unreadable == 0, "unreadable": self.unreadable},
-            "security": self.security,
+            "authenticity": _property(Verdict.CRITICAL if still_broken else Verdict.ATTENTION if corrupted
+                                      else Verdict.OK, confirmed=confirmed, corrupted=corrupted),
+            "integrity": _property(Verdict.CRITICAL if still_missing or not match else Verdict.ATTENTION
+                                   if missing else Verdict.OK, missing=missing, **self.totals),
+            "usability": _property(Verdict.ATTENTION if self.unreadable else Verdict.OK,
+                                   unreadable=self.unreadable),
+            "security": _property(_security_verdict(self.security), **self.security),
         }
 
     def to_dict(self) -> dict[str, Any]:
         return {"at": self.at, "seconds": round(self.seconds, 3), "bytes_read": self.bytes_read,
                 "counts": self.counts, "problems": self.problems, "properties": self.properties(),
                 "offsite": self.offsite, "findings": [f.to_dict() for f in self.findings]}
+
+
+def _property(verdict: Verdict, **facts: Any) -> dict[str, Any]:
+    return {"verdict": str(verdict), "ok": verdict is Verdict.OK, **facts}
+
+
+def _security_verdict(security: dict[str, Any]) -> Verdict:
+    """Critical: the partner's copy failed its check or the key is readable by others. Needs attention:
+    no verified off-site copy (none configured, none shipped yet, the partner unreachable), files not
+    yet on the mirror, or a virus scanner that did not answer."""
+    if security.get("offsite_verified") is False or security.get("key_private") is False:
+        return Verdict.CRITICAL
+    antivirus = security.get("antivirus")
+    if (security.get("offsite_verified") is not True or security.get("unmirrored")
+            or (antivirus is not None and antivirus != "PONG")):
+        return Verdict.ATTENTION
+    return Verdict.OK
+
+
+def verdict_of(value: dict[str, Any]) -> Verdict | None:
+    """A stored property's verdict (audits stored before verdicts existed carry only ``ok``)."""
+    if "verdict" in value:
+        return Verdict(value["verdict"])
+    ok = value.get("ok")
+    return None if ok is None else Verdict.OK if ok else Verdict.CRITICAL
+
+
+def describe(name: str, value: dict[str, Any]) -> str:
+    """The facts behind one property, in words (never key=value)."""
+    if name == "authenticity":
+        return t("audit.facts.authenticity", confirmed=value.get("confirmed", 0),
+                 corrupted=value.get("corrupted", 0))
+    if name == "integrity":
+        text = t("audit.facts.integrity", files=value.get("catalog_files", "—"),
+                 primary=value.get("primary_files", "—"), missing=value.get("missing", 0))
+        if value.get("manifest_files") is not None:
+            text += t("audit.facts.inventory", files=value["manifest_files"])
+        return text
+    if name == "usability":
+        return t("audit.facts.usability", unreadable=value.get("unreadable", 0))
+    parts = []
+    verified = value.get("offsite_verified")
+    if not value.get("offsite_configured", True):
+        parts.append(t("audit.facts.offsite_none"))
+    else:
+        parts.append(t("audit.facts.offsite_ok") if verified else t("audit.facts.offsite_failed")
+                     if verified is False else t("audit.facts.offsite_unverified"))
+    key = value.get("key_private")
+    if key is not None:
+        parts.append(t("audit.facts.key_private") if key else t("audit.facts.key_open"))
+    antivirus = value.get("antivirus")
+    parts.append(t("audit.facts.antivirus_none") if antivirus is None else t("audit.facts.antivirus_ok")
+                 if antivirus == "PONG" else t("audit.facts.antivirus_bad", answer=antivirus))
+    parts.append(t("audit.facts.unmirrored", count=value.get("unmirrored") or 0))
+    return t("audit.facts.join").join(parts)
+
+
+def property_lines(properties: dict[str, dict[str, Any]]) -> list[str]:
+    """One line per property: its name, its verdict, the facts it rests on."""
+    lines = []
+    for name in PROPERTIES:
+        value = properties.get(name, {})
+        verdict = verdict_of(value)
+        state = t(f"audit.verdict.{verdict}") if verdict else "—"
+        lines.append(t("audit.property_line", name=t(f"property.{name}"), state=state,
+                       facts=describe(name, value)))
+    return lines
+
+
+def to_text(result: AuditResult) -> str:
+    """The audit as people read it at the terminal: the same facts and verdicts as its JSON."""
+    mirror = result.counts.get("mirror", {})
+    lines = [t("audit.summary", files=result.counts.get("primary", {}).get("confirmed", 0),
+               seconds=round(result.seconds, 1), problems=result.problems)]
+    lines += property_lines(result.properties())
+    if result.offsite.get("warning"):
+        lines.append(t("audit.offsite_warning", warning=result.offsite["warning"]))
+    lines.append(t("audit.unmirrored", count=mirror.get("unmirrored", 0)))
+    for finding in result.findings:
+        lines.append(t("audit.finding", copy=t(f"copy.{finding.copy}"), kind=t(f"finding.{finding.kind}"),
+                       path=show(finding.raw), detail=finding.detail, action=finding.action))
+    return "\n".join(lines)
 
 
 class Auditor:
@@ -142,9 +298,7 @@ class Auditor:
         self._totals(records, result)
         result.seconds = time.monotonic() - started
         with self.catalog.transaction():
-            self.catalog.db.execute("INSERT INTO audits (at, seconds, problems, summary) VALUES (?,?,?,?)",
-                                    (result.at, result.seconds, result.problems,
-                                     json.dumps(result.to_dict(), ensure_ascii=False)))
+            self.catalog.audits.add(result.at, result.seconds, result.problems, result.to_dict())
         return result
 
     # -- the primary ------------------------------------------------------------------------
@@ -158,7 +312,7 @@ class Auditor:
         for path in paths:
             st, digest = seen[path], digests.get(path)
             if digest is None or digest.startswith("!"):
-                result.findings.append(Finding("primary", "unreadable", path, (digest or "!gone")[1:]))
+                result.findings.append(Finding(Copy.PRIMARY, Kind.UNREADABLE, path, (digest or "!gone")[1:]))
                 continue
             hashes[path] = digest
             result.bytes_read += st.st_size
@@ -175,11 +329,11 @@ class Auditor:
                     counts["new"] += 1
                 elif (record.size, record.mtime_ns) == (st.st_size, st.st_mtime_ns):
                     counts["corrupted"] += 1
-                    result.findings.append(Finding("primary", "corrupted", path,
+                    result.findings.append(Finding(Copy.PRIMARY, Kind.CORRUPTED, path,
                                                    f"{record.hash[:12]}… → {digest[:12]}…"))
                 else:
                     counts["changed"] += 1
-                    result.findings.append(Finding("primary", "changed", path))
+                    result.findings.append(Finding(Copy.PRIMARY, Kind.CHANGED, path))
             result.unreadable += unreadable
         by_hash = {}
         for path in paths:
@@ -192,14 +346,13 @@ class Auditor:
             if moved_to is not None:
                 counts["moved"] += 1
                 counts["new"] -= 1
-                result.findings.append(Finding("primary", "moved", path, show(moved_to)))
+                result.findings.append(Finding(Copy.PRIMARY, Kind.MOVED, path, show(moved_to)))
             else:
                 counts["removed"] += 1
-                result.findings.append(Finding("primary", "removed", path))
+                result.findings.append(Finding(Copy.PRIMARY, Kind.REMOVED, path))
         result.counts["primary"] = dict(counts)
         with self.catalog.transaction():
-            self.catalog.db.executemany("UPDATE files SET last_verified = ? WHERE path = ?",
-                                        [(result.at, p) for p in verified])
+            self.catalog.audits.mark_verified(verified, result.at)
         return hashes
 
     # -- the mirror -------------------------------------------------------------------------
@@ -207,24 +360,24 @@ class Auditor:
                 result: AuditResult) -> None:
         if not available:
             result.counts["mirror"] = {"unavailable": 1}
-            result.findings.append(Finding("mirror", "missing", b"", "mirror disk not mounted"))
+            result.findings.append(Finding(Copy.MIRROR, Kind.UNAVAILABLE, b""))
             return
         counts: Counter[str] = Counter()
         for path in sorted(digests):
             digest, expected = digests[path], records[path].mirror_hash
             if digest is None:
                 counts["missing"] += 1
-                result.findings.append(Finding("mirror", "missing", path))
+                result.findings.append(Finding(Copy.MIRROR, Kind.MISSING, path))
             elif digest == expected:
                 counts["confirmed"] += 1
                 result.bytes_read += records[path].size
             else:
                 counts["corrupted"] += 1
-                result.findings.append(Finding("mirror", "corrupted", path, digest.lstrip("!")[:60]))
+                result.findings.append(Finding(Copy.MIRROR, Kind.CORRUPTED, path, digest.lstrip("!")[:60]))
         counts["unmirrored"] = sum(1 for r in records.values() if not r.mirror_hash)
         for path in extra:
             counts["extra"] += 1
-            result.findings.append(Finding("mirror", "extra", path))
+            result.findings.append(Finding(Copy.MIRROR, Kind.EXTRA, path))
         result.counts["mirror"] = dict(counts)
 
     def _prove_mirror(self, hasher: Hasher, records: dict, seen: dict[bytes, os.stat_result],
@@ -258,8 +411,7 @@ class Auditor:
 
     def _extra(self, records: dict) -> list[bytes]:
         """Files on the mirror that the catalog never had (listed while the copies are hashed)."""
-        known = set(records) | {p for (p,) in self.catalog.db.execute(
-            "SELECT path FROM files WHERE removed_at IS NOT NULL")}
+        known = set(records) | set(self.catalog.pending_removals())
         return [folder.child(name) for folder in Tree(self.layout.mirror_root).walk()
                 for name, _ in folder.files if folder.child(name) not in known]
 
@@ -275,18 +427,20 @@ class Auditor:
             return
         result.offsite = {"configured": True, "ok": verdict.ok, "method": verdict.method, "checked": verdict.checked,
                           "problems": verdict.problems[:20], "run": verdict.run_id}
+        # The partner's check reports its problems as sentences (an object missing or differing, the
+        # partner unreachable …): each is one finding, its words the detail, never parsed for a kind.
         for problem in verdict.problems:
-            result.findings.append(Finding("offsite", "missing" if "missing" in problem or "缺" in problem
-                                           else "corrupted", b"", problem))
+            result.findings.append(Finding(Copy.OFFSITE, Kind.UNVERIFIED, b"", problem))
 
     def _security(self, result: AuditResult) -> None:
         key_ok = None
         if self.key_file is not None and self.key_file.exists():
             key_ok = not (self.key_file.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO))
-        result.security = {"ok": key_ok is not False and result.offsite.get("ok") is not False,
+        result.security = {"offsite_configured": bool(result.offsite.get("configured")),
                            "encrypted": result.offsite.get("ok") is not None,  # something was shipped, sealed
                            "offsite_verified": result.offsite.get("ok"), "key_private": key_ok,
-                           "antivirus": self._clamd()}
+                           "antivirus": self._clamd(),
+                           "unmirrored": result.counts.get("mirror", {}).get("unmirrored", 0)}
 
     def _clamd(self) -> str | None:
         """ClamAV's answer to PING when a daemon is configured; None: not checked."""
@@ -308,28 +462,28 @@ class Auditor:
         archive_root = os.fsencode(self.layout.archive_root)
         events = []
         for finding in result.findings:
-            if not finding.problem or finding.copy == "offsite" or not finding.raw:
+            if not finding.problem or finding.copy is Copy.OFFSITE or not finding.raw:
                 continue
             path = finding.raw
             record = records.get(path)
             if record is None:
                 continue
-            if finding.copy == "mirror" and primary.get(path) == record.hash:
+            if finding.copy is Copy.MIRROR and primary.get(path) == record.hash:
                 try:
                     mirror.copy(path, open_file(archive_root, path), expect=record.hash)
-                    finding.action = "repaired from the primary"
+                    finding.repair = Repair.FROM_PRIMARY
                     events.append((Event.REPAIR, path, {"copy": "mirror", "from": "primary", "hash": record.hash}))
                 except (OSError, ContentMismatch, SourceChanged, SourceUnreadable, MirrorWriteError,
                         MirrorUnavailable) as exc:
-                    finding.action = f"repair failed: {exc}"
-            elif finding.copy == "primary":
+                    finding.repair, finding.error = Repair.FAILED, str(exc)
+            elif finding.copy is Copy.PRIMARY:
                 mirrored = Path(os.fsdecode(mirror.path_of(path)))
                 if record.mirror_hash == record.hash and _hash_quiet(mirrored, self.algorithm) == record.hash:
                     _replace(archive_root, path, mirrored, record.mtime_ns)
-                    finding.action = "repaired from the mirror"
+                    finding.repair = Repair.FROM_MIRROR
                     events.append((Event.REPAIR, path, {"copy": "primary", "from": "mirror", "hash": record.hash}))
                 else:
-                    finding.action = "not repaired: no copy with a matching hash on the mirror"
+                    finding.repair = Repair.NO_GOOD_COPY
         if events:
             with self.catalog.transaction():
                 self.catalog.record_events(events)
@@ -337,12 +491,12 @@ class Auditor:
     def _totals(self, records: dict, result: AuditResult) -> None:
         files = len(records)
         size = sum(r.size for r in records.values())
-        row = self.catalog.db.execute(
-            "SELECT total_files, total_bytes FROM offsite_runs WHERE result = 'ok' ORDER BY id DESC LIMIT 1").fetchone()
+        inventory = self.catalog.audits.last_inventory()
         primary = result.counts.get("primary", {})
         on_disk = sum(primary.get(k, 0) for k in ("confirmed", "corrupted", "changed"))
         result.totals = {"catalog_files": files, "catalog_bytes": size, "primary_files": on_disk,
-                         "manifest_files": row[0] if row else None, "manifest_bytes": row[1] if row else None,
+                         "manifest_files": inventory.files if inventory else None,
+                         "manifest_bytes": inventory.bytes if inventory else None,
                          "match": on_disk + primary.get("removed", 0) + primary.get("moved", 0) == files}
 
 

@@ -18,7 +18,7 @@ from typing import Callable
 
 from dangan.config.schema import Config
 
-from dangan.store.catalog import Catalog, now
+from dangan.store.catalog import Catalog, DrillRecord, now
 from dangan.store.layout import Layout
 from dangan.backup.restore import CatalogView, Fetch, Restore, RestoreReport, Target, mirror_fetch
 
@@ -53,11 +53,9 @@ def run_drill(config: Config, catalog: Catalog, offsite: Callable[[Path], Fetch]
         view.close()
     with catalog.transaction():
         for r in results:
-            catalog.db.execute(
-                "INSERT INTO drills (at, source, files, bytes, seconds, ok, projected_seconds, detail)"
-                " VALUES (?,?,?,?,?,?,?,?)",
-                (now(), r.source, r.files, r.bytes, r.seconds, int(r.ok), r.projected_seconds,
-                 json.dumps(r.failures[:20], ensure_ascii=False)))
+            detail = json.dumps(r.failures[:20], ensure_ascii=False)
+            catalog.drills.add(DrillRecord(now(), r.source, r.files, r.bytes, r.seconds, r.ok,
+                                           r.projected_seconds, detail))
     return results
 
 

@@ -31,13 +31,6 @@ DELTA_FORMAT = "dangan-manifest-delta/1"
 SUFFIX = ".json.gz"
 
 
-
-def shippable(alias: str = "") -> str:
-    """SQL: a record the off-site copy ships — present, hashed, its verified copy on the mirror."""
-    a = f"{alias}." if alias else ""
-    return f"{a}removed_at IS NULL AND {a}hash IS NOT NULL AND {a}mirror_hash = {a}hash"
-
-
 @dataclass(frozen=True, slots=True)
 class Entry:
     """One record in the inventory."""
@@ -75,8 +68,7 @@ def entries_of(rows: Iterable[tuple], config: Config) -> list[Entry]:
 
 def current_entries(catalog: Catalog, config: Config) -> list[Entry]:
     """Every present record whose verified copy is on the mirror (the off-site copy's source)."""
-    return entries_of(catalog.db.execute(
-        f"SELECT path, size, mtime_ns, hash, department, category FROM files WHERE {shippable()} ORDER BY path"), config)
+    return entries_of(catalog.offsite.shippable(), config)
 
 
 def manifest_name(run_id: str, kind: str, delta: bool) -> str:

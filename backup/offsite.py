@@ -36,14 +36,14 @@ from dangan.config.errors import EnvironmentProblem
 from dangan.config.messages import t
 from dangan.config.schema import Config
 from dangan.store.atomic import write_atomic
-from dangan.store.catalog import Catalog, now
+from dangan.store.catalog import Catalog, Totals, now
 from dangan.store.hashing import hash_file
 from dangan.store.layout import Layout, MIRROR_DIR
 from dangan.store.mirror import Mirror
 
 from dangan.backup.keys import OffsiteKey, key_path, require_private
 from dangan.backup.manifest import (SUFFIX, Entry, Manifest, current_entries, entries_of, object_name, rebuild, register_sheet,
-                       run_of, shippable)
+                       run_of)
 from dangan.backup.rclone import CRYPT, Rclone, RcloneError, Transfer, TransferChild, _kill_group, last_error, obscure
 
 STAGE = "stage"
@@ -108,8 +108,7 @@ class Offsite:
         run_id = run_id_now()
         result = RunResult(run_id, kind, ok=False)
         with self.catalog.transaction():
-            self.catalog.db.execute("INSERT INTO offsite_runs (id, kind, started, result) VALUES (?,?,?,?)",
-                                    (run_id, kind, now(), "running"))
+            self.catalog.offsite.start_run(run_id, kind, now())
         try:
             self._ship(result)
             result.ok = True
@@ -117,11 +116,9 @@ class Offsite:
             result.reason = getattr(exc, "reason", "") or str(exc)
             logger.error("off-site run {} failed: {}", run_id, result.reason)
         with self.catalog.transaction():
-            self.catalog.db.execute(
-                "UPDATE offsite_runs SET ended = ?, files = ?, bytes = ?, total_files = ?, total_bytes = ?,"
-                " result = ?, reason = ? WHERE id = ?",
-                (now(), result.files, result.bytes, result.total_files, result.total_bytes,
-                 "ok" if result.ok else "failed", result.reason or None, run_id))
+            self.catalog.offsite.end_run(run_id, now(), result.ok, result.reason or None,
+                                         shipped=Totals(result.files, result.bytes),
+                                         listed=Totals(result.total_files, result.total_bytes))
         return result
 
     def _ship(self, result: RunResult) -> None:
@@ -142,11 +139,8 @@ class Offsite:
             before = self._listed()
             inventory = self._inventory(result, before)
             todo = self._to_ship(result, inventory, complete_before=before.get("complete", False))
-            per_department = {d: (n, b) for d, n, b in self.catalog.db.execute(
-                "SELECT department, count(*), sum(size) FROM offsite_listed GROUP BY department")}
-            result.not_shipped = self.catalog.db.execute(
-                "SELECT count(*) FROM files WHERE removed_at IS NULL AND (mirror_hash IS NULL OR mirror_hash != hash)"
-            ).fetchone()[0]
+            per_department = self.catalog.offsite.listed_per_department()
+            result.not_shipped = self.catalog.readings.mirror_backlog().count
         self.work.mkdir(parents=True, exist_ok=True)
         stage = self.layout.mirror_root / MIRROR_DIR / STAGE
         gone = set(mirror.stage([(e.path, object_name(d)) for d, e in todo.items()], STAGE))
@@ -172,9 +166,7 @@ class Offsite:
                         raise
                 running.wait(self._timeout())
                 with self.catalog.transaction():
-                    self.catalog.db.executemany(
-                        "INSERT OR REPLACE INTO offsite_objects (hash, size, run_id) VALUES (?,?,?)",
-                        [(e.hash, e.size, result.run_id) for e in tier])
+                    self.catalog.offsite.shipped(result.run_id, [(e.hash, e.size) for e in tier])
                 result.files += len(tier)
                 result.bytes += sum(e.size for e in tier)
                 listing.unlink()
@@ -195,40 +187,26 @@ class Offsite:
         successful run when that is possible and small, else every record. ``offsite_listed``
         then holds the complete state it describes, marked as this run's (pending until the run
         succeeds: a failed run leaves a mark that no later run builds on)."""
-        db = self.catalog.db
+        register = self.catalog.offsite
         base = self._delta_base(result.kind, before)
         changed: list[Entry] = []
         removed: list[bytes] = []
         if base is not None:
-            changed = entries_of(db.execute(
-                "SELECT f.path, f.size, f.mtime_ns, f.hash, f.department, f.category FROM files f"
-                " LEFT JOIN offsite_listed l ON l.path = f.path"
-                f" WHERE {shippable('f')}"
-                " AND (l.path IS NULL OR l.hash != f.hash OR l.size != f.size OR l.mtime_ns != f.mtime_ns"
-                "      OR l.department IS NOT f.department OR l.category IS NOT f.category)"
-                " ORDER BY f.path"), self.config)
-            removed = [row[0] for row in db.execute(
-                "SELECT path FROM offsite_listed l WHERE NOT EXISTS"
-                f" (SELECT 1 FROM files f WHERE f.path = l.path AND {shippable('f')})"
-                " ORDER BY path")]
-            listed = db.execute("SELECT count(*) FROM offsite_listed").fetchone()[0]
+            changed = entries_of(register.changed_since_listed(), self.config)
+            removed = register.gone_since_listed()
+            listed = register.listed_count()
             if len(changed) + len(removed) > max(listed // 2, SMALL_BATCH):
                 base = None  # most of a large archive changed: a full inventory is as small
         if base is None:
             entries = current_entries(self.catalog, self.config)
-            db.execute("DELETE FROM offsite_listed")
             # the same rows as entries: this transaction holds the catalog's write lock
-            db.execute("INSERT INTO offsite_listed SELECT path, size, mtime_ns, hash, department, category"
-                       f" FROM files WHERE {shippable()}")
+            register.list_all()
             deltas = 0
         else:
             entries = changed
-            db.executemany("DELETE FROM offsite_listed WHERE path = ?", [(p,) for p in removed])
-            db.executemany("INSERT OR REPLACE INTO offsite_listed VALUES (?,?,?,?,?,?)",
-                           [(e.path, e.size, e.mtime_ns, e.hash, e.department, e.category) for e in changed])
+            register.list_changes(removed, changed)
             deltas = before.get("deltas", 0) + 1
-        result.total_files, result.total_bytes = db.execute(
-            "SELECT count(*), coalesce(sum(size), 0) FROM offsite_listed").fetchone()
+        result.total_files, result.total_bytes = register.listed_totals()
         self.catalog.set_meta(LISTED, json.dumps({"run": result.run_id, "rules": self._rules(), "deltas": deltas}))
         return Manifest(result.run_id, result.kind, now(), self.layout.archive_id(), self.config.hash_algorithm,
                         entries, base=base, removed=removed, total_files=result.total_files,
@@ -240,13 +218,12 @@ class Offsite:
         verification, after the retention rules changed, or once the chain is long."""
         if kind != "incremental":
             return None
-        last = self.catalog.db.execute(
-            "SELECT id, verification FROM offsite_runs WHERE result = 'ok' ORDER BY id DESC LIMIT 1").fetchone()
-        if last is None or listed.get("run") != last[0] or (last[1] or "").startswith("failed"):
+        last = self.catalog.offsite.last_good_run()
+        if last is None or listed.get("run") != last.id or (last.verification or "").startswith("failed"):
             return None
         if listed.get("rules") != self._rules() or listed.get("deltas", 0) >= MAX_DELTAS:
             return None
-        return last[0]
+        return last.id
 
     def _listed(self) -> dict:
         """meta 'offsite_listed': the run ``offsite_listed`` describes, the retention rules, the
@@ -261,20 +238,17 @@ class Offsite:
     def _to_ship(self, result: RunResult, inventory: Manifest, complete_before: bool) -> dict[str, Entry]:
         """Each content the inventory lists and the partner lacks, once, in priority order (a full
         pass: every content). Inside the inventory's transaction: ``offsite_listed`` is its state."""
-        db = self.catalog.db
+        register = self.catalog.offsite
         if result.kind == "full":
             candidates = inventory.entries
         elif inventory.base is None:  # the inventory lists everything already
-            held = {row[0] for row in db.execute("SELECT hash FROM offsite_objects")}
+            held = register.held()
             candidates = [e for e in inventory.entries if e.hash not in held]
         elif complete_before:
             # Every content of the base is at the partner: only the delta's can be missing.
-            candidates = [e for e in inventory.entries
-                          if db.execute("SELECT 1 FROM offsite_objects WHERE hash = ?", (e.hash,)).fetchone() is None]
+            candidates = [e for e in inventory.entries if not register.holds(e.hash)]
         else:
-            candidates = entries_of(db.execute(
-                "SELECT path, size, mtime_ns, hash, department, category FROM offsite_listed"
-                " WHERE hash NOT IN (SELECT hash FROM offsite_objects)"), self.config)  # a delta's base lacked some
+            candidates = entries_of(register.listed_not_held(), self.config)  # a delta's base lacked some
         todo: dict[str, Entry] = {}
         for entry in self._by_priority(candidates):
             todo.setdefault(entry.hash, entry)
@@ -283,8 +257,7 @@ class Offsite:
     def _by_priority(self, entries: list[Entry]) -> list[Entry]:
         """永久 first, then records damaged on the primary (the mirror holds their good copy), then
         newest first: an interrupted run has shipped what matters most."""
-        damaged = {row[0] for row in self.catalog.db.execute(
-            "SELECT path FROM violations WHERE fixed_at IS NULL AND rule = 'readable.corrupt'")}
+        damaged = self.catalog.readings.paths_with_open("readable.corrupt")
         return sorted(entries, key=lambda e: (e.retention != "永久", e.path not in damaged, -e.mtime_ns))
 
     @staticmethod
@@ -341,11 +314,10 @@ class Offsite:
     # -- verification -----------------------------------------------------------------------
     def verify(self) -> VerifyResult:
         """Prove the partner holds every object of the latest manifest, intact."""
-        latest = self.catalog.db.execute(
-            "SELECT id FROM offsite_runs WHERE result = 'ok' ORDER BY id DESC LIMIT 1").fetchone()
+        latest = self.catalog.offsite.last_good_run()
         if latest is None:
             raise EnvironmentProblem(t("offsite.nothing_to_verify"))
-        run_id = latest[0]
+        run_id = latest.id
         manifest, chain = self._local_chain(run_id)
         method = self.config.offsite.verify
         result = VerifyResult(run_id, ok=False, method=method)
@@ -362,10 +334,9 @@ class Offsite:
         result.ok = not result.problems
         verdict = "ok" if result.ok else "failed: " + "; ".join(result.problems[:5])
         with self.catalog.transaction():
-            self.catalog.db.execute("UPDATE offsite_runs SET verified_at = ?, verification = ? WHERE id = ?",
-                                    (now(), verdict, run_id))
+            self.catalog.offsite.set_verification(run_id, now(), verdict)
             if result.ok and method == "cryptcheck":
-                self.catalog.db.execute("UPDATE offsite_objects SET verified_at = ?", (now(),))
+                self.catalog.offsite.objects_verified(now())
         return result
 
     # -- reading back (restore, drills) --------------------------------------------------------

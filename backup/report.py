@@ -2,55 +2,58 @@
 line at the top (正常 / 需要关注 / 严重), then the four properties of DA/T 70-2018, the problem files,
 what each department still has to fix, the week's register, backup freshness, disk space and drills.
 
-One self-contained HTML file (inline CSS, inline SVG charts, no external anything), a plain-text
-version for mail clients and JSON for scripts, written atomically.
+Three forms of the same facts, written atomically: one self-contained HTML file rendered from the
+Jinja2 templates beside this module (``templates/``: the page, its CSS and its SVG charts, inline —
+no external anything), a plain-text version for mail clients, and JSON for scripts. The HTML and the
+text are both drawn from one view (:func:`view`), so they cannot say different things.
 """
 
 from __future__ import annotations
 
-import html
 import json
 import shutil
 from collections import Counter, defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
+from functools import cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from dangan.config.messages import t
+import jinja2
+
+from dangan.config.messages import language, t
 from dangan.config.schema import Config
 
+from dangan.backup.audit import PROPERTIES, Verdict, describe, property_lines, verdict_of
+from dangan.rules.rulebook import Violation, rule_title
 from dangan.store.atomic import write_atomic
 from dangan.store.catalog import Catalog, now
+from dangan.store.catalog.weekly import DiskSample
 from dangan.store.layout import Layout
 from dangan.store.names import printable
-from dangan.rules.rulebook import Violation
 
-OK, ATTENTION, CRITICAL = "ok", "attention", "critical"
-COLOURS = {OK: "#1a7f37", ATTENTION: "#b08800", CRITICAL: "#cf222e"}
+__all__ = ["OK", "ATTENTION", "CRITICAL", "Report", "property_lines", "sample_disks", "to_html", "to_text",
+           "view", "write"]
+
+OK, ATTENTION, CRITICAL = Verdict.OK.value, Verdict.ATTENTION.value, Verdict.CRITICAL.value
 EVENTS = ("intake", "change", "removal", "restore")
-
-
-def property_lines(properties: dict[str, dict[str, Any]]) -> list[str]:
-    lines = []
-    for name in ("authenticity", "integrity", "usability", "security"):
-        value = properties.get(name, {})
-        state = t("report.ok") if value.get("ok") else t("report.not_ok") if value.get("ok") is False else "—"
-        detail = ", ".join(f"{k}={v}" for k, v in value.items() if k != "ok")
-        lines.append(f"  {t(f'property.{name}')}：{state}（{detail}）")
-    return lines
+EVENT_COLOURS = {"intake": "#2da44e", "change": "#0969da", "removal": "#cf222e", "restore": "#8250df"}
+DISK_COLOURS = {"archive": "#0969da", "mirror": "#bf8700"}
+PROBLEM_ROWS = 500  # more would make a mail nobody scrolls; the JSON has them all
+TEMPLATES = Path(__file__).with_name("templates")
 
 
 def sample_disks(catalog: Catalog, layout: Layout) -> None:
     """Record free space on the archive and mirror disks (for the trend)."""
-    rows = []
+    samples = []
     for disk, path in (("archive", layout.archive_root), ("mirror", layout.mirror_root)):
         try:
             usage = shutil.disk_usage(path)
         except OSError:
             continue
-        rows.append((now(), disk, usage.total, usage.free))
+        samples.append(DiskSample(now(), disk, usage.total, usage.free))
     with catalog.transaction():
-        catalog.db.executemany("INSERT INTO disk_samples VALUES (?,?,?,?)", rows)
+        catalog.weekly.add_disk_samples(samples)
 
 
 class Report:
@@ -68,17 +71,20 @@ class Report:
 
         sample_disks(self.catalog, self.layout)
         state = status.gather(self.layout, self.catalog)
-        audit = self._last_audit()
+        stored = self.catalog.audits.latest()
+        audit = stored.summary if stored else None
         data = {
             "generated": now(),
+            "timezone": str(self.config.timezone),
             "week": self.now.strftime("%G-W%V"),
             "archive_id": self.layout.archive_id(),
             "status": state,
             "audit": audit,
+            "properties": _properties(audit),
             "violations": self._violations(),
             "ledger": self._ledger(),
             "disks": self._disks(),
-            "drills": self._drills(),
+            "drills": [d._asdict() for d in self.catalog.weekly.latest_drills()],
             "previous_report_error": self.catalog.get_meta("report.last_error"),
             "previous_send_error": self.catalog.get_meta("report.last_send_error"),
         }
@@ -86,49 +92,38 @@ class Report:
         return data
 
     # -- sections ---------------------------------------------------------------------------
-    def _last_audit(self) -> dict[str, Any] | None:
-        row = self.catalog.db.execute("SELECT summary FROM audits ORDER BY id DESC LIMIT 1").fetchone()
-        return json.loads(row[0]) if row else None
-
     def _violations(self) -> list[dict[str, Any]]:
         """One digest per department and rule: how many, the fix, how long the oldest is open."""
         groups: dict[tuple[str, str], dict[str, Any]] = {}
         today = datetime.now(timezone.utc)
-        for path, rule, severity, detail, first_seen in self.catalog.db.execute(
-                "SELECT path, rule, severity, detail, first_seen FROM violations WHERE fixed_at IS NULL"):
+        for stored in self.catalog.open_violations().values():
+            path, rule = stored.path, stored.rule
             head, sep, _ = path.partition(b"/")
             department = head.decode("utf-8", "backslashreplace") if sep or rule == "structure.department" \
                 else t("check.root_department")
             entry = groups.setdefault((department, rule), {
-                "department": department, "rule": rule, "severity": severity, "count": 0, "days_open": 0,
-                "hint": Violation(path, rule, severity, json.loads(detail)).hint,
+                "department": department, "rule": rule, "title": rule_title(rule, self.config),
+                "severity": stored.severity, "count": 0, "days_open": 0,
+                "hint": Violation(path, rule, stored.severity, json.loads(stored.detail)).hint,
                 "example": path.decode("utf-8", "backslashreplace")})
             entry["count"] += 1
-            days = (today - datetime.fromisoformat(first_seen)).days
+            days = (today - datetime.fromisoformat(stored.first_seen)).days
             entry["days_open"] = max(entry["days_open"], days)
         return sorted(groups.values(), key=lambda e: (e["department"], e["severity"] != "error", e["rule"]))
 
     def _ledger(self) -> dict[str, dict[str, int]]:
         per: dict[str, Counter] = defaultdict(Counter)
-        for event, path in self.catalog.db.execute(
-                "SELECT event, path FROM ledger WHERE at >= ? AND event IN (?,?,?,?)", (self.since, *EVENTS)):
-            head, sep, _ = (path or b"").partition(b"/")
-            per[head.decode("utf-8", "backslashreplace") if sep else t("check.root_department")][event] += 1
+        for entry in self.catalog.weekly.register(self.since, EVENTS):
+            head, sep, _ = (entry.path or b"").partition(b"/")
+            department = head.decode("utf-8", "backslashreplace") if sep else t("check.root_department")
+            per[department][entry.event] += 1
         return {d: {e: c[e] for e in EVENTS} for d, c in sorted(per.items())}
 
     def _disks(self) -> dict[str, list[dict[str, Any]]]:
         out: dict[str, list] = defaultdict(list)
-        for at, disk, total, free in self.catalog.db.execute(
-                "SELECT at, disk, total, free FROM disk_samples ORDER BY at DESC LIMIT 60"):
-            out[disk].insert(0, {"at": at, "total": total, "free": free})
+        for sample in self.catalog.weekly.disk_samples(60):
+            out[sample.disk].append({"at": sample.at, "total": sample.total, "free": sample.free})
         return dict(out)
-
-    def _drills(self) -> list[dict[str, Any]]:
-        rows = self.catalog.db.execute(
-            "SELECT source, at, files, bytes, seconds, ok, projected_seconds FROM drills WHERE id IN"
-            " (SELECT max(id) FROM drills GROUP BY source) ORDER BY source").fetchall()
-        keys = ("source", "at", "files", "bytes", "seconds", "ok", "projected_seconds")
-        return [dict(zip(keys, row)) for row in rows]
 
     def _verdict(self, data: dict[str, Any]) -> tuple[str, list[str]]:
         critical, attention = [], []
@@ -149,6 +144,15 @@ class Report:
                 critical.append(t("reason.offsite_stale", hours=self.config.offsite.max_age_hours))
             elif not verified:
                 attention.append(t("reason.offsite_unverified"))
+        # A property the last audit did not rate 正常 is a reason of its own, unless the fixity
+        # problems above already say it (a corrupted or missing copy).
+        for row in data["properties"]:
+            said = audit and audit["problems"] and row["name"] in ("authenticity", "integrity")
+            if row["verdict"] in (None, OK) or said:
+                continue
+            reason = t("reason.property", property=t(f"property.short.{row['name']}"),
+                       state=t(f"audit.verdict.{row['verdict']}"), facts=row["facts"])
+            (critical if row["verdict"] == CRITICAL else attention).append(reason)
         if data["previous_report_error"]:
             critical.append(t("reason.report_failed", error=data["previous_report_error"]))
         if data["previous_send_error"]:
@@ -169,149 +173,238 @@ class Report:
         return verdict, critical + attention
 
 
-# -- rendering --------------------------------------------------------------------------------
-def to_text(data: dict[str, Any]) -> str:
-    lines = [t("report.title", week=data["week"]), t(f"verdict.{data['verdict']}"), ""]
-    lines += [f"- {r}" for r in data["reasons"]] or [t("report.all_fine")]
+def _properties(audit: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The four properties of the last audit: verdict and facts in words, as every form shows them."""
+    if audit is None:
+        return []
+    rows = []
+    for name in PROPERTIES:
+        value = audit["properties"].get(name, {})
+        verdict = verdict_of(value)
+        rows.append({"name": name, "verdict": verdict.value if verdict else None,
+                     "facts": describe(name, value)})
+    return rows
+
+
+# -- units and times ---------------------------------------------------------------------------
+def human_size(n: int | float | None) -> str:
+    """Bytes in the unit a person reads (binary multiples, as file managers show them): 72 KB, 1.5 GB."""
+    value = float(n or 0)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if abs(value) < 1024 or unit == "TB":
+            break
+        value /= 1024
+    if unit == "B":
+        return f"{int(value)} B"
+    return f"{value:.1f} {unit}" if abs(value) < 10 else f"{value:.0f} {unit}"
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    if seconds >= 3600:
+        return t("report.hours", value=f"{seconds / 3600:.1f}")
+    if seconds >= 60:
+        return t("report.minutes", value=f"{seconds / 60:.1f}")
+    return t("report.seconds", value=f"{seconds:.0f}")
+
+
+def _zone(data: dict[str, Any]) -> tzinfo:
+    try:
+        return ZoneInfo(data.get("timezone") or "UTC")
+    except (KeyError, ValueError):
+        return timezone.utc
+
+
+def local_time(at: str | None, zone: tzinfo) -> str:
+    """A catalog time (UTC) in the configured zone with its offset: 2026-12-02 21:30 +08:00."""
+    if not at:
+        return "—"
+    moment = datetime.fromisoformat(at).astimezone(zone)
+    offset = moment.strftime("%z")
+    return moment.strftime("%Y-%m-%d %H:%M ") + f"{offset[:3]}:{offset[3:]}"
+
+
+# -- the view both forms are drawn from --------------------------------------------------------
+def view(data: dict[str, Any]) -> dict[str, Any]:
+    """Everything the report shows, in words and numbers ready to print (no markup)."""
+    zone = _zone(data)
     audit = data["audit"]
-    lines += ["", t("report.properties", at=audit["at"] if audit else "—")]
-    lines += property_lines(audit["properties"]) if audit else [t("reason.never_audited")]
-    problems = [f for f in (audit or {}).get("findings", []) if f["kind"] != "new"]
-    if problems:
-        lines += ["", t("report.problem_files")]
-        lines += [f"  [{t('copy.' + f['copy'])}] {t('finding.' + f['kind'])} {printable(f['path'])} "
-                  f"{printable(f['detail'] or '')} {f['action']}"
-                  for f in problems[:200]]
-    lines += ["", t("report.violations")]
-    for v in data["violations"]:
-        lines.append(t("report.violation_line", department=v["department"], rule=v["rule"], count=v["count"],
-                       days=v["days_open"], hint=v["hint"]))
-    if not data["violations"]:
-        lines.append(t("report.none"))
-    lines += ["", t("report.ledger")]
-    for department, counts in data["ledger"].items():
-        lines.append(f"  {department}：" + "，".join(f"{t('event.' + e)} {counts[e]}" for e in EVENTS))
-    lines += ["", t("report.backups")] + _backup_lines(data)
-    lines += ["", t("report.disks")]
-    for disk, samples in data["disks"].items():
-        if samples:
-            last = samples[-1]
-            lines.append(t("report.disk_line", disk=t(f"disk.{disk}"), free=_gb(last["free"]), total=_gb(last["total"]),
-                           percent=round(100 * last["free"] / max(last["total"], 1))))
-    lines += ["", t("report.drills")]
-    for d in data["drills"]:
-        lines.append(t("report.drill_line", source=t(f"drill.source.{d['source']}"), at=d["at"], files=d["files"],
-                       verdict=t("drill.ok") if d["ok"] else t("report.not_ok"),
-                       projected=_duration(d["projected_seconds"])))
-    if not data["drills"]:
-        lines.append(t("report.no_drill"))
-    return "\n".join(lines) + "\n"
+    findings = [f for f in (audit or {}).get("findings", []) if f["kind"] != "new"]
+    return {
+        "lang": "zh-CN" if language() == "zh" else "en",
+        "title": t("report.title", week=data["week"]),
+        "verdict": data["verdict"],
+        "verdict_text": t(f"verdict.{data['verdict']}"),
+        "reasons": data["reasons"],
+        "audited": t("report.properties", at=local_time(audit["at"], zone) if audit else "—"),
+        "properties": [{"name": t(f"property.{row['name']}"), "verdict": row["verdict"] or "none",
+                        "state": t(f"audit.verdict.{row['verdict']}") if row["verdict"] else "—",
+                        "facts": row["facts"]} for row in data["properties"]],
+        "problems": [_problem(f) for f in findings[:PROBLEM_ROWS]],
+        "more_problems": max(0, len(findings) - PROBLEM_ROWS),
+        "violations": [{**v, "title": v.get("title") or v["rule"]} for v in data["violations"]],
+        "register": _register(data["ledger"]),
+        "backups": _backup_lines(data, zone),
+        "disks": _disk_rows(data["disks"]),
+        "trend": _trend(data["disks"], zone),
+        "drills": [{"source": t(f"drill.source.{d['source']}"), "at": local_time(d["at"], zone),
+                    "files": d["files"], "ok": d["ok"],
+                    "result": t("drill.ok") if d["ok"] else t("report.not_ok"),
+                    "projected": duration(d["projected_seconds"])} for d in data["drills"]],
+        "footer": t("report.footer", generated=local_time(data["generated"], zone)),
+    }
 
 
-def _backup_lines(data: dict[str, Any]) -> list[str]:
+def _problem(finding: dict[str, Any]) -> dict[str, str]:
+    repair = finding.get("repair")
+    # Audits stored before findings were typed carry only the English "action".
+    action = (t(f"audit.repair.{repair}", error=finding.get("error", "")) if repair
+              else finding.get("action", ""))
+    # "where", not "copy": in a template p.copy would be the dict's own copy method.
+    # names escaped: a control character in a file name must not reach a terminal or a mail raw
+    return {"path": printable(finding["path"] or "—"), "where": t(f"copy.{finding['copy']}"),
+            "kind": t(f"finding.{finding['kind']}"), "detail": printable(finding["detail"] or ""),
+            "action": action}
+
+
+def _register(ledger: dict[str, dict[str, int]]) -> dict[str, Any]:
+    """The week's register per department, with the geometry of one stacked bar per row; each
+    segment carries its number when it is wide enough to hold it, the total stands after the bar."""
+    width, peak = 300.0, max((sum(c.values()) for c in ledger.values()), default=0) or 1
+    rows = []
+    for department, counts in ledger.items():
+        x, segments = 0.0, []
+        for event in EVENTS:
+            w = width * counts[event] / peak
+            if counts[event]:
+                label = str(counts[event])
+                segments.append({"x": round(x, 1), "width": round(w, 1), "colour": EVENT_COLOURS[event],
+                                 "count": counts[event], "event": t(f"event.{event}"),
+                                 "label": label if w >= 7 * len(label) + 6 else ""})
+            x += w
+        rows.append({"department": department, "counts": [counts[e] for e in EVENTS],
+                     "total": sum(counts.values()), "segments": segments, "end": round(x, 1)})
+    return {"rows": rows, "width": width, "events": [t(f"event.{e}") for e in EVENTS],
+            "legend": [{"event": t(f"event.{e}"), "colour": EVENT_COLOURS[e]} for e in EVENTS]}
+
+
+def _backup_lines(data: dict[str, Any], zone: tzinfo) -> list[str]:
     state = data["status"]
-    lines = [t("report.mirror_line", available=t("report.ok") if state["mirror"]["available"] else t("report.not_ok"),
-               unmirrored=state["mirror"]["unmirrored"], lag=state["mirror"]["lag_seconds"] or 0,
-               reconcile=(state["last_reconcile"] or {}).get("at", "—"))]
+    available = t("report.ok") if state["mirror"]["available"] else t("report.not_ok")
+    lines = [t("report.mirror_state", available=available,
+               unmirrored=state["mirror"]["unmirrored"], lag=duration(state["mirror"]["lag_seconds"] or 0),
+               reconcile=local_time((state["last_reconcile"] or {}).get("at"), zone))]
     ok = state["offsite"]["last_ok"]
     if ok:
-        lines.append(t("report.offsite_line", ended=ok["ended"], files=ok["files"], bytes=_gb(ok["bytes"]),
-                       verification=ok["verification"] or t("status.offsite_unverified")))
+        lines.append(t("report.offsite_line", ended=local_time(ok["ended"], zone), files=ok["files"],
+                       bytes=human_size(ok["bytes"]),
+                       verification=t("report.ok") if ok["verification"] == "ok"
+                       else ok["verification"] or t("status.offsite_unverified")))
     else:
         lines.append(t("status.offsite_never"))
     return lines
 
 
-def _gb(n: int | None) -> str:
-    return f"{(n or 0) / 1e9:.2f} GB"
+def _disk_rows(disks: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    rows = []
+    for disk, samples in disks.items():
+        if samples:
+            last = samples[-1]
+            rows.append({"disk": t(f"disk.{disk}"), "free": human_size(last["free"]),
+                         "total": human_size(last["total"]),
+                         "percent": round(100 * last["free"] / max(last["total"], 1)),
+                         "colour": DISK_COLOURS.get(disk, "#57606a")})
+    return rows
 
 
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "—"
-    return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
+def _trend(disks: dict[str, list[dict[str, Any]]], zone: tzinfo) -> dict[str, Any] | None:
+    """A line chart of free space per disk: a y axis in bytes with its unit, dates on the x axis."""
+    series = {d: s for d, s in disks.items() if s}
+    count = max((len(s) for s in series.values()), default=0)
+    if count < 2:
+        return None
+    left, top, width, height = 70, 28, 520, 150
+    times = [datetime.fromisoformat(s["at"]) for samples in series.values() for s in samples]
+    start, end = min(times), max(times)
+    span = (end - start).total_seconds() or 1
+    ceiling = max(s["total"] for samples in series.values() for s in samples) or 1
+
+    def x(at: datetime) -> float:
+        return round(left + width * (at - start).total_seconds() / span, 1)
+
+    def y(value: float) -> float:
+        return round(top + height * (1 - value / ceiling), 1)
+
+    lines = []
+    for disk, samples in series.items():
+        points = [(x(datetime.fromisoformat(s["at"])), y(s["free"])) for s in samples]
+        lines.append({"disk": t(f"disk.{disk}"), "colour": DISK_COLOURS.get(disk, "#57606a"),
+                      "points": " ".join(f"{px},{py}" for px, py in points), "last": points[-1],
+                      "label": human_size(samples[-1]["free"])})
+    ticks_y = [{"y": y(ceiling * i / 4), "label": human_size(ceiling * i / 4)} for i in range(5)]
+    ticks_x: list[dict[str, Any]] = []
+    for i in range(3):
+        at = start + (end - start) * i / 2
+        label = at.astimezone(zone).strftime("%m-%d" if span > 86400 else "%m-%d %H:%M")
+        if not ticks_x or ticks_x[-1]["label"] != label:  # samples close together: one date, once
+            ticks_x.append({"x": x(at), "label": label})
+    return {"left": left, "top": top, "width": width, "height": height, "lines": lines, "ticks_y": ticks_y,
+            "ticks_x": ticks_x, "axis": t("report.axis_free"), "caption": t("report.trend", count=count),
+            "svg_width": left + width + 90, "svg_height": top + height + 26}
 
 
-def _bars(ledger: dict[str, dict[str, int]]) -> str:
-    """A small inline SVG bar chart of the week's register per department."""
-    colours = {"intake": "#2da44e", "change": "#0969da", "removal": "#cf222e", "restore": "#8250df"}
-    rows = list(ledger.items())
-    peak = max((sum(c.values()) for _, c in rows), default=0) or 1
-    height = 22 * len(rows) + 30
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="640" height="{height}" role="img">']
-    for i, (department, counts) in enumerate(rows):
-        y = 10 + 22 * i
-        parts.append(f'<text x="0" y="{y + 13}" font-size="12">{html.escape(department)}</text>')
-        x = 140.0
-        for event in EVENTS:
-            width = 480 * counts[event] / peak
-            if width:
-                parts.append(f'<rect x="{x:.1f}" y="{y}" width="{width:.1f}" height="16" fill="{colours[event]}">'
-                             f'<title>{t("event." + event)} {counts[event]}</title></rect>')
-            x += width
-    legend_y = height - 8
-    for i, event in enumerate(EVENTS):
-        parts.append(f'<rect x="{140 + 110 * i}" y="{legend_y - 10}" width="10" height="10" fill="{colours[event]}"/>'
-                     f'<text x="{154 + 110 * i}" y="{legend_y}" font-size="12">{t("event." + event)}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
+# -- the three forms ---------------------------------------------------------------------------
+def to_text(data: dict[str, Any]) -> str:
+    v = view(data)
+    lines = [v["title"], v["verdict_text"], ""]
+    lines += [f"- {r}" for r in v["reasons"]] or [t("report.all_fine")]
+    lines += ["", v["audited"]]
+    lines += (property_lines(data["audit"]["properties"]) if data["audit"] else [t("reason.never_audited")])
+    if v["problems"]:
+        lines += ["", t("report.problem_files")]
+        lines += [f"  [{p['where']}] {p['kind']} {p['path']} {p['detail']} {p['action']}".rstrip()
+                  for p in v["problems"]]
+        if v["more_problems"]:
+            lines.append("  " + t("report.more_problems", count=v["more_problems"]))
+    lines += ["", t("report.violations")]
+    for row in v["violations"]:
+        lines.append(t("report.violation_line", department=printable(row["department"]), rule=row["title"],
+                       count=row["count"], days=row["days_open"], hint=row["hint"]))
+    if not v["violations"]:
+        lines.append(t("report.none"))
+    lines += ["", t("report.ledger")]
+    for row in v["register"]["rows"]:
+        lines.append(f"  {printable(row['department'])}：" + "，".join(
+            f"{event} {count}" for event, count in zip(v["register"]["events"], row["counts"])))
+    if not v["register"]["rows"]:
+        lines.append("  " + t("report.register_empty"))
+    lines += ["", t("report.backups")] + [f"  {line}" for line in v["backups"]]
+    lines += ["", t("report.disks")]
+    for row in v["disks"]:
+        lines.append(t("report.disk_line", disk=row["disk"], free=row["free"], total=row["total"],
+                       percent=row["percent"]))
+    lines += ["", t("report.drills")]
+    for d in v["drills"]:
+        lines.append(t("report.drill_line", source=d["source"], at=d["at"], files=d["files"],
+                       verdict=d["result"], projected=d["projected"]))
+    if not v["drills"]:
+        lines.append("  " + t("report.no_drill"))
+    lines += ["", v["footer"]]
+    return "\n".join(lines) + "\n"
 
 
-def _sparkline(samples: list[dict[str, Any]]) -> str:
-    if len(samples) < 2:
-        return ""
-    values = [s["free"] / max(s["total"], 1) for s in samples]
-    points = " ".join(f"{10 + 200 * i / (len(values) - 1):.1f},{40 - 30 * v:.1f}" for i, v in enumerate(values))
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="220" height="44"><polyline points="{points}" '
-            f'fill="none" stroke="#0969da" stroke-width="2"/></svg>')
+@cache
+def _environment() -> jinja2.Environment:
+    # Autoescaped everywhere: file and department names are whatever people typed.
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.globals["t"] = t
+    return env
 
 
 def to_html(data: dict[str, Any]) -> str:
-    e = html.escape
-    verdict = data["verdict"]
-    audit = data["audit"]
-    rows = "".join(f"<tr><td>{e(t('property.' + name))}</td><td>{e(t('report.ok') if v.get('ok') else t('report.not_ok') if v.get('ok') is False else '—')}</td>"
-                   f"<td>{e(', '.join(f'{k}={x}' for k, x in v.items() if k != 'ok'))}</td></tr>"
-                   for name, v in (audit["properties"].items() if audit else []))
-    problems = [f for f in (audit or {}).get("findings", []) if f["kind"] != "new"]
-    problem_rows = "".join(f"<tr><td>{e(f['path'])}</td><td>{e(t('copy.' + f['copy']))}</td>"
-                           f"<td>{e(t('finding.' + f['kind']))} {e(f['detail'])}</td><td>{e(f['action'])}</td></tr>"
-                           for f in problems[:500])
-    violation_rows = "".join(
-        f"<tr><td>{e(v['department'])}</td><td><code>{e(v['rule'])}</code></td><td>{v['count']}</td>"
-        f"<td>{v['days_open']}</td><td>{e(v['hint'])}</td></tr>" for v in data["violations"])
-    disks = "".join(f"<tr><td>{e(t('disk.' + d))}</td><td>{_gb(s[-1]['free'])} / {_gb(s[-1]['total'])}</td>"
-                    f"<td>{_sparkline(s)}</td></tr>" for d, s in data["disks"].items() if s)
-    drills = "".join(f"<tr><td>{e(t('drill.source.' + d['source']))}</td><td>{e(d['at'])}</td><td>{d['files']}</td>"
-                     f"<td>{e(t('drill.ok') if d['ok'] else t('report.not_ok'))}</td><td>{_duration(d['projected_seconds'])}</td></tr>"
-                     for d in data["drills"])
-    reasons = "".join(f"<li>{e(r)}</li>" for r in data["reasons"]) or f"<li>{e(t('report.all_fine'))}</li>"
-    backups = "".join(f"<p>{e(line)}</p>" for line in _backup_lines(data))
-    return f"""<!DOCTYPE html>
-<html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>{e(t('report.title', week=data['week']))}</title>
-<style>
-body{{font-family:"Noto Sans CJK SC","Noto Sans SC","Microsoft YaHei",sans-serif;margin:2em;color:#1f2328;max-width:1000px}}
-.verdict{{font-size:1.6em;font-weight:bold;padding:.5em 1em;border-radius:6px;color:#fff;background:{COLOURS[verdict]}}}
-table{{border-collapse:collapse;margin:.5em 0 1.5em;width:100%}}td,th{{border:1px solid #d0d7de;padding:4px 8px;text-align:left;vertical-align:top}}
-th{{background:#f6f8fa}}td:nth-child(2){{white-space:nowrap}}h2{{border-bottom:1px solid #d0d7de;padding-bottom:.2em}}code{{font-size:.9em}}
-</style></head><body>
-<h1>{e(t('report.title', week=data['week']))}</h1>
-<div class="verdict" id="verdict">{e(t('verdict.' + verdict))}</div>
-<ul>{reasons}</ul>
-<h2>{e(t('report.properties', at=audit['at'] if audit else '—'))}</h2>
-<table><tr><th>{e(t('report.col.property'))}</th><th>{e(t('report.col.state'))}</th><th>{e(t('report.col.detail'))}</th></tr>{rows}</table>
-<h2>{e(t('report.problem_files'))}</h2>
-<table><tr><th>{e(t('report.col.path'))}</th><th>{e(t('report.col.copy'))}</th><th>{e(t('report.col.found'))}</th><th>{e(t('report.col.action'))}</th></tr>{problem_rows or '<tr><td colspan="4">' + e(t('report.none')) + '</td></tr>'}</table>
-<h2>{e(t('report.violations'))}</h2>
-<table><tr><th>{e(t('report.col.department'))}</th><th>{e(t('report.col.rule'))}</th><th>{e(t('report.col.count'))}</th><th>{e(t('report.col.days'))}</th><th>{e(t('report.col.hint'))}</th></tr>{violation_rows or '<tr><td colspan="5">' + e(t('report.none')) + '</td></tr>'}</table>
-<h2>{e(t('report.ledger'))}</h2>{_bars(data['ledger'])}
-<h2>{e(t('report.backups'))}</h2>{backups}
-<h2>{e(t('report.disks'))}</h2><table>{disks}</table>
-<h2>{e(t('report.drills'))}</h2><table>{drills or '<tr><td>' + e(t('report.no_drill')) + '</td></tr>'}</table>
-<p style="color:#656d76">{e(t('report.footer', generated=data['generated']))}</p>
-</body></html>
-"""
+    return _environment().get_template("report.html.j2").render(v=view(data))
 
 
 def write(data: dict[str, Any], out: Path) -> dict[str, Path]:

@@ -19,7 +19,6 @@ import errno
 import json
 import os
 import secrets
-import sqlite3
 import stat
 import sys
 import time
@@ -36,6 +35,7 @@ from dangan.config.schema import Config, contains
 
 from dangan.store import writeback
 from dangan.store.atomic import folder_modes, open_append, open_folder, open_root, write_at
+from dangan.store.catalog import ReadOnlyCatalog
 from dangan.store.hashing import hash_fd
 from dangan.store.layout import CATALOG_FILE, Layout, MIRROR_DIR
 from dangan.store.mirror import TEMP_PREFIX, SourceUnreadable, copy_fd, unlink_quietly
@@ -152,20 +152,18 @@ class CatalogView:
         if path is None:
             raise EnvironmentProblem(t("restore.no_catalog", paths=", ".join(map(str, candidates))))
         self.path = path
-        self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        self.catalog = ReadOnlyCatalog(path)
 
     def close(self) -> None:
-        self.db.close()
+        self.catalog.close()
 
     def state(self, at: datetime | None) -> dict[bytes, str]:
         """path -> hash of every record present now, or at ``at`` (replaying the ledger)."""
         if at is None:
-            rows = self.db.execute("SELECT path, hash FROM files WHERE removed_at IS NULL AND hash IS NOT NULL")
-            return dict(rows)
+            return self.catalog.present()
         stamp = at.astimezone(timezone.utc).isoformat(timespec="milliseconds")
         state: dict[bytes, str] = {}
-        for event, path, detail in self.db.execute(
-                "SELECT event, path, detail FROM ledger WHERE at <= ? ORDER BY id", (stamp,)):
+        for event, path, detail in self.catalog.ledger_until(stamp):
             info = json.loads(detail) if detail else {}
             if event in ("intake", "change", "restore", "repair") and info.get("hash"):
                 state[path] = info["hash"]
@@ -190,22 +188,14 @@ class CatalogView:
         return items
 
     def _describe(self, path: bytes, digest: str) -> tuple[int, int]:
-        for query, args in (("SELECT size, mtime_ns FROM files WHERE path = ? AND hash = ?", (path, digest)),
-                            ("SELECT size, mtime_ns FROM versions WHERE path = ? AND hash = ?", (path, digest)),
-                            ("SELECT size, mtime_ns FROM files WHERE hash = ?", (digest,)),
-                            ("SELECT size, mtime_ns FROM versions WHERE hash = ?", (digest,))):
-            row = self.db.execute(query + " LIMIT 1", args).fetchone()
-            if row:
-                return row
-        return -1, 0
+        shape = self.catalog.shape_of(path, digest)
+        return (shape.size, shape.mtime_ns) if shape else (-1, 0)
 
     def copies(self, digest: str, mirror_root: bytes) -> Iterator[tuple[bytes, int, int]]:
         """Where the mirror disk holds content ``digest``: (path, size, mtime_ns), best first."""
-        for path, size, mtime_ns in self.db.execute(
-                "SELECT path, size, mtime_ns FROM files WHERE mirror_hash = ?", (digest,)):
+        for path, size, mtime_ns in self.catalog.mirrored_at(digest):
             yield mirror_root + b"/" + path, size, mtime_ns
-        for location, size, mtime_ns in self.db.execute(
-                "SELECT location, size, mtime_ns FROM versions WHERE hash = ? ORDER BY id DESC", (digest,)):
+        for location, size, mtime_ns in self.catalog.kept_versions_of(digest):
             yield mirror_root + b"/.dangan/versions/" + location, size, mtime_ns
         staged = mirror_root + f"/.dangan/stage/data/{digest[:2]}/{digest}".encode()
         yield staged, -1, -1

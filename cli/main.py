@@ -481,7 +481,7 @@ def _offsite_verify(config: Config, path: Path, catalog: Catalog) -> Callable[[]
 
     if not config.offsite.remote or not key_path(path, config.offsite.key_file).exists():
         return None
-    if catalog.db.execute("SELECT 1 FROM offsite_runs WHERE result = 'ok' LIMIT 1").fetchone() is None:
+    if catalog.offsite.last_good_run() is None:
         def nothing_shipped() -> object:
             raise EnvironmentProblem(t("offsite.nothing_to_verify"))
 
@@ -518,7 +518,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
                 catalog.set_meta("report.last_error", f"{type(exc).__name__}: {exc}")
             raise
         with catalog.transaction():
-            catalog.db.execute("DELETE FROM meta WHERE key = 'report.last_error'")
+            catalog.delete_meta("report.last_error")
         print(t("report.written", html=paths["html"], verdict=t(f"verdict.{data['verdict']}")))
         if not args.send:
             return EXIT_OK
@@ -540,6 +540,6 @@ def _cmd_report(args: argparse.Namespace) -> int:
             print(t("report.send_failed", error=error), file=sys.stderr)
             return EXIT_PROBLEMS
         with catalog.transaction():
-            catalog.db.execute("DELETE FROM meta WHERE key = 'report.last_send_error'")
+            catalog.delete_meta("report.last_send_error")
         print(t("report.sent", count=len(settings.recipients)))
     return EXIT_OK

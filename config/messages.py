@@ -378,11 +378,15 @@ MESSAGES: dict[str, dict[str, str]] = {
               "没有这张单上的密钥，任何人（包括本校和合作单位）都无法读取异地备份，也无法从异地恢复！\n"
               "异地存储：{remote}\n密钥文件：{path}（权限 600）\n生成时间：{created}\n"
               "password：{password}\nsalt：{salt}\n"
+              "这两把密钥是 rclone crypt 的 password 与 password2（salt）。即使 dangan 无法安装，也能只用 rclone 和 Python 取回全部文件：\n"
+              "步骤见 dangan 源代码中的 docs/FORMAT.md 第 3 节（“不用 dangan 取回”），请把该文档与本单一起打印封存。\n"
               "==============================================================",
         "en": "===== OFF-SITE RECOVERY SHEET (print it, seal it, keep it off this server) =====\n"
               "Without these keys nobody, school or partner, can read the off-site copy or restore from it!\n"
               "off-site storage: {remote}\nkey file: {path} (mode 600)\ncreated: {created}\n"
               "password: {password}\nsalt: {salt}\n"
+              "These are rclone crypt's password and password2 (salt). Even without dangan, rclone and Python get\n"
+              "every file back: see docs/FORMAT.md, section 3, in dangan's sources; print it and seal it with this sheet.\n"
               "==============================================================================",
     },
     # --- restore ---------------------------------------------------------------------------------
@@ -776,6 +780,67 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "确认两处是否都需要；只保留一份，另一处可在说明中注明“见 {other}”。",
         "en": "check whether both places need it; keep one and refer to {other} from the other.",
     },
+    # --- r-report ---
+    "audit.verdict.ok": {"zh": "正常", "en": "OK"},
+    "audit.verdict.attention": {"zh": "需要关注", "en": "needs attention"},
+    "audit.verdict.critical": {"zh": "严重", "en": "CRITICAL"},
+    "audit.property_line": {"zh": "  {name}：{state}（{facts}）", "en": "  {name}: {state} ({facts})"},
+    "audit.facts.authenticity": {"zh": "{confirmed} 个副本哈希相符，{corrupted} 个损坏",
+                                 "en": "{confirmed} copies match their hash, {corrupted} corrupted"},
+    "audit.facts.integrity": {"zh": "目录库记录 {files} 个文件，档案盘上 {primary} 个，缺失 {missing} 个",
+                              "en": "the catalog lists {files} files, {primary} on the archive disk, {missing} missing"},
+    "audit.facts.inventory": {"zh": "；最近一份异地清单列 {files} 个文件", "en": "; the last off-site inventory lists {files}"},
+    "audit.facts.usability": {"zh": "{unreadable} 个文件已无法打开", "en": "{unreadable} files no longer open"},
+    "audit.facts.offsite_none": {"zh": "未配置异地备份（offsite.remote）", "en": "no off-site copy configured (offsite.remote)"},
+    "audit.facts.offsite_ok": {"zh": "异地副本已加密且验证无误", "en": "the off-site copy is encrypted and verified"},
+    "audit.facts.offsite_failed": {"zh": "异地副本验证未通过", "en": "the off-site copy failed its verification"},
+    "audit.facts.offsite_unverified": {"zh": "尚无经过验证的异地副本", "en": "no verified off-site copy yet"},
+    "audit.facts.key_private": {"zh": "密钥文件仅本账户可读", "en": "the key file is private"},
+    "audit.facts.key_open": {"zh": "密钥文件其他账户也能读取（请执行 chmod 600）",
+                             "en": "the key file is readable by others (run chmod 600 on it)"},
+    "audit.facts.antivirus_none": {"zh": "未配置病毒检查", "en": "no virus scanner configured"},
+    "audit.facts.antivirus_ok": {"zh": "ClamAV 应答正常", "en": "ClamAV answered"},
+    "audit.facts.antivirus_bad": {"zh": "ClamAV 没有正常应答（{answer}）", "en": "ClamAV did not answer as expected ({answer})"},
+    "audit.facts.unmirrored": {"zh": "{count} 个文件尚未复制到镜像盘", "en": "{count} files not yet on the mirror disk"},
+    "audit.facts.join": {"zh": "；", "en": "; "},
+    "audit.offsite_warning": {"zh": "异地副本本次未能核验：{warning}", "en": "the off-site copy could not be checked: {warning}"},
+    "audit.repair.from_primary": {"zh": "已用档案盘上的完好副本修复", "en": "repaired from the archive disk"},
+    "audit.repair.from_mirror": {"zh": "已用镜像盘上的完好副本修复", "en": "repaired from the mirror disk"},
+    "audit.repair.no_good_copy": {"zh": "未修复：镜像盘上没有哈希相符的副本，请从异地备份恢复（dangan restore）",
+                                  "en": "not repaired: no copy with a matching hash on the mirror; restore it from off-site (dangan restore)"},
+    "audit.repair.failed": {"zh": "修复失败：{error}", "en": "repair failed: {error}"},
+    "finding.unavailable": {"zh": "无法核对（镜像盘未挂载）", "en": "could not be checked (the mirror disk is not mounted)"},
+    "finding.unverified": {"zh": "核验未通过", "en": "failed verification"},
+    "property.short.authenticity": {"zh": "真实性", "en": "authenticity"},
+    "property.short.integrity": {"zh": "完整性", "en": "integrity"},
+    "property.short.usability": {"zh": "可用性", "en": "usability"},
+    "property.short.security": {"zh": "安全性", "en": "security"},
+    "reason.property": {"zh": "最近一次校验：{property}为“{state}”（{facts}）",
+                        "en": "the last audit rates {property} \"{state}\" ({facts})"},
+    "report.col.total": {"zh": "合计", "en": "total"},
+    "report.col.chart": {"zh": "图示", "en": "chart"},
+    "report.col.disk": {"zh": "磁盘", "en": "disk"},
+    "report.col.free": {"zh": "剩余", "en": "free"},
+    "report.col.size": {"zh": "容量", "en": "size"},
+    "report.col.share": {"zh": "剩余比例", "en": "free share"},
+    "report.col.source": {"zh": "来源", "en": "source"},
+    "report.col.at": {"zh": "时间", "en": "time"},
+    "report.col.files": {"zh": "文件数", "en": "files"},
+    "report.col.result": {"zh": "结果", "en": "result"},
+    "report.col.projected": {"zh": "完整恢复预计用时", "en": "full restore would take"},
+    "report.register_empty": {"zh": "本周没有登记。", "en": "nothing registered this week."},
+    "report.trend": {"zh": "剩余空间走势（最近 {count} 次记录）", "en": "free space over the last {count} samples"},
+    "report.trend_later": {"zh": "走势图在记录满两次（两份周报）后显示。", "en": "the trend appears once two reports have sampled the disks."},
+    "report.axis_free": {"zh": "剩余空间", "en": "free space"},
+    "report.hours": {"zh": "{value} 小时", "en": "{value} h"},
+    "report.minutes": {"zh": "{value} 分钟", "en": "{value} min"},
+    "report.seconds": {"zh": "{value} 秒", "en": "{value} s"},
+    "report.mirror_state": {
+        "zh": "镜像盘：{available}；待复制 {unmirrored} 个文件，滞后 {lag}；上次完整核对：{reconcile}",
+        "en": "mirror: {available}; {unmirrored} files to copy, {lag} behind; last reconcile: {reconcile}",
+    },
+    "report.more_problems": {"zh": "另有 {count} 个问题文件未列出，完整清单见 JSON 文件。",
+                             "en": "{count} more problem files are not listed; the JSON file has them all."},
     # --- h-write ---
     "restore.work_refused": {
         "zh": "恢复的记录文件夹或日志 {path} 不能安全写入（{detail}）：那里可能有指向别处的符号链接。"

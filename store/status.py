@@ -48,14 +48,11 @@ def gather(layout: Layout, catalog: Catalog) -> dict[str, Any]:
     """Everything `dangan status` shows, as one JSON-ready mapping."""
     service = read(layout) or {}
     running = service.get("state") == "running" and _alive(service.get("pid"))
-    db = catalog.db
-    files = db.execute("SELECT count(*) FROM files WHERE removed_at IS NULL").fetchone()[0]
-    unmirrored, oldest = db.execute(
-        "SELECT count(*), min(last_verified) FROM files WHERE removed_at IS NULL"
-        " AND (mirror_hash IS NULL OR mirror_hash != hash)").fetchone()
-    pending = db.execute("SELECT count(*) FROM files WHERE removed_at IS NOT NULL").fetchone()[0]
-    violations = dict(db.execute(
-        "SELECT severity, count(*) FROM violations WHERE fixed_at IS NULL GROUP BY severity").fetchall())
+    readings = catalog.readings
+    files = readings.present_count()
+    unmirrored, oldest = readings.mirror_backlog()
+    pending = readings.pending_removal_count()
+    violations = readings.open_violations_by_severity()
     held = catalog.get_meta(HELD)
     lag = None
     if oldest:
@@ -82,14 +79,14 @@ def gather(layout: Layout, catalog: Catalog) -> dict[str, Any]:
 
 
 def _offsite(catalog: Catalog) -> dict[str, Any]:
-    row = catalog.db.execute(
-        "SELECT id, kind, ended, result, reason FROM offsite_runs ORDER BY id DESC LIMIT 1").fetchone()
-    ok = catalog.db.execute(
-        "SELECT id, ended, total_files, total_bytes, verified_at, verification FROM offsite_runs"
-        " WHERE result = 'ok' ORDER BY id DESC LIMIT 1").fetchone()
+    last = catalog.offsite.latest_run()
+    ok = catalog.offsite.last_good_run()
     return {
-        "last": dict(zip(("id", "kind", "ended", "result", "reason"), row)) if row else None,
-        "last_ok": dict(zip(("id", "ended", "files", "bytes", "verified_at", "verification"), ok)) if ok else None,
+        "last": {"id": last.id, "kind": last.kind, "ended": last.ended, "result": last.result,
+                 "reason": last.reason} if last else None,
+        # files and bytes: what the run's inventory lists (the partner's whole copy)
+        "last_ok": {"id": ok.id, "ended": ok.ended, "files": ok.total_files, "bytes": ok.total_bytes,
+                    "verified_at": ok.verified_at, "verification": ok.verification} if ok else None,
     }
 
 

@@ -57,3 +57,35 @@ def test_every_package_is_checked():
 def test_imports_point_one_way(package, path):
     wrong = _imported_packages(path) - ALLOWED[package] - {package}
     assert not wrong, f"{path.relative_to(REPO)} imports dangan.{', dangan.'.join(sorted(wrong))}"
+
+
+SQL_CALLS = {"execute", "executemany", "executescript"}
+# The modules that have moved their SQL into the catalog layer (the others follow).
+SQL_FREE = ("backup/offsite.py", "backup/restore.py", "backup/adopt.py", "backup/drill.py", "backup/manifest.py",
+            "store/status.py", "cli/main.py")
+
+
+def _speaks_sql(path: Path) -> list[str]:
+    """Where a module executes SQL itself: calls to ``.execute``/``.executemany``/``.executescript``
+    or an import of ``sqlite3``."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in SQL_CALLS:
+            found.append(f"line {node.lineno}: .{node.func.attr}(")
+        elif isinstance(node, ast.Import) and any(a.name.split(".")[0] == "sqlite3" for a in node.names):
+            found.append(f"line {node.lineno}: import sqlite3")
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "sqlite3":
+            found.append(f"line {node.lineno}: from sqlite3 import")
+    return found
+
+
+def test_the_catalog_layer_is_where_sql_lives():
+    assert _speaks_sql(REPO / "store" / "catalog" / "core.py"), "the check finds nothing: it cannot fail"
+
+
+@pytest.mark.parametrize("name", SQL_FREE)
+def test_only_the_catalog_layer_executes_sql(name):
+    path = REPO / name
+    assert not path.is_relative_to(REPO / "store" / "catalog")
+    found = _speaks_sql(path)
+    assert not found, f"{name} executes SQL (move it into store/catalog/ behind a typed method): {'; '.join(found)}"

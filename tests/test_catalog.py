@@ -92,3 +92,46 @@ def test_violation_history_keeps_first_seen_and_time_fixed(tmp_path):
         row = c.db.execute("SELECT first_seen, fixed_at FROM violations").fetchone()
         assert row == ("t1", "t3")
         assert c.open_violations() == {}
+
+
+def test_a_delta_brings_the_listed_state_to_what_is_shippable(tmp_path):
+    """The off-site register: after a full listing, records change, vanish and appear; applying the
+    delta it computes (changed, gone) makes the listed state equal what is shippable again."""
+    def mirrored(path: bytes, h: str) -> FileRecord:
+        record = _record(path, h)
+        record.mirror_hash = h
+        return record
+
+    with Catalog(tmp_path / "c.sqlite") as c:
+        with c.transaction():
+            c.put([mirrored(b"a/1", "h1"), mirrored(b"a/2", "h2"), mirrored(b"a/3", "h3")])
+            c.offsite.list_all()
+        assert c.offsite.listed_totals() == (3, 3) and c.offsite.changed_since_listed() == []
+        with c.transaction():
+            c.put([mirrored(b"a/2", "h2b"), mirrored(b"a/4", "h4"), _record(b"a/5", "h5")])  # a/5: not mirrored
+            c.forget([b"a/3"])
+            changed, gone = c.offsite.changed_since_listed(), c.offsite.gone_since_listed()
+            assert [s.path for s in changed] == [b"a/2", b"a/4"] and gone == [b"a/3"]
+            c.offsite.list_changes(gone, changed)
+        assert c.offsite.changed_since_listed() == [] and c.offsite.gone_since_listed() == []
+        assert c.offsite.listed_per_department() == {"01办公室": (3, 3)}
+        with c.transaction():
+            c.offsite.shipped("r1", [("h1", 1), ("h2b", 1)])
+        assert c.offsite.held() == {"h1", "h2b"} and c.offsite.holds("h1") and not c.offsite.holds("h4")
+        assert [s.hash for s in c.offsite.listed_not_held()] == ["h4"]
+
+
+def test_the_register_of_runs_names_the_last_good_one(tmp_path):
+    from dangan.store.catalog import Totals
+
+    with Catalog(tmp_path / "c.sqlite") as c:
+        assert c.offsite.last_good_run() is None and c.offsite.latest_run() is None
+        with c.transaction():
+            c.offsite.start_run("20260101T000000.000Z", "full", "t0")
+            c.offsite.end_run("20260101T000000.000Z", "t1", True, None, Totals(2, 20), Totals(5, 50))
+            c.offsite.start_run("20260102T000000.000Z", "incremental", "t2")
+            c.offsite.end_run("20260102T000000.000Z", "t3", False, "网络断开", Totals(0, 0), Totals(0, 0))
+            c.offsite.set_verification("20260101T000000.000Z", "t4", "ok")
+        good, latest = c.offsite.last_good_run(), c.offsite.latest_run()
+        assert (good.id, good.files, good.total_bytes, good.verification) == ("20260101T000000.000Z", 2, 50, "ok")
+        assert (latest.result, latest.reason) == ("failed", "网络断开")

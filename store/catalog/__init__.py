@@ -11,3 +11,7 @@ from dangan.store.catalog.core import (  # noqa: F401 (the layer's public names)
     now,
     parent_of,
 )
+from dangan.store.catalog.drills import DrillRecord  # noqa: F401
+from dangan.store.catalog.offsite import OffsiteRun, Shippable, Totals  # noqa: F401
+from dangan.store.catalog.readings import MirrorBacklog  # noqa: F401
+from dangan.store.catalog.readonly import LedgerEntry, ReadOnlyCatalog, Shape, StoredCopy  # noqa: F401

@@ -22,12 +22,19 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime, timezone
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
 
 from dangan.config.errors import CatalogError
 from dangan.config.messages import t
+from dangan.store.catalog.drills import DrillRegister
+from dangan.store.catalog.offsite import OffsiteRegister
+from dangan.store.catalog.readings import Readings
+from dangan.store.catalog.audits import Audits
+from dangan.store.catalog.weekly import Weekly
 
 # Each entry upgrades the schema from version i to i+1. Append, never edit a released step.
 MIGRATIONS: tuple[str, ...] = (
@@ -365,6 +372,11 @@ class Catalog:
     def set_mirrored(self, path: bytes, digest: str | None) -> None:
         self.db.execute("UPDATE files SET mirror_hash = ? WHERE path = ?", (digest, path))
 
+    def restat(self, updates: Iterable[tuple[bytes, os.stat_result]]) -> None:
+        """Same content, found with another size/mtime/inode (a copied or restored disk): take those."""
+        self.db.executemany("UPDATE files SET size = ?, mtime_ns = ?, inode = ? WHERE path = ?",
+                            ((st.st_size, st.st_mtime_ns, st.st_ino, path) for path, st in updates))
+
     def pending_removals(self) -> list[bytes]:
         return [row[0] for row in self.db.execute("SELECT path FROM files WHERE removed_at IS NOT NULL")]
 
@@ -477,3 +489,29 @@ class Catalog:
 
     def set_meta(self, key: str, value: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def delete_meta(self, key: str) -> None:
+        self.db.execute("DELETE FROM meta WHERE key = ?", (key,))
+
+    # -- the further registers (one module of this package each) -----------------------------
+    @cached_property
+    def offsite(self) -> OffsiteRegister:
+        return OffsiteRegister(self)
+
+    @cached_property
+    def readings(self) -> Readings:
+        return Readings(self)
+
+    @cached_property
+    def drills(self) -> DrillRegister:
+        return DrillRegister(self)
+
+    @cached_property
+    def audits(self) -> Audits:
+        """The fixity audits, the records' last-verified times, the last inventory's totals."""
+        return Audits(self)
+
+    @cached_property
+    def weekly(self) -> Weekly:
+        """What the weekly report reads: disk samples, the week's register, the latest drills."""
+        return Weekly(self)
