@@ -563,7 +563,8 @@ def mirror_fetch(view: CatalogView, mirror_root: Path) -> Fetch:
 
     def fetch(items: list[Item]) -> Iterator[Job]:
         for item in items:
-            copies = (Copy(path, mtime_ns, keep_mode=True) for path, _, mtime_ns in view.copies(item.hash, root))
+            copies = (Copy(path, mtime_ns, keep_mode=True)
+                      for path, _, mtime_ns in view.copies(item.hash, root))
             yield item, copies, t("restore.no_copy")
     return fetch
 

@@ -717,8 +717,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{path}: scanned at {found} dpi, below {dpi} dpi",
     },
     "rule.scan.resolution.message.unknown": {
-        "zh": "{path}：文件没有记录扫描分辨率（按 72 dpi 计），低于 {dpi} dpi",
-        "en": "{path}: the file records no resolution (taken as 72 dpi), below {dpi} dpi",
+        "zh": "{path}：文件没有记录扫描分辨率，无法确认达到 {dpi} dpi",
+        "en": "{path}: the file records no resolution, so it cannot be shown to reach {dpi} dpi",
     },
     "rule.scan.resolution.hint": {
         "zh": "把扫描仪设为 {dpi} dpi 或更高，重新扫描原件。",
@@ -841,6 +841,45 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "report.more_problems": {"zh": "另有 {count} 个问题文件未列出，完整清单见 JSON 文件。",
                              "en": "{count} more problem files are not listed; the JSON file has them all."},
+    # --- h-rules ---
+    "rule.scan.camera.message.weak": {
+        "zh": "{path}：可能是手机拍摄的（{evidence}），但没有曝光、镜头或定位信息，无法确定",
+        "en": "{path}: possibly taken with a phone ({evidence}), but no exposure, lens or location data says so",
+    },
+    "rule.scan.camera.hint.weak": {
+        "zh": "如果这是手机拍照或手机扫描 App 的结果，请用扫描仪（不低于 {dpi} dpi）重新扫描原件；若确为扫描件可忽略。",
+        "en": "if a phone or a phone scan app made it, scan the original on a scanner (at least {dpi} dpi); if it is a scan, ignore this.",
+    },
+    "rule.readable.corrupt.message.unverified": {
+        "zh": "{path}：本机无法完整核验这个文件（{detail}），不一定损坏",
+        "en": "{path}: this file could not be fully verified here ({detail}); it is not necessarily damaged",
+    },
+    "rule.readable.corrupt.hint.unverified": {
+        "zh": "在能打开它的电脑上确认文件完好；如需长期保存，建议另存为常见格式（如 PDF、JPEG、不压缩的 TIFF）。",
+        "en": "check on a computer that opens it that the file is whole; for long-term keeping, save it in a common format (PDF, JPEG, uncompressed TIFF).",
+    },
+    "rule.readable.encrypted.message.restricted": {
+        "zh": "{path}：PDF 设了使用限制（不能打印或复制），可以打开但受限制",
+        "en": "{path}: the PDF carries usage restrictions (no printing or copying); it opens, but restricted",
+    },
+    "rule.readable.encrypted.hint.restricted": {
+        "zh": "用原来的软件取消“权限密码”（使用限制）后另存，再替换这个文件。",
+        "en": "remove the permissions password (usage restrictions) in its program, save, and replace this file.",
+    },
+    "damage.empty": {"zh": "文件是空的（0 字节）", "en": "the file is empty (0 bytes)"},
+    "damage.header": {"zh": "文件开头已损坏", "en": "the start of the file is damaged"},
+    "damage.structure": {"zh": "文件结构已损坏，无法解码", "en": "the file's structure is damaged and cannot be decoded"},
+    "damage.truncated": {"zh": "文件不完整（被截断）", "en": "the file is incomplete (truncated)"},
+    "damage.stream": {"zh": "第 {arg} 页的压缩数据已损坏", "en": "the compressed data of page {arg} is damaged"},
+    "damage.member": {"zh": "其中的 {arg} 已损坏", "en": "its part {arg} is damaged"},
+    "damage.ole": {"zh": "Office 复合文档结构已损坏", "en": "the Office compound-file structure is damaged"},
+    "damage.stream_ole": {"zh": "其中的数据流 {arg} 已损坏或不完整", "en": "its stream {arg} is damaged or incomplete"},
+    "damage.ole_main": {"zh": "缺少正文数据（主数据流）", "en": "its main content stream is missing"},
+    "damage.pages": {
+        "zh": "两种阅读器读出的页数不同（{args[0]} 页与 {args[1]} 页），文件目录已损坏",
+        "en": "two readers find different page counts ({args[0]} and {args[1]}): the file's index is damaged",
+    },
+    "damage.decoder": {"zh": "读取时出错：{arg}", "en": "reading failed: {arg}"},
     # --- h-write ---
     "restore.work_refused": {
         "zh": "恢复的记录文件夹或日志 {path} 不能安全写入（{detail}）：那里可能有指向别处的符号链接。"
@@ -850,41 +889,44 @@ MESSAGES: dict[str, dict[str, str]] = {
               "that nothing lands outside the target.",
     },
     "restore.target_inside": {
-        "zh": "恢复目标 {target} 位于{root_name} {root} 之内（或与之相同）。请恢复到档案、镜像和状态文件夹之外的空文件夹，"
-              "例如另一块磁盘上的新文件夹。",
+        "zh": "恢复目标 {target} 位于{root_name} {root} 之内（或与之相同）。"
+              "请恢复到档案、镜像和状态文件夹之外的空文件夹，例如另一块磁盘上的新文件夹。",
         "en": "the restore target {target} is inside (or is) the {root_name} {root}. Restore into an empty "
-              "folder outside the archive, the mirror and the state folder, e.g. a new folder on another disk.",
+              "folder outside the archive, the mirror and the state folder, e.g. a new folder on another "
+              "disk.",
     },
     "restore.root_archive": {"zh": "档案根目录", "en": "archive root"},
     "restore.root_mirror": {"zh": "镜像根目录", "en": "mirror root"},
     "restore.root_state": {"zh": "状态文件夹", "en": "state folder"},
     "restore.nothing_matched": {
         "zh": "没有可恢复的文件：{why}。请检查 --only 的路径（相对档案根目录）或 --at 的时刻。",
-        "en": "nothing to restore: {why}. Check the --only paths (relative to the archive root) or the --at moment.",
+        "en": "nothing to restore: {why}. Check the --only paths (relative to the archive root) or the "
+              "--at moment.",
     },
-    "restore.nothing_matched_only": {
-        "zh": "没有记录位于 {paths}", "en": "no record lies at {paths}",
-    },
+    "restore.nothing_matched_only": {"zh": "没有记录位于 {paths}", "en": "no record lies at {paths}"},
     "restore.nothing_matched_at": {
         "zh": "{at} 时档案中还没有记录", "en": "the archive held no record at {at}",
     },
     "restore.nothing_matched_empty": {"zh": "目录中没有任何记录", "en": "the catalog holds no record"},
     "restore.target_full": {
-        "zh": "恢复目标 {target} 所在磁盘已满：还需约 {needed}（本次剩余 {remaining} 个文件）。已核验的 {done} 个文件已记入日志；"
-              "请腾出空间（或换一块更大的磁盘）后用同样的命令重新运行，恢复会从中断处继续。",
-        "en": "the disk of the restore target {target} is full: about {needed} more is needed ({remaining} files "
-              "left). The {done} files verified so far are journaled; free space (or use a larger disk) and run "
-              "the same command again: the restore resumes where it stopped.",
+        "zh": "恢复目标 {target} 所在磁盘已满：还需约 {needed}（本次剩余 {remaining} 个文件）。"
+              "已核验的 {done} 个文件已记入日志；请腾出空间（或换一块更大的磁盘）后"
+              "用同样的命令重新运行，恢复会从中断处继续。",
+        "en": "the disk of the restore target {target} is full: about {needed} more is needed ({remaining} "
+              "files left). The {done} files verified so far are journaled; free space (or use a larger "
+              "disk) and run the same command again: the restore resumes where it stopped.",
     },
     "state.lock_unsafe": {
         "zh": "无法安全打开锁文件 {path}（{detail}）：那里可能是指向别处的符号链接。请删除它后重试。",
-        "en": "the lock file {path} cannot be opened safely ({detail}): it may be a symlink pointing elsewhere. "
-              "Remove it and try again.",
+        "en": "the lock file {path} cannot be opened safely ({detail}): it may be a symlink pointing "
+              "elsewhere. Remove it and try again.",
     },
     "config.same_place_roots": {
-        "zh": "{a}（{pa}）与 {b}（{pb}）实际指向同一处或一个在另一个里面（经符号链接或挂载解析后）。请把档案、镜像和状态文件夹放在互不包含的位置。",
-        "en": "{a} ({pa}) and {b} ({pb}) really are the same place or one inside the other (after resolving "
-              "symlinks and mounts). Put the archive, the mirror and the state folder where none contains another.",
+        "zh": "{a}（{pa}）与 {b}（{pb}）实际指向同一处或一个在另一个里面（经符号链接或挂载解析后）。"
+              "请把档案、镜像和状态文件夹放在互不包含的位置。",
+        "en": "{a} ({pa}) and {b} ({pb}) really are the same place or one inside the other (after "
+              "resolving symlinks and mounts). Put the archive, the mirror and the state folder where none "
+              "contains another.",
     },
 }
 

@@ -102,6 +102,7 @@ def _write_marker(path: Path, content: dict, root: Path | None = None) -> None:
     content = {**content, "note": "dangan marker: do not delete; without it dangan treats the disk as not mounted"}
     try:
         # below ``root`` nothing is followed: a planted ``.dangan`` symlink fails instead of writing elsewhere
-        write_atomic(path, (json.dumps(content, ensure_ascii=False, indent=2) + "\n").encode("utf-8"), root=root)
+        write_atomic(path, (json.dumps(content, ensure_ascii=False, indent=2) + "\n").encode("utf-8"),
+                     root=root)
     except OSError as exc:
         raise EnvironmentProblem(t("init.cannot_create", path=path, detail=exc.strerror or exc)) from None
