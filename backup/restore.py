@@ -250,6 +250,22 @@ class Target:
         self.algorithm = algorithm
         self.overwrite = overwrite
         self._root_fd = open_root(root, create=True)
+        self._work_fd = -1
+        try:
+            self._open_bookkeeping(root)
+        except BaseException:  # refused: nothing stays open
+            if self._work_fd >= 0:
+                os.close(self._work_fd)
+            os.close(self._root_fd)
+            raise
+        self._folders: dict[bytes, int] = {}
+        self._unjournaled: list[Item] = []  # found identical in the target: journaled after the next sync
+        # verified files awaiting their names: (item, folder, name, where it is: name in folder, or a path)
+        self._batch: list[tuple[Item, int, bytes, bytes]] = []
+        self._device = os.fstat(self._root_fd).st_dev
+        self._batch_bytes = 0
+
+    def _open_bookkeeping(self, root: Path) -> None:
         # An empty target holds nothing to check file by file (20,000 failed lookups: about 0.2 s
         # before a partner download can start)
         self.empty = not os.listdir(self._root_fd)
@@ -270,12 +286,6 @@ class Target:
         except OSError as exc:
             raise EnvironmentProblem(t("restore.work_refused", path=self.journal_path,
                                        detail=exc.strerror or exc)) from None
-        self._folders: dict[bytes, int] = {}
-        self._unjournaled: list[Item] = []  # found identical in the target: journaled after the next sync
-        # verified files awaiting their names: (item, folder, name, where it is: name in folder, or a path)
-        self._batch: list[tuple[Item, int, bytes, bytes]] = []
-        self._device = os.fstat(self._root_fd).st_dev
-        self._batch_bytes = 0
 
     def _load_journal(self) -> dict[bytes, str]:
         done: dict[bytes, str] = {}
