@@ -33,6 +33,7 @@ from dangan.store.hashing import hash_file
 from dangan.store.layout import Layout
 from dangan.store.mirror import ContentMismatch, Mirror, MirrorUnavailable, MirrorWriteError, SourceChanged, SourceUnreadable
 from dangan.store.names import show
+from dangan.store.atomic import copy_into
 from dangan.store.tree import Tree, open_dir, open_file
 from dangan.store.workers import Hasher
 
@@ -531,19 +532,15 @@ def _hash_quiet(path: Path, algorithm: str) -> str | None:
 
 
 def _replace(root: bytes, path: bytes, source: Path, mtime_ns: int) -> None:
-    """Put the good copy back on the primary atomically, with its recorded mtime."""
+    """Put the good copy back on the primary atomically, with its recorded mtime (through the one
+    way to write: a random temp, never a fixed name a symlink could be planted at)."""
     head, _, name = path.rpartition(b"/")
     folder = open_dir(root, head)
-    temp = b".dangan-tmp-repair"
     try:
-        with open(source, "rb") as fin, open(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644,
-                                                     dir_fd=folder), "wb") as fout:
-            while chunk := fin.read(1 << 20):
-                fout.write(chunk)
-            fout.flush()
-            os.fsync(fout.fileno())
-            os.utime(fout.fileno(), ns=(mtime_ns, mtime_ns))
-        os.rename(temp, name, src_dir_fd=folder, dst_dir_fd=folder)
-        os.fsync(folder)
+        good = os.open(source, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        try:
+            copy_into(folder, name, good, mode=0o644, mtime_ns=mtime_ns)
+        finally:
+            os.close(good)
     finally:
         os.close(folder)

@@ -180,7 +180,8 @@ class Offsite:
         try:
             for number, tier in enumerate(tiers):
                 listing = self.work / f"{result.run_id}-{number}.txt"
-                listing.write_text("".join(object_name(e.hash) + "\n" for e in tier), encoding="ascii")
+                write_atomic(listing, ("".join(object_name(e.hash) + "\n" for e in tier)).encode("ascii"),
+                             mode=0o600, durable=False)
                 replace = any(self.lost.get(e.hash) == DAMAGED for e in tier)
                 running = self.rclone.start_transfer(str(stage), f"{CRYPT}:", listing,
                                                      self._flags(no_traverse, replace), self.progress,
@@ -342,7 +343,8 @@ class Offsite:
             os.link(local, outgoing / local.name)
             os.link(sheet, outgoing / f"{name}-register.txt")
             listing = self.work / f"{run_id}-manifest.txt"
-            listing.write_text(f"{local.name}\n{name}-register.txt\n", encoding="ascii")
+            write_atomic(listing, (f"{local.name}\n{name}-register.txt\n").encode("ascii"),
+                         mode=0o600, durable=False)
             self.rclone.run(["copy", str(outgoing), f"{CRYPT}:manifests", f"--files-from={listing}", "--immutable",
                              "--no-traverse"], timeout=self._timeout())
             listing.unlink()
@@ -415,7 +417,8 @@ class Offsite:
         with tempfile.TemporaryDirectory(prefix=".dangan-manifest-") as scratch:
             def load(batch: list[str]) -> dict[str, Manifest]:
                 listing = Path(scratch) / "wanted.txt"
-                listing.write_text("".join(n + "\n" for n in batch), encoding="ascii")
+                write_atomic(listing, ("".join(n + "\n" for n in batch)).encode("ascii"),
+                             mode=0o600, durable=False)
                 self.rclone.run(["copy", f"{CRYPT}:manifests", f"{scratch}/manifests", f"--files-from={listing}"],
                                 timeout=self._timeout())
                 found = {n: Path(scratch) / "manifests" / n for n in batch}
@@ -484,7 +487,8 @@ class Offsite:
         ``started`` receives the running transfer, so that another thread can cancel it."""
         into.mkdir(parents=True, exist_ok=True)
         listing = into / "wanted.txt"
-        listing.write_text("".join(object_name(d) + "\n" for d in digests), encoding="ascii")
+        write_atomic(listing, ("".join(object_name(d) + "\n" for d in digests)).encode("ascii"),
+                     mode=0o600, durable=False)
         try:
             running = self.rclone.start_transfer(f"{CRYPT}:", str(into), listing, ["--retries=3"], self.progress)
             started(running)
@@ -498,7 +502,8 @@ class Offsite:
         stage = self.layout.mirror_root / MIRROR_DIR / STAGE
         self.work.mkdir(parents=True, exist_ok=True)
         listing = self.work / "verify.txt"
-        listing.write_text("".join(object_name(d) + "\n" for d in digests), encoding="ascii")
+        write_atomic(listing, ("".join(object_name(d) + "\n" for d in digests)).encode("ascii"),
+                     mode=0o600, durable=False)
         try:
             # NOTICE, not ERROR: rclone says "does not support any hashes" at that level
             done = self.rclone.run(["cryptcheck", str(stage), f"{CRYPT}:", f"--files-from={listing}", "--one-way",
@@ -541,7 +546,8 @@ class Offsite:
         problems: list[str] = []
         with tempfile.TemporaryDirectory(dir=self.layout.state_dir, prefix=".dangan-verify-") as scratch:
             listing = Path(scratch) / "sample.txt"
-            listing.write_text("".join(object_name(d) + "\n" for d in chosen), encoding="ascii")
+            write_atomic(listing, ("".join(object_name(d) + "\n" for d in chosen)).encode("ascii"),
+                         mode=0o600, durable=False)
             try:
                 self.rclone.run(["copy", f"{CRYPT}:", f"{scratch}/data-root", f"--files-from={listing}"],
                                 timeout=self._timeout())

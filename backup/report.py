@@ -30,6 +30,7 @@ from dangan.store.atomic import write_atomic
 from dangan.store.catalog import Catalog, now
 from dangan.store.catalog.weekly import DiskSample
 from dangan.store.layout import Layout
+from dangan.store.names import printable
 
 __all__ = ["OK", "ATTENTION", "CRITICAL", "Report", "property_lines", "sample_disks", "to_html", "to_text",
            "view", "write"]
@@ -261,8 +262,10 @@ def _problem(finding: dict[str, Any]) -> dict[str, str]:
     action = (t(f"audit.repair.{repair}", error=finding.get("error", "")) if repair
               else finding.get("action", ""))
     # "where", not "copy": in a template p.copy would be the dict's own copy method.
-    return {"path": finding["path"] or "—", "where": t(f"copy.{finding['copy']}"),
-            "kind": t(f"finding.{finding['kind']}"), "detail": finding["detail"], "action": action}
+    # names escaped: a control character in a file name must not reach a terminal or a mail raw
+    return {"path": printable(finding["path"] or "—"), "where": t(f"copy.{finding['copy']}"),
+            "kind": t(f"finding.{finding['kind']}"), "detail": printable(finding["detail"] or ""),
+            "action": action}
 
 
 def _register(ledger: dict[str, dict[str, int]]) -> dict[str, Any]:
@@ -366,13 +369,13 @@ def to_text(data: dict[str, Any]) -> str:
             lines.append("  " + t("report.more_problems", count=v["more_problems"]))
     lines += ["", t("report.violations")]
     for row in v["violations"]:
-        lines.append(t("report.violation_line", department=row["department"], rule=row["title"],
+        lines.append(t("report.violation_line", department=printable(row["department"]), rule=row["title"],
                        count=row["count"], days=row["days_open"], hint=row["hint"]))
     if not v["violations"]:
         lines.append(t("report.none"))
     lines += ["", t("report.ledger")]
     for row in v["register"]["rows"]:
-        lines.append(f"  {row['department']}：" + "，".join(
+        lines.append(f"  {printable(row['department'])}：" + "，".join(
             f"{event} {count}" for event, count in zip(v["register"]["events"], row["counts"])))
     if not v["register"]["rows"]:
         lines.append("  " + t("report.register_empty"))

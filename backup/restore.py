@@ -15,6 +15,7 @@ in the target is overwritten without ``--overwrite``; a path that would land out
 from __future__ import annotations
 
 import base64
+import errno
 import json
 import os
 import secrets
@@ -30,19 +31,19 @@ from typing import Callable, Iterable, Iterator
 
 from dangan.config.errors import EnvironmentProblem, UsageError
 from dangan.config.messages import t
-from dangan.config.schema import Config
+from dangan.config.schema import Config, contains
 
 from dangan.store import writeback
-from dangan.store.atomic import fsync_dir, write_atomic
+from dangan.store.atomic import folder_modes, open_append, open_folder, open_root, write_at
 from dangan.store.catalog import ReadOnlyCatalog
 from dangan.store.hashing import hash_fd
 from dangan.store.layout import CATALOG_FILE, Layout, MIRROR_DIR, is_temp
 from dangan.store.mirror import TEMP_PREFIX, SourceUnreadable, copy_fd, unlink_quietly
-from dangan.store.names import show
-from dangan.store.tree import open_dir
+from dangan.store.names import printable, show, shown
 
 WORK_DIR = ".dangan-restore"
 JOURNAL = "journal.jsonl"
+OBJECTS_DIR = "objects"  # partner downloads land here
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +93,7 @@ class RestoreReport:
                    requested=self.requested, restored=self.restored, already=self.already, bytes=self.bytes,
                    seconds=round(self.seconds, 1))]
         lines.append(t("restore.all_verified") if self.ok else t("restore.some_failed", count=len(self.failures)))
-        lines += [f"  {show(f.path)}：{f.reason}" for f in self.failures]
+        lines += [f"  {shown(f.path)}：{printable(f.reason)}" for f in self.failures]
         return "\n".join(lines)
 
 
@@ -115,6 +116,27 @@ def check_only(paths: list[str]) -> list[bytes]:
             raise UsageError(t("restore.bad_only", path=raw))
         result.append(path)
     return result
+
+
+def refuse_inside_roots(target: Path, layout: Layout) -> None:
+    """A restore into the archive, the mirror or the state folder would be checked, mirrored and
+    audited as records (every file twice): refused, by where the folders really are."""
+    for root, name in ((layout.archive_root, "restore.root_archive"),
+                       (layout.mirror_root, "restore.root_mirror"),
+                       (layout.state_dir, "restore.root_state")):
+        if contains(root, target) or contains(target, root):
+            raise UsageError(t("restore.target_inside", target=target, root_name=t(name), root=root))
+
+
+def nothing_matched(only: list[bytes], at: str | None) -> str:
+    """What to say when the plan is empty: which selection found nothing."""
+    if only:
+        why = t("restore.nothing_matched_only", paths=", ".join(shown(p) for p in only))
+    elif at:
+        why = t("restore.nothing_matched_at", at=at)
+    else:
+        why = t("restore.nothing_matched_empty")
+    return t("restore.nothing_matched", why=why)
 
 
 def _selected(path: bytes, only: list[bytes]) -> bool:
@@ -212,6 +234,7 @@ class Copy:
     path: bytes
     mtime_ns: int
     movable: bool = False  # a downloaded object on the target's disk that no other path needs: moved, not copied
+    keep_mode: bool = False  # a mirror copy carries the record's permission bits: the restore keeps them
 
 
 Job = tuple[Item, Iterator[Copy], str]
@@ -238,26 +261,21 @@ class Target:
     the renames, and only then the batch's journal lines, so the journal never claims a file that
     a power cut could take back, and a final name never holds a partial file."""
 
-    def __init__(self, root: Path, algorithm: str, overwrite: bool) -> None:
+    def __init__(self, root: Path, algorithm: str, overwrite: bool, like: Path | None = None) -> None:
         self.root = os.fsencode(root)
+        # folders are created with the modes of the same folders in ``like`` (the mirror), if given
+        self._modes = folder_modes(like) if like is not None else None
         self.algorithm = algorithm
         self.overwrite = overwrite
-        os.makedirs(root, exist_ok=True)
-        # An empty target holds nothing to check file by file (20,000 failed lookups: about 0.2 s
-        # before a partner download can start)
-        self.empty = not os.listdir(root)
-        self.work = root / WORK_DIR
-        self.work.mkdir(exist_ok=True)
-        self.journal_path = self.work / JOURNAL
-        resuming = self.journal_path.exists()
-        self.done = self._load_journal()
-        if resuming:  # an interrupted run may have left temp files
-            for _, _, files, dirfd in os.fwalk(self.root, follow_symlinks=False):
-                for name in files:
-                    if is_temp(name):
-                        os.unlink(name, dir_fd=dirfd)
-        self._journal = open(self.journal_path, "a", encoding="ascii")
-        self._root_fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        self._root_fd = open_root(root, create=True)
+        self._work_fd = -1
+        try:
+            self._open_bookkeeping(root)
+        except BaseException:  # refused: nothing stays open
+            if self._work_fd >= 0:
+                os.close(self._work_fd)
+            os.close(self._root_fd)
+            raise
         self._folders: dict[bytes, int] = {}
         self._unjournaled: list[Item] = []  # found identical in the target: journaled after the next sync
         # verified files awaiting their names: (item, folder, name, where it is: name in folder, or a path)
@@ -265,17 +283,44 @@ class Target:
         self._device = os.fstat(self._root_fd).st_dev
         self._batch_bytes = 0
 
+    def _open_bookkeeping(self, root: Path) -> None:
+        # An empty target holds nothing to check file by file (20,000 failed lookups: about 0.2 s
+        # before a partner download can start)
+        self.empty = not os.listdir(self._root_fd)
+        self.work = root / WORK_DIR
+        # The bookkeeping never follows a symlink planted in the target (at the work folder, the
+        # journal or the objects folder): the restore stops instead of writing outside.
+        self._work_fd = open_work(self._root_fd, root)
+        self.journal_path = self.work / JOURNAL
+        resuming = _exists_at(JOURNAL.encode(), self._work_fd)
+        self.done = self._load_journal()
+        if resuming:  # an interrupted run may have left temp files
+            for _, _, files, dirfd in os.fwalk(self.root, follow_symlinks=False):
+                for name in files:
+                    if is_temp(name):
+                        os.unlink(name, dir_fd=dirfd)
+        try:
+            self._journal = os.fdopen(open_append(self._work_fd, JOURNAL), "a", encoding="ascii")
+        except OSError as exc:
+            raise EnvironmentProblem(t("restore.work_refused", path=self.journal_path,
+                                       detail=exc.strerror or exc)) from None
+
     def _load_journal(self) -> dict[bytes, str]:
         done: dict[bytes, str] = {}
         try:
-            for line in self.journal_path.read_text(encoding="ascii").splitlines():
+            fd = os.open(JOURNAL, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=self._work_fd)
+        except FileNotFoundError:
+            return done
+        except OSError as exc:
+            raise EnvironmentProblem(t("restore.work_refused", path=self.journal_path,
+                                       detail=exc.strerror or exc)) from None
+        with os.fdopen(fd, encoding="ascii", errors="replace") as journal:
+            for line in journal.read().splitlines():
                 try:
                     entry = json.loads(line)
                     done[base64.b64decode(entry["p"])] = entry["h"]
                 except (ValueError, KeyError):
                     continue  # a line cut by the interruption
-        except FileNotFoundError:
-            pass
         return done
 
     def close(self) -> None:
@@ -284,12 +329,13 @@ class Target:
             self._journal_items([])
         self._close_folders()
         os.close(self._root_fd)
+        os.close(self._work_fd)
         self._journal.close()
 
     def _folder(self, head: bytes, create: bool) -> int:
         fd = self._folders.get(head)
         if fd is None:
-            fd = self._folders[head] = open_dir(self.root, head, create=create)
+            fd = self._folders[head] = open_folder(self._root_fd, head, create=create, modes=self._modes)
         return fd
 
     def _close_folders(self) -> None:
@@ -348,25 +394,50 @@ class Target:
         (item, reason)."""
         flight: deque[_Task] = deque()
         with ThreadPoolExecutor(WORKERS, thread_name_prefix="restore") as pool:
-            for item, copies, reason in jobs:
-                head, _, name = item.path.rpartition(b"/")
-                if head not in self._folders and len(self._folders) >= MAX_FOLDERS:
-                    yield from self._flush(pool, flight)
-                try:
-                    folder = self._folder(head, create=True)
-                except OSError as exc:  # e.g. a symlink planted in the target
-                    yield item, t("restore.refused_path", detail=exc.strerror or exc)
-                    continue
-                task = _Task(item, copies, reason, folder, name)
-                if not self._start(pool, task):
-                    yield item, reason
-                    continue
-                flight.append(task)
-                while len(flight) > IN_FLIGHT:
-                    yield from self._land(pool, flight)
-                if len(self._batch) >= BATCH_FILES or self._batch_bytes >= BATCH_BYTES:
-                    yield from self._flush(pool, flight)
+            try:
+                yield from self._restore(pool, flight, jobs)
+            except TargetFull:
+                yield from self._salvage(pool, flight)
+                raise
+
+    def _restore(self, pool: ThreadPoolExecutor, flight: deque[_Task],
+                 jobs: Iterable[Job]) -> Iterator[tuple[Item, str | None]]:
+        for item, copies, reason in jobs:
+            head, _, name = item.path.rpartition(b"/")
+            if head not in self._folders and len(self._folders) >= MAX_FOLDERS:
+                yield from self._flush(pool, flight)
+            try:
+                folder = self._folder(head, create=True)
+            except OSError as exc:  # e.g. a symlink planted in the target
+                _raise_if_full(exc)
+                yield item, t("restore.refused_path", detail=exc.strerror or exc)
+                continue
+            task = _Task(item, copies, reason, folder, name)
+            if not self._start(pool, task):
+                yield item, reason
+                continue
+            flight.append(task)
+            while len(flight) > IN_FLIGHT:
+                yield from self._land(pool, flight)
+            if len(self._batch) >= BATCH_FILES or self._batch_bytes >= BATCH_BYTES:
+                yield from self._flush(pool, flight)
+        yield from self._flush(pool, flight)
+
+    def _salvage(self, pool: ThreadPoolExecutor, flight: deque[_Task]) -> Iterator[tuple[Item, str | None]]:
+        """The disk is full: give the files already verified their names (a rename needs no room),
+        so that the next run finds them in place; the journal is written if there is room for it."""
+        while flight:
+            task = flight.popleft()
+            try:
+                temp, _, _ = task.future.result()
+            except (TargetFull, OSError):
+                continue
+            if temp is not None:
+                self._batch.append((task.item, task.folder, task.name, temp))
+        try:
             yield from self._flush(pool, flight)
+        except (TargetFull, OSError):
+            pass
 
     def _start(self, pool: ThreadPoolExecutor, task: _Task) -> bool:
         copy = next(task.copies, None)
@@ -413,6 +484,7 @@ class Target:
                 named.append((item, folder))
             except OSError as exc:
                 _discard(temp, folder)
+                _raise_if_full(exc)
                 yield item, exc.strerror or str(exc)
         try:
             if named:  # the renames: one sync, not an fsync per folder (files arriving in any order touch many)
@@ -433,9 +505,13 @@ class Target:
                  for i in (*self._unjournaled, *items)]
         self._unjournaled = []
         if lines:
-            self._journal.write("".join(lines))
-            self._journal.flush()
-            os.fsync(self._journal.fileno())
+            try:
+                self._journal.write("".join(lines))
+                self._journal.flush()
+                os.fsync(self._journal.fileno())
+            except OSError as exc:
+                _raise_if_full(exc)
+                raise
 
     def _place(self, item: Item, copy: Copy, folder: int) -> tuple[bytes | None, str | None, bool]:
         """In a worker: verify ``copy`` as the target disk holds it, under a temp name in ``folder``
@@ -457,6 +533,8 @@ class Target:
             try:
                 if out != source:
                     copy_fd(source, out)
+                    if copy.keep_mode:
+                        os.fchmod(out, stat.S_IMODE(os.fstat(source).st_mode))
                 if hash_fd(out, self.algorithm) != item.hash:
                     if out == source or _source_damaged(source, self.algorithm, item.hash):
                         if out == source:  # a damaged download: fetched again next time
@@ -473,11 +551,25 @@ class Target:
         except SourceUnreadable as exc:
             return None, t("restore.source_unreadable", detail=exc), False
         except OSError as exc:
+            _raise_if_full(exc)
             return None, exc.strerror or str(exc), True
         finally:
             os.close(source)
             if temp:
                 _discard(temp, folder)
+
+
+class TargetFull(Exception):
+    """The target's disk ran out of space (or inodes): no other copy can help, the restore stops."""
+
+
+def _raise_if_full(exc: OSError) -> None:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        raise TargetFull() from exc
+
+
+def _size(count: int) -> str:
+    return f"{count / 1e6:.1f} MB" if count >= 100_000 else f"{count} B"
 
 
 def _source_damaged(source: int, algorithm: str, digest: str) -> bool:
@@ -511,8 +603,9 @@ def mirror_fetch(view: CatalogView, mirror_root: Path) -> Fetch:
 
     def fetch(items: list[Item]) -> Iterator[Job]:
         for item in items:
-            yield item, (Copy(path, mtime_ns) for path, _, mtime_ns in view.copies(item.hash, root)), \
-                t("restore.no_copy")
+            copies = (Copy(path, mtime_ns, keep_mode=True)
+                      for path, _, mtime_ns in view.copies(item.hash, root))
+            yield item, copies, t("restore.no_copy")
     return fetch
 
 
@@ -546,21 +639,43 @@ class Restore:
             if not todo:
                 break
             restored_now: set[bytes] = set()
-            for item, problem in self.target.restore(fetch(todo)):
-                if problem is None:
-                    restored_now.add(item.path)
-                    self.report.restored += 1
-                    self.report.bytes += item.size
-                    self.report.verified.append(item)
-                    self._progress()
-                else:
-                    reasons[item.path] = problem
+            try:
+                for item, problem in self.target.restore(fetch(todo)):
+                    if problem is None:
+                        restored_now.add(item.path)
+                        self.report.restored += 1
+                        self.report.bytes += item.size
+                        self.report.verified.append(item)
+                        self._progress()
+                    else:
+                        reasons[item.path] = problem
+            except TargetFull:
+                self._full([item for item in todo if item.path not in restored_now])
             todo = [item for item in todo if item.path not in restored_now]
         self.report.failures = [Failure(item.path, reasons.get(item.path, t("restore.no_copy")))
                                 for item in sorted(refused + todo, key=lambda i: i.path)]
         self.target.close()
         self.report.seconds = time.monotonic() - started
         return self.report
+
+    def _full(self, left: list[Item]) -> None:
+        """The target is full: what is journaled stays (the next run resumes from it); say how much
+        more room the rest needs instead of blaming the copies."""
+        try:
+            self.target.close()
+        except (OSError, TargetFull):
+            pass  # what was not journaled is verified again next time
+        try:
+            st = os.statvfs(self.target.root)
+            free = st.f_bavail * st.f_frsize
+        except OSError:
+            free = 0
+        needed = max(sum(max(i.size, 0) for i in left) - free, 1)
+        if self.progress:
+            print(file=sys.stderr)
+        raise EnvironmentProblem(t("restore.target_full", target=os.fsdecode(self.target.root),
+                                   needed=_size(needed), remaining=len(left),
+                                   done=self.report.restored + self.report.already))
 
     def _progress(self) -> None:
         if self.progress:
@@ -569,16 +684,38 @@ class Restore:
                   flush=True)
 
 
+def open_work(root_fd: int, root: Path) -> int:
+    """The target's bookkeeping folder (journal, reports, downloaded objects), opened or created
+    beneath the target without following a symlink; a planted symlink stops the restore."""
+    try:
+        work = open_folder(root_fd, WORK_DIR.encode(), create=True, mode=0o700)
+        os.close(open_folder(work, OBJECTS_DIR.encode(), create=True, mode=0o700))
+        return work
+    except OSError as exc:
+        raise EnvironmentProblem(t("restore.work_refused", path=root / WORK_DIR,
+                                   detail=exc.strerror or exc)) from None
+
+
 def write_report(target: Path, report: RestoreReport) -> Path:
-    """The report and the signed-off list of verified files, written into the target."""
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    work = target / WORK_DIR
-    work.mkdir(exist_ok=True)
-    write_atomic(work / f"report-{stamp}.json", json.dumps(report.to_dict(), ensure_ascii=False, indent=2).encode())
-    lines = [report.to_text(), "", t("restore.list_header")]
-    lines += [f"{item.hash}\t{item.size}\t{show(item.path)}" for item in sorted(report.verified, key=lambda i: i.path)]
-    lines += ["", t("manifest.sign")]
-    path = work / f"report-{stamp}.txt"
-    write_atomic(path, ("\n".join(lines) + "\n").encode("utf-8"))
-    fsync_dir(work)
-    return path
+    """The report and the signed-off list of verified files, written into the target. Two restores
+    in the same second each keep their own report (the name carries microseconds and a serial)."""
+    root = open_root(target, create=True)
+    try:
+        work = open_work(root, target)
+    finally:
+        os.close(root)
+    try:
+        lines = [report.to_text(), "", t("restore.list_header")]
+        lines += [f"{item.hash}\t{item.size}\t{shown(item.path)}"
+                  for item in sorted(report.verified, key=lambda i: i.path)]
+        lines += ["", t("manifest.sign")]
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+        for serial in range(1000):
+            base = f"report-{stamp}" + (f"-{serial}" if serial else "")
+            if not any(_exists_at(f"{base}.{ext}".encode(), work) for ext in ("json", "txt")):
+                break
+        write_at(work, f"{base}.json", json.dumps(report.to_dict(), ensure_ascii=False, indent=2).encode())
+        write_at(work, f"{base}.txt", ("\n".join(lines) + "\n").encode("utf-8"))
+    finally:
+        os.close(work)
+    return target / WORK_DIR / f"{base}.txt"

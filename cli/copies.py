@@ -25,7 +25,9 @@ from dangan.backup.keys import key_path
 from dangan.backup.offsite import Offsite, offsite_fetch, run_limit
 from dangan.backup.report import property_lines
 from dangan.backup.restore import (CatalogView, Item, Restore, RestoreReport, Target, check_only,
-                                   mirror_fetch, newest_shipped, parse_at, write_report)
+                                   mirror_fetch, newest_shipped, nothing_matched, parse_at, refuse_inside_roots,
+                                   write_report)
+from dangan.store.names import printable
 
 from dangan.cli.common import setup
 from dangan.cli.exits import EXIT_OK, EXIT_PROBLEMS
@@ -77,6 +79,7 @@ def restore(args: argparse.Namespace) -> int:
     at = parse_at(args.at, config) if args.at else None
     only = check_only(args.only)
     target = Path(os.path.abspath(args.target))
+    refuse_inside_roots(target, layout)
     sources = []
     if args.source == "mirror":
         view = CatalogView(layout)
@@ -96,11 +99,15 @@ def restore(args: argparse.Namespace) -> int:
         items = [Item(e.path, e.hash, e.size, e.mtime_ns) for e in manifest.entries if _only(e.path, only)]
     if offsite is not None:
         sources.append(offsite_fetch(offsite, target / ".dangan-restore" / "objects"))
+    if not items:  # --only a path that is not there, --at before the first record: not "all restored"
+        print(nothing_matched(only, args.at), file=sys.stderr)
+        return EXIT_PROBLEMS
     if args.dry_run:
         print(t("restore.plan", count=len(items), bytes=sum(max(i.size, 0) for i in items)))
         return EXIT_OK
     report = RestoreReport(args.source, str(target), args.at)
-    Restore(Target(target, config.hash_algorithm, args.overwrite), report,
+    Restore(Target(target, config.hash_algorithm, args.overwrite,
+                   like=layout.mirror_root if args.source == "mirror" else None), report,
             progress=sys.stderr.isatty() and args.format == "text").run(items, sources)
     if view is not None:
         view.close()
@@ -175,5 +182,6 @@ def audit_text(result: AuditResult) -> str:
     lines += property_lines(result.properties())
     for finding in result.findings:
         lines.append(t("audit.finding", copy=t(f"copy.{finding.copy}"), kind=t(f"finding.{finding.kind}"),
-                       path=finding.to_dict()["path"], detail=finding.detail, action=finding.action))
+                       path=printable(finding.to_dict()["path"]), detail=printable(finding.detail),
+                       action=finding.action))
     return "\n".join(lines)

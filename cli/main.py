@@ -183,7 +183,8 @@ def _build_parser() -> _Parser:
                          help=t("cli.restore.from"))
     restore.add_argument("--to", dest="target", metavar="DIR", required=True, help=t("cli.restore.to"))
     restore.add_argument("--at", metavar="DATETIME", help=t("cli.restore.at"))
-    restore.add_argument("--only", metavar="PATH", nargs="+", default=[], help=t("cli.restore.only"))
+    restore.add_argument("--only", metavar="PATH", nargs="+", action="extend", default=[],
+                         help=t("cli.restore.only"))
     restore.add_argument("--dry-run", action="store_true", help=t("cli.restore.dry_run"))
     restore.add_argument("--overwrite", action="store_true", help=t("cli.restore.overwrite"))
     restore.add_argument("--accept-older", action="store_true", help=t("cli.restore.accept_older"))

@@ -11,7 +11,7 @@ from dangan.config.messages import t
 from dangan.store import status as status_file
 from dangan.store.catalog import now
 from dangan.store.catalog.health import explaining
-from dangan.store.names import show
+from dangan.store.names import printable, shown
 from dangan.daemon import logs, service
 from dangan.daemon.alerts import Alerts
 from dangan.daemon.guard import CONFIRM
@@ -69,9 +69,10 @@ def mirror(args: argparse.Namespace) -> int:
         print(t("status.held", count=held["count"], since=held["since"]))
     unreadable = [n for n in alerts.notes if n["kind"] == "unreadable"]
     for note in unreadable:
-        print(t("mirror.unreadable", path=note["path"], reason=note["reason"]))
+        print(t("mirror.unreadable", path=printable(str(note["path"])),
+                reason=printable(str(note["reason"]))))
     for folder in result.unlisted:
-        print(t("mirror.unlisted", path=show(folder) or "."))
+        print(t("mirror.unlisted", path=shown(folder) or "."))
     problems = bool(unreadable or result.unlisted)  # the mirror holds older copies of these
     kept = alerts.active.get("catalog_copy_kept")
     if kept:  # the mirror's catalog copy holds history this catalog lacks: it was not overwritten

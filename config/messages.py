@@ -1010,6 +1010,54 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "rclone cryptcheck failed (exit code {code}) without saying why; run rclone by "
               "hand with --log-level=INFO",
     },
+    # --- h-write ---
+    "restore.work_refused": {
+        "zh": "恢复的记录文件夹或日志 {path} 不能安全写入（{detail}）：那里可能有指向别处的符号链接。"
+              "请检查并删除它后重试；为免写到目标之外，本次未写入任何内容。",
+        "en": "the restore's bookkeeping {path} cannot be written safely ({detail}): something there may be "
+              "a symlink pointing elsewhere. Check and remove it, then try again; nothing was written, so "
+              "that nothing lands outside the target.",
+    },
+    "restore.target_inside": {
+        "zh": "恢复目标 {target} 位于{root_name} {root} 之内（或与之相同）。"
+              "请恢复到档案、镜像和状态文件夹之外的空文件夹，例如另一块磁盘上的新文件夹。",
+        "en": "the restore target {target} is inside (or is) the {root_name} {root}. Restore into an empty "
+              "folder outside the archive, the mirror and the state folder, e.g. a new folder on another "
+              "disk.",
+    },
+    "restore.root_archive": {"zh": "档案根目录", "en": "archive root"},
+    "restore.root_mirror": {"zh": "镜像根目录", "en": "mirror root"},
+    "restore.root_state": {"zh": "状态文件夹", "en": "state folder"},
+    "restore.nothing_matched": {
+        "zh": "没有可恢复的文件：{why}。请检查 --only 的路径（相对档案根目录）或 --at 的时刻。",
+        "en": "nothing to restore: {why}. Check the --only paths (relative to the archive root) or the "
+              "--at moment.",
+    },
+    "restore.nothing_matched_only": {"zh": "没有记录位于 {paths}", "en": "no record lies at {paths}"},
+    "restore.nothing_matched_at": {
+        "zh": "{at} 时档案中还没有记录", "en": "the archive held no record at {at}",
+    },
+    "restore.nothing_matched_empty": {"zh": "目录中没有任何记录", "en": "the catalog holds no record"},
+    "restore.target_full": {
+        "zh": "恢复目标 {target} 所在磁盘已满：还需约 {needed}（本次剩余 {remaining} 个文件）。"
+              "已核验的 {done} 个文件已记入日志；请腾出空间（或换一块更大的磁盘）后"
+              "用同样的命令重新运行，恢复会从中断处继续。",
+        "en": "the disk of the restore target {target} is full: about {needed} more is needed ({remaining} "
+              "files left). The {done} files verified so far are journaled; free space (or use a larger "
+              "disk) and run the same command again: the restore resumes where it stopped.",
+    },
+    "state.lock_unsafe": {
+        "zh": "无法安全打开锁文件 {path}（{detail}）：那里可能是指向别处的符号链接。请删除它后重试。",
+        "en": "the lock file {path} cannot be opened safely ({detail}): it may be a symlink pointing "
+              "elsewhere. Remove it and try again.",
+    },
+    "config.same_place_roots": {
+        "zh": "{a}（{pa}）与 {b}（{pb}）实际指向同一处或一个在另一个里面（经符号链接或挂载解析后）。"
+              "请把档案、镜像和状态文件夹放在互不包含的位置。",
+        "en": "{a} ({pa}) and {b} ({pb}) really are the same place or one inside the other (after "
+              "resolving symlinks and mounts). Put the archive, the mirror and the state folder where none "
+              "contains another.",
+    },
 }
 
 

@@ -224,6 +224,69 @@ class LogConfig(_Section):
     file: Annotated[str, BeforeValidator(_none_as_empty)]
 
 
+def _chain(path: str) -> list[tuple[int, int]]:
+    """(device, inode) of ``path``'s real place and of every folder above it that exists."""
+    chain = []
+    current = os.path.realpath(path)
+    while True:
+        try:
+            st = os.stat(current)
+            chain.append((st.st_dev, st.st_ino))
+        except OSError:
+            pass
+        parent = os.path.dirname(current)
+        if parent == current:
+            return chain
+        current = parent
+
+
+def contains(outer: str | os.PathLike, inner: str | os.PathLike) -> bool:
+    """Whether ``inner`` is ``outer`` or lies inside it, by where both really are: symlinks resolved,
+    and compared by device and inode, so that a bind mount of a folder counts as that folder."""
+    real_outer, real_inner = os.path.realpath(outer), os.path.realpath(inner)
+    if real_inner == real_outer or real_inner.startswith(real_outer.rstrip("/") + "/"):
+        return True
+    try:
+        st = os.stat(real_outer)
+    except OSError:
+        st = None
+    if st is not None and (st.st_dev, st.st_ino) in _chain(real_inner):
+        return True
+    # A bind mount shows a folder somewhere else: compare where both lie within their file system.
+    place_outer, place_inner = _fs_place(real_outer), _fs_place(real_inner)
+    if place_outer is None or place_inner is None or place_outer[0] != place_inner[0]:
+        return False
+    return place_inner[1] == place_outer[1] or place_inner[1].startswith(place_outer[1].rstrip("/") + "/")
+
+
+def _fs_place(real: str) -> tuple[str, str] | None:
+    """(device, path within that file system) of an absolute real path, from /proc/self/mountinfo."""
+    try:
+        with open("/proc/self/mountinfo", encoding="utf-8", errors="surrogateescape") as mounts:
+            lines = mounts.read().splitlines()
+    except OSError:
+        return None
+    best: tuple[str, str, str] | None = None
+    for line in lines:
+        fields = line.split()
+        if len(fields) < 5:
+            continue
+        device, root, point = fields[2], _unescape(fields[3]), _unescape(fields[4])
+        if real == point or real.startswith(point.rstrip("/") + "/"):
+            if best is None or len(point) >= len(best[2]):  # the deepest, and of equals the last mounted
+                best = (device, root, point)
+    if best is None:
+        return None
+    device, root, point = best
+    rest = real[len(point):].lstrip("/")
+    return device, (root.rstrip("/") + "/" + rest) if rest else root
+
+
+def _unescape(field: str) -> str:
+    # mountinfo writes space, tab, newline and backslash as octal escapes
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
+
+
 class Config(_Section):
     """A validated dangan configuration. Build it with :func:`dangan.config.loader.load`."""
 
@@ -254,6 +317,13 @@ class Config(_Section):
                 pa, pb = PurePosixPath(a), PurePosixPath(b)
                 if pa == pb or pa in pb.parents or pb in pa.parents:
                     raise _fail("config.nested_roots", a=name_a, b=name_b)
+        # The same by where they really are: a symlink or a bind mount makes two paths that look
+        # apart one place (a mirror root linked into the archive would mirror itself forever).
+        for i, (name_a, a) in enumerate(roots):
+            for name_b, b in roots[i + 1 :]:
+                if contains(a, b) or contains(b, a):
+                    raise _fail("config.same_place_roots", a=name_a, pa=os.path.realpath(a), b=name_b,
+                                pb=os.path.realpath(b))
         return self
 
     @property

@@ -33,6 +33,7 @@ from dangan.daemon import logs
 from dangan.daemon import metrics
 
 from dangan.store import status
+from dangan.store.atomic import open_existing
 from dangan.daemon.alerts import Alerts
 from dangan.daemon.coverage import Coverage
 from dangan.store.catalog import Catalog, now
@@ -61,7 +62,11 @@ class ServiceLock:
         self.fd = -1
 
     def acquire(self) -> bool:
-        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:  # never through a symlink planted at its name
+            self.fd = open_existing(self.path, 0o600)
+        except OSError as exc:
+            raise EnvironmentProblem(t("state.lock_unsafe", path=self.path,
+                                       detail=exc.strerror or exc)) from None
         try:
             fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -9,7 +9,7 @@ from collections import Counter, defaultdict
 from dangan.config.messages import t
 
 from dangan.rules.check import CheckResult
-from dangan.store.names import is_utf8, show
+from dangan.store.names import is_utf8, printable, show, shown
 from dangan.rules.rulebook import ERROR, Violation
 from dangan.store.tree import Skipped
 
@@ -44,7 +44,7 @@ def to_json(result: CheckResult) -> str:
 def _department(v: Violation) -> str:
     head, sep, _ = v.path.partition(b"/")
     if sep or v.rule == "structure.department":  # an unknown top-level folder heads its own group
-        return show(head)
+        return shown(head)
     return t("check.root_department")
 
 
@@ -68,11 +68,12 @@ def to_text(result: CheckResult) -> str:
             lines += ["", t("check.department_header", department=department, errors=c[ERROR],
                             warnings=c["warning"])]
             for v in groups[department]:
-                lines.append(f"  [{t('severity.' + v.severity)}] {v.rule}  {v.message}")
-                lines.append(f"      {t('check.hint')}{v.hint}")
+                # names inside the texts are escaped: a newline in a name must not forge a line
+                lines.append(f"  [{t('severity.' + v.severity)}] {v.rule}  {printable(v.message)}")
+                lines.append(f"      {t('check.hint')}{printable(v.hint)}")
     if result.skipped:
         lines += ["", t("check.skipped_header", count=len(result.skipped))]
-        lines += [f"  {show(s.path)}：{_skip_reason(s)}" for s in result.skipped]
+        lines += [f"  {shown(s.path)}：{printable(_skip_reason(s))}" for s in result.skipped]
     return "\n".join(lines)
 
 

@@ -133,7 +133,8 @@ class Layout:
             _write_marker(self.archive_marker, {"role": "archive", "archive_id": archive_id, "created": created})
         _mkdir(self.mirror_marker.parent)
         if not self.mirror_marker.exists():
-            _write_marker(self.mirror_marker, {"role": "mirror", "archive_id": archive_id, "created": created})
+            _write_marker(self.mirror_marker, {"role": "mirror", "archive_id": archive_id, "created": created},
+                          root=self.mirror_root)
         os.chmod(self.state_dir, 0o700)
 
 
@@ -144,10 +145,12 @@ def _mkdir(path: Path) -> None:
         raise EnvironmentProblem(t("init.cannot_create", path=path, detail=exc.strerror or exc)) from None
 
 
-def _write_marker(path: Path, content: dict) -> None:
+def _write_marker(path: Path, content: dict, root: Path | None = None) -> None:
     # Kept as plain JSON; the "note" key tells a curious admin why the file must stay.
     content = {**content, "note": "dangan marker: do not delete; without it dangan treats the disk as not mounted"}
     try:
-        write_atomic(path, (json.dumps(content, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+        # below ``root`` nothing is followed: a planted ``.dangan`` symlink fails instead of writing elsewhere
+        write_atomic(path, (json.dumps(content, ensure_ascii=False, indent=2) + "\n").encode("utf-8"),
+                     root=root)
     except OSError as exc:
         raise EnvironmentProblem(t("init.cannot_create", path=path, detail=exc.strerror or exc)) from None

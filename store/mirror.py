@@ -29,6 +29,7 @@ from dangan.config.messages import t
 from dangan.store import writeback
 from dangan.store.hashing import CHUNK, INLINE_LIMIT, hash_fd, read_buffer
 from dangan.store.layout import Layout, MIRROR_DIR, MIRROR_MARKER, TEMP_PREFIX, is_temp, temp_name
+from dangan.store.atomic import folder_modes, open_folder
 from dangan.store.tree import open_dir
 
 MIRROR_THREADS = "dangan-mirror"  # the stall guard counts the I/O of every thread named so
@@ -124,6 +125,7 @@ class Mirror:
         self.root = os.fsencode(layout.mirror_root)
         self.marker = os.fsencode(layout.mirror_marker)
         self.own = os.fsencode(layout.mirror_root / MIRROR_DIR)
+        self._archive_modes = folder_modes(layout.archive_root)
         self.versions_rel = b"versions"
         self.algorithm = algorithm
         # Versions of copies that stood in the way of a path that changed kind, not yet recorded
@@ -283,8 +285,8 @@ class Mirror:
         """Open (create) the mirror folder ``head``; where a file stands at one of its folders'
         names (that path was a file on the archive and is now a folder), that file goes to the
         versions area first."""
-        try:
-            return self._open_dir(head, create=True)
+        try:  # new folders get the archive folder's mode (a 0700 folder stays 0700)
+            return open_folder(self.root, head, create=True, modes=self._archive_modes)
         except OSError as exc:
             if exc.errno not in (errno.ENOTDIR, errno.ELOOP) or not head:
                 raise
@@ -300,7 +302,7 @@ class Mirror:
                 except FileNotFoundError:
                     pass
                 try:
-                    os.mkdir(part, 0o755, dir_fd=fd)
+                    os.mkdir(part, self._archive_modes(relpath) or 0o755, dir_fd=fd)
                 except FileExistsError:
                     pass
                 child = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fd)

@@ -14,6 +14,7 @@ from dangan.config.messages import t
 from dangan.store.atomic import write_atomic
 from dangan.store.catalog import Catalog
 from dangan.store.layout import Layout
+from dangan.store.names import printable
 
 STATUS_FILE = "status.json"
 HELD = "deletions_held"  # catalog meta key: a mass deletion held for confirmation
@@ -145,10 +146,11 @@ def render(status: dict[str, Any]) -> str:
                    warnings=status["violations"]["warning"]))
     for note in status.get("notes", []):
         if note.get("kind") == "unreadable":
-            lines.append(t("mirror.unreadable", path=note.get("path"), reason=note.get("reason")))
+            lines.append(t("mirror.unreadable", path=printable(str(note.get("path"))),
+                           reason=printable(str(note.get("reason")))))
     for kind, detail in sorted(status["alerts"].items()):
         lines.append(t("status.alert", kind=t(f"alert.{kind}") if _known(f"alert.{kind}") else kind,
-                       detail=", ".join(f"{k}={v}" for k, v in detail.items())))
+                       detail=printable(", ".join(f"{k}={v}" for k, v in detail.items()))))
     return "\n".join(lines)
 
 

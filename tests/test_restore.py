@@ -120,7 +120,7 @@ def test_at_without_offset_uses_the_configured_time_zone(archive, tmp_path):
     mirror(archive)
     shanghai_now = datetime.now(timezone.utc).astimezone().replace(tzinfo=None)  # naive local time
     code, report = restore(archive, "--from", "mirror", "--to", str(tmp_path / "x"), "--at", "2000-01-01T08:00")
-    assert code == 0 and report["requested"] == 0  # nothing existed in 2000
+    assert code == 1 and "没有可恢复的文件" in report["stderr"]  # nothing existed in 2000 (issue 12.10)
     assert shanghai_now  # the naive form is accepted
     code, report = restore(archive, "--from", "mirror", "--to", str(tmp_path / "y"), "--at", "yesterday")
     assert code == 2
