@@ -26,7 +26,7 @@ from dangan.config.schema import Config
 
 from dangan.daemon import logs
 
-from dangan.daemon import metrics
+from dangan.daemon import metrics, preflight
 
 from dangan.store import status
 from dangan.daemon.alerts import Alerts
@@ -520,6 +520,7 @@ def _own(path: bytes) -> bool:
 
 def run(config_path: Path, config: Config) -> int:
     logs.setup(config)
+    preflight.check(config, config_path)  # what later jobs read is readable now, or no start
     return Service(config_path, config).run()
 
 
