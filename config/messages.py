@@ -866,7 +866,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "alert_text.watch_limit_near": {"zh": "文件夹数 {folders} 接近 inotify 监视上限 {limit}；请调高 /proc/sys/fs/inotify/max_user_watches",
                                     "en": "{folders} folders, near the inotify watch limit {limit}; raise /proc/sys/fs/inotify/max_user_watches"},
     "alert_text.reload_failed": {"zh": "新配置有误，仍按原配置运行：{detail}", "en": "new config invalid, the old one still runs: {detail}"},
-    "alert_text.job": {"zh": "任务 {job} 失败：{reason}；{retry} 后重试", "en": "job {job} failed: {reason}; retrying in {retry}"},
+    "alert_text.job": {"zh": "任务 {job} 失败：{reason}；{retry}后重试", "en": "job {job} failed: {reason}; retrying in {retry}"},
     "alert_text.other": {"zh": "{title}：{reason}", "en": "{title}: {reason}"},
     "alert.job": {"zh": "任务 {job} 失败", "en": "job {job} failed"},
     "alert.raised": {"zh": "告警：{text}", "en": "alert: {text}"},

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from datetime import timedelta, timezone
 
 from loguru import logger
 
@@ -35,7 +36,11 @@ def setup(config: Config | None) -> None:
 
     def in_zone(record: dict) -> None:
         # Log times in the configured zone, with its offset (the service's own TZ may be UTC).
-        record["time"] = record["time"].astimezone(zone)
+        # (rebuilt as loguru's own datetime class, which formats its tokens, in the fixed offset of
+        # that moment: loguru asks the tzinfo for utcoffset(None), which a ZoneInfo cannot answer)
+        moment = record["time"]
+        offset = timezone(moment.astimezone(zone).utcoffset() or timedelta(0))
+        record["time"] = type(moment).fromtimestamp(moment.timestamp(), offset)
 
     logger.configure(patcher=in_zone)
     if os.environ.get("JOURNAL_STREAM"):

@@ -239,3 +239,133 @@ def test_overflow_notes_are_aggregated():
     assert len(overflow) == 1 and overflow[0]["count"] == 1300
     assert overflow[0]["since"] <= overflow[0]["at"]
     assert len(alerts.notes) == 2
+
+
+# -- 4. the service refuses to start when a file later jobs read cannot be read -----------------
+def _edit_config(archive: Archive, **sections: dict) -> None:
+    import yaml
+
+    data = yaml.safe_load(archive.config.read_text(encoding="utf-8"))
+    for section, values in sections.items():
+        data.setdefault(section, {}).update(values)
+    archive.config.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+
+
+def test_service_refuses_to_start_without_its_rclone_config(archive, tmp_path):
+    import subprocess
+
+    missing = tmp_path / "etc" / "rclone.conf"
+    _edit_config(archive, offsite={"rclone_config": str(missing)})
+    dangan = Path(sys.executable).with_name("dangan")
+    try:
+        done = subprocess.run([str(dangan), "run", "--config", str(archive.config)], capture_output=True,
+                              text=True, timeout=30)
+    except subprocess.TimeoutExpired:
+        pytest.fail("the service started although its rclone config is missing")
+    assert done.returncode == 2, done.stderr
+    assert str(missing) in done.stderr and "rclone" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_start_check_names_an_unreadable_key_and_the_fix(archive):
+    """The README case: offsite.key owned by root (mode 600), the service running as another user."""
+    from dangan.config.errors import EnvironmentProblem
+    from dangan.daemon import preflight
+
+    config = loader.load(archive.config)
+    preflight.check(config, archive.config)  # as its owner: fine
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child drops to nobody and runs the same check
+        os.close(read)
+        message = b"started"
+        try:
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(65534)
+            preflight.check(config, archive.config)
+        except EnvironmentProblem as exc:
+            message = exc.message.encode()
+        except BaseException as exc:  # noqa: BLE001 - reported to the parent
+            message = repr(exc).encode()
+        os.write(write, message)
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        said = pipe.read().decode()
+    os.waitpid(pid, 0)
+    key = archive.config.with_name("offsite.key")
+    assert str(key) in said and "chown nobody" in said, said
+
+
+# -- 6, 7/8. times in the configured zone; alerts and logs in words, in the configured language ---
+@pytest.fixture
+def shanghai():
+    from dangan.config.messages import set_language
+
+    set_language("zh")
+    try:
+        from dangan.store import clock
+    except ImportError:  # the code before issue 13 had no zone to set (the test then fails on its text)
+        yield
+        return
+    clock.set_zone("Asia/Shanghai")
+    yield
+    clock.set_zone("UTC")
+
+
+def test_status_text_speaks_words_and_local_time(archive, shanghai):
+    import re
+
+    from dangan.store import status
+
+    layout = Layout.of(loader.load(archive.config))
+    with Catalog(layout.catalog_path) as catalog:
+        state = status.gather(layout, catalog)
+    state["running"], state["pid"] = True, 4242
+    state["last_reconcile"] = {"at": "2026-12-02T06:00:00.000+00:00", "seconds": 1.5, "files": 27}
+    state["deletions"] = {"pending": 600, "held": {"since": "2026-12-02T06:01:00.000+00:00", "count": 600}}
+    state["alerts"] = {
+        "deletions_held": {"since": "2026-12-02T06:01:00.000+00:00", "count": 600},
+        "job_offsite": {"since": "2026-12-02T06:02:00.000+00:00", "reason": "连接被拒绝", "retry_in": 600},
+        "mirror_write": {"since": "2026-12-02T06:03:00.000+00:00", "reason": "磁盘已满", "seconds": 30},
+    }
+    state["notes"] = [{"kind": "inotify_overflow", "at": "2026-12-02T06:05:00.000+00:00",
+                       "since": "2026-12-02T06:04:00.000+00:00", "count": 1300}]
+    text = status.render(state)
+    assert "2026-12-02 14:00 +08:00" in text and "+00:00" not in text, text
+    assert not re.search(r"\w=\S", text), text  # no key=value internals
+    assert "since" not in text and "retry_in" not in text and "count" not in text, text
+    assert "dangan mirror --confirm-deletes" in text and "10 分钟后重试" in text and "1300 次" in text, text
+
+
+def test_pending_deletions_without_a_hold_say_what_happens(archive, shanghai):
+    from dangan.store import status
+
+    layout = Layout.of(loader.load(archive.config))
+    with Catalog(layout.catalog_path) as catalog:
+        state = status.gather(layout, catalog)
+    state["deletions"] = {"pending": 600, "held": None}
+    line = next(x for x in status.render(state).splitlines() if "600" in x)
+    assert "dangan mirror" in line and "服务未运行" in line, line
+
+
+def test_service_log_lines_follow_language_and_zone(archive, shanghai):
+    from loguru import logger
+
+    from dangan.daemon import logs
+
+    config = loader.load(archive.config).model_copy(update={"timezone": "Asia/Shanghai"})
+    log = archive.base / "service.log"
+    config = config.model_copy(update={"log": config.log.model_copy(update={"file": str(log)})})
+    logs.setup(config)
+    try:
+        alerts = Alerts()
+        alerts.raise_("deletions_held", count=600, since="2026-12-02T06:01:00.000+00:00")
+        alerts.raise_("job_offsite", reason="连接被拒绝", retry_in=300)
+        alerts.clear("job_offsite")
+    finally:
+        logs.setup(None)
+        logger.remove()
+    text = log.read_text(encoding="utf-8")
+    assert "+08:00" in text and "大批删除已暂停" in text and "任务 offsite 失败" in text, text
+    assert "=" not in text and "{" not in text, text
