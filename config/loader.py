@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from dangan.config.errors import ConfigError
+from dangan.config import words
 from dangan.config.messages import t
 from dangan.config.schema import Config
 
@@ -54,7 +55,7 @@ def load(path: Path) -> Config:
     except FileNotFoundError:
         raise ConfigError(t("config.not_found", path=path)) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(t("config.unreadable", path=path, detail=exc)) from None
+        raise ConfigError(t("config.unreadable", path=path, detail=words.reason(exc))) from None
     return parse(text, path)
 
 
@@ -64,12 +65,10 @@ def parse(text: str, path: Path) -> Config:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-        problem = t("config.yaml_syntax", line=line, column=column, problem=exc.problem or exc)
-        raise ConfigError(_render(path, [problem])) from None
-    except yaml.YAMLError as exc:  # e.g. a reader error on control characters
-        raise ConfigError(_render(path, [t("config.yaml_syntax", line="?", column="?", problem=exc)])) from None
+        raise ConfigError(_render(path, [_yaml_problem(exc)])) from None
+    except yaml.YAMLError:  # e.g. a reader error on control characters
+        raise ConfigError(_render(path, [t("config.yaml_syntax", line="?", column="?",
+                                           problem=t("config.yaml.unreadable_char"))])) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -88,6 +87,30 @@ def parse(text: str, path: Path) -> Config:
         # In file order, so the admin can fix them top to bottom.
         raise ConfigError(_render(path, [text for _, text in sorted(problems, key=lambda p: p[0])]))
     return Config.model_validate(merged)
+
+
+# PyYAML's problems, in words; "context": the error is where the construct began (an unclosed
+# bracket is noticed lines later, at the next key), else where the parser stopped.
+_YAML_PROBLEMS = [
+    ("expected ',' or ']'", "config.yaml.flow_sequence", True),
+    ("expected ',' or '}'", "config.yaml.flow_mapping", True),
+    ("mapping values are not allowed", "config.yaml.colon_in_value", False),
+    ("'\\t' that cannot start any token", "config.yaml.tab", False),
+    ("could not find expected ':'", "config.yaml.no_colon", True),
+    ("found unexpected end of stream", "config.yaml.unclosed_quote", True),
+    ("expected <block end>", "config.yaml.indent", False),
+    ("found undefined alias", "config.yaml.alias", False),
+    ("that cannot start any token", "config.yaml.start_char", False),
+]
+
+
+def _yaml_problem(exc: yaml.MarkedYAMLError) -> str:
+    """A YAML syntax error in words, at the line where the admin must look."""
+    text = str(exc.problem or "")
+    key, at_context = next(((k, c) for needle, k, c in _YAML_PROBLEMS if needle in text), ("config.yaml.other", False))
+    mark = (exc.context_mark if at_context else None) or exc.problem_mark or exc.context_mark
+    line, column = (mark.line + 1, mark.column + 1) if mark else ("?", "?")
+    return t("config.yaml_syntax", line=line, column=column, problem=t(key))
 
 
 def _render(path: Path, problems: list[str]) -> str:

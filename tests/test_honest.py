@@ -369,3 +369,30 @@ def test_service_log_lines_follow_language_and_zone(archive, shanghai):
     text = log.read_text(encoding="utf-8")
     assert "+08:00" in text and "大批删除已暂停" in text and "任务 offsite 失败" in text, text
     assert "=" not in text and "{" not in text, text
+
+
+def test_yaml_syntax_error_in_words_at_the_right_line(tmp_path, shanghai):
+    from dangan.config.errors import ConfigError
+
+    text = "language: zh\ndepartments: [办公室, 教务处\nmirror:\n  max_delete_count: 5\nlog:\n  level: INFO\n"
+    with pytest.raises(ConfigError) as failed:
+        loader.parse(text, tmp_path / "config.yaml")
+    message = failed.value.message
+    assert "第 2 行" in message and "方括号" in message, message  # the bracket opened on line 2
+    assert "expected" not in message and "]'" not in message, message
+
+
+@pytest.mark.parametrize("case", ["directory", "gbk"])
+def test_unreadable_config_in_words(tmp_path, shanghai, case):
+    from dangan.config.errors import ConfigError
+
+    path = tmp_path / "config.yaml"
+    if case == "directory":
+        path.mkdir()
+    else:
+        path.write_bytes("language: zh\n# 档案室\n".encode("gbk") + b"\xf0\x9f")
+    with pytest.raises(ConfigError) as failed:
+        loader.load(path)
+    message = failed.value.message
+    assert str(path) in message and "Errno" not in message and "codec" not in message, message
+    assert ("文件夹" if case == "directory" else "UTF-8") in message, message
