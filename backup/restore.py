@@ -40,6 +40,8 @@ from dangan.store.layout import CATALOG_FILE, Layout, MIRROR_DIR
 from dangan.store.mirror import TEMP_PREFIX, SourceUnreadable, copy_fd, unlink_quietly
 from dangan.store.names import show
 from dangan.store.tree import open_dir
+from dangan.store import clock
+from dangan.store.clock import local
 
 WORK_DIR = ".dangan-restore"
 JOURNAL = "journal.jsonl"
@@ -88,12 +90,24 @@ class RestoreReport:
                               "reason": f.reason} for f in self.failures]}
 
     def to_text(self) -> str:
-        lines = [t("restore.summary", source=self.source, target=self.target, at=self.at or t("restore.latest"),
+        lines = [t("restore.summary", source=self.source, target=self.target, at=_shown_at(self.at),
                    requested=self.requested, restored=self.restored, already=self.already, bytes=self.bytes,
                    seconds=round(self.seconds, 1))]
         lines.append(t("restore.all_verified") if self.ok else t("restore.some_failed", count=len(self.failures)))
         lines += [f"  {show(f.path)}：{f.reason}" for f in self.failures]
         return "\n".join(lines)
+
+
+def _shown_at(at: str | None) -> str:
+    """``--at`` as the reader should see it: in the configured zone, with its offset (a time given
+    without an offset meant that zone)."""
+    if not at:
+        return t("restore.latest")
+    try:
+        moment = datetime.fromisoformat(at)
+    except ValueError:
+        return at
+    return local(moment if moment.tzinfo else moment.replace(tzinfo=clock.zone()), seconds=True)
 
 
 # -- the plan ----------------------------------------------------------------------------------

@@ -396,3 +396,18 @@ def test_unreadable_config_in_words(tmp_path, shanghai, case):
     message = failed.value.message
     assert str(path) in message and "Errno" not in message and "codec" not in message, message
     assert ("文件夹" if case == "directory" else "UTF-8") in message, message
+
+
+def test_register_recovery_and_restore_texts_show_local_time(shanghai):
+    from dangan.backup.keys import OffsiteKey
+    from dangan.backup.manifest import register_sheet
+    from dangan.backup.restore import RestoreReport
+
+    sheet = register_sheet("20261202T060000.000Z", "full", "2026-12-02T06:00:00.000+00:00",
+                           {"01办公室": (3, 3000)}, 3, 3000)
+    assert "2026-12-02 14:00 +08:00" in sheet and "+00:00" not in sheet, sheet
+    recovery = OffsiteKey("pw", "salt", "2026-12-02T06:00:00+00:00").recovery_sheet(Path("/etc/dangan/offsite.key"),
+                                                                                    "partner:dangan")
+    assert "2026-12-02 14:00:00 +08:00" in recovery and "T06:00" not in recovery, recovery
+    restored = RestoreReport("mirror", "/srv/restore", "2026-11-01 10:00").to_text()
+    assert "2026-11-01 10:00:00 +08:00" in restored, restored
