@@ -1,13 +1,14 @@
 # The two commands of the README:
 #   make run   installs dangan into .venv and runs the service on a working local default under ./local
-#   make test  installs the test tools and runs the test suite (plain `pytest`)
+#   make test  installs the test tools and runs the test suite (plain `pytest`), then the linter
+#   make lint  the linter alone (ruff, configured in pyproject.toml)
 VENV   ?= .venv
 LOCAL  ?= $(CURDIR)/local
 PYTHON ?= python3
 DANGAN  = $(VENV)/bin/dangan
 CONFIG  = $(LOCAL)/config.yaml
 
-.PHONY: run test install clean-local
+.PHONY: run test lint install clean-local
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +30,10 @@ run: install $(CONFIG)
 
 test: install
 	$(VENV)/bin/pytest
+	$(VENV)/bin/ruff check .
+
+lint: install
+	$(VENV)/bin/ruff check .
 
 clean-local:
 	rm -rf $(LOCAL)

@@ -30,8 +30,7 @@ class Adopted:
     catalog_from_mirror: bool = False
 
 
-def adopt(config: Config) -> Adopted:
-    layout = Layout.of(config)
+def adopt(config: Config, layout: Layout) -> Adopted:
     result = Adopted()
     if not layout.catalog_path.exists():
         copy = layout.mirror_root / MIRROR_DIR / CATALOG_FILE

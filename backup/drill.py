@@ -36,9 +36,9 @@ class DrillResult:
     failures: list[str] = field(default_factory=list)
 
 
-def run_drill(config: Config, catalog: Catalog, offsite: Callable[[Path], Fetch] | None) -> list[DrillResult]:
+def run_drill(config: Config, layout: Layout, catalog: Catalog,
+              offsite: Callable[[Path], Fetch] | None) -> list[DrillResult]:
     """Drill each copy; ``offsite`` makes the partner's source for a scratch folder (None: no partner)."""
-    layout = Layout.of(config)
     view = CatalogView(layout)
     try:
         everything = view.items(None, [])

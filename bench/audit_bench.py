@@ -54,7 +54,6 @@ dangan is run from a pinned export of a git revision (default HEAD; ``--rev``).
 
 from __future__ import annotations
 
-import argparse
 import ctypes
 import json
 import os
@@ -68,8 +67,8 @@ from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from check_bench import PROFILE_SNIPPET, TOPICS, TreeSampler, _stamp, pin_sources  # noqa: E402
-from mirror_bench import _set_language_en, machine_facts, med  # noqa: E402
+from check_bench import TOPICS, TreeSampler  # noqa: E402
+from common import PROFILE_SNIPPET, machine_facts, med, parser as bench_parser, set_language_en, stamp, start  # noqa: E402
 from offsite_bench import io_capture  # noqa: E402
 
 TREE_VERSION = 1
@@ -287,7 +286,7 @@ def setup(work: Path, dangan: str, files: int, total: int, per_folder: int, comm
                     str(mirror), "--state-dir", str(state)])
     if r.returncode != 0:
         raise SystemExit(f"dangan init failed: {r.stdout} {r.stderr}")
-    _set_language_en(config)
+    set_language_en(config)
     info = {**wanted, **make_archive(archive, files, total, per_folder)}
     print(f"[setup] generated {files:,} files, {info['bytes']:,} bytes in {info['generation_seconds']} s", flush=True)
     subprocess.run(["sync"], check=True)
@@ -300,7 +299,7 @@ def setup(work: Path, dangan: str, files: int, total: int, per_folder: int, comm
     if r.returncode != 0 or f"reconciled: {files} files, {files} new or changed" not in r.stdout:
         raise SystemExit(f"dangan mirror failed: exit {r.returncode}: {r.stdout[-1500:]} {r.stderr[-1500:]}")
     subprocess.run(["sync"], check=True)
-    info["generated_at"] = _stamp()
+    info["generated_at"] = stamp()
     manifest.write_text(json.dumps(info, indent=2, ensure_ascii=False) + "\n")
     return config, info
 
@@ -374,16 +373,12 @@ def timed(argv: list[str], sample: float = 0.1, cwd: str | None = None) -> dict:
 
 # == main ======================================================================================
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dir", type=Path, default=Path("/tmp/dangan-bench-audit"),
-                        help="work dir: cached archive/mirror/state, pinned sources, raw results (default: %(default)s)")
+    parser = bench_parser(__doc__, "/tmp/dangan-bench-audit",
+                          "work dir: cached archive/mirror/state, pinned sources, raw results")
     parser.add_argument("--files", type=int, default=20_000)
     parser.add_argument("--bytes", type=int, default=2 << 30, help="total size of the archive (default: %(default)s)")
     parser.add_argument("--per-folder", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--rev", default="HEAD", help="git revision of dangan to measure, exported (default: HEAD)")
-    parser.add_argument("--working-tree", action="store_true", help="measure the installed working tree instead")
     parser.add_argument("--quick", action="store_true", help="smoke run: 1,000 files, 50 MB, 1 round")
     parser.add_argument("--profile", action="store_true", help="profile even when both goals are met")
     parser.add_argument("--no-profile", action="store_true", help="never profile")
@@ -392,11 +387,7 @@ def main(argv: list[str] | None = None) -> int:
         args.files, args.bytes, args.rounds = 1000, 50_000_000, 1
 
     become_subreaper()
-    dangan = str(Path(sys.executable).parent / "dangan")
-    work: Path = args.dir.resolve()
-    work.mkdir(parents=True, exist_ok=True)
-    repo = Path(__file__).resolve().parent.parent
-    commit = "working-tree" if args.working_tree else pin_sources(repo, args.rev, work)
+    dangan, work, repo, commit = start(args)
     facts = machine_facts()
     for k in ("lsyncd", "rsync", "watchdog", "inotify"):
         facts.pop(k, None)

@@ -31,8 +31,6 @@ caches needs root and disturbs everybody else on a shared machine.
 
 from __future__ import annotations
 
-import argparse
-import hashlib
 import io
 import json
 import math
@@ -50,6 +48,9 @@ import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import descendants, git_facts, launcher, parser as bench_parser, pin_sources, q, source_digest, stamp  # noqa: E402
 
 GENERATOR_VERSION = 1  # bump when the generated tree changes: old caches are then regenerated
 
@@ -282,7 +283,7 @@ def generate(tree: Path, total: int, per_folder: int, workers: int) -> dict:
                       f" {time.perf_counter() - started:.0f} s", flush=True)
     counted = sum(totals[k] for k in ("jpg", "pdf", "txt", "docx"))
     assert counted == total, (counted, total)
-    info = {**wanted, **totals, "task_folders": len(specs), "generated_at": _stamp(),
+    info = {**wanted, **totals, "task_folders": len(specs), "generated_at": stamp(),
             "generation_seconds": round(time.perf_counter() - started, 1)}
     manifest.write_text(json.dumps(info, ensure_ascii=False, indent=2) + "\n")
     return info
@@ -317,7 +318,7 @@ class TreeSampler(threading.Thread):
     def run(self) -> None:
         while not self.stopped.is_set():
             rss = pss = 0
-            pids = _descendants(self.pid)
+            pids = descendants(self.pid)
             for pid in pids:
                 try:
                     with open(f"/proc/{pid}/stat", "rb") as f:
@@ -336,26 +337,6 @@ class TreeSampler(threading.Thread):
                     pass
             self.rss, self.pss, self.procs = max(self.rss, rss), max(self.pss, pss), max(self.procs, len(pids))
             self.stopped.wait(self.interval)
-
-
-def _descendants(root: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat", "rb") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        ppid = int(stat[stat.rindex(b")") + 2:].split()[1])
-        children.setdefault(ppid, []).append(int(entry.name))
-    found, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        found.append(pid)
-        todo += children.get(pid, [])
-    return found
 
 
 def timed(kind: str, rnd: int, argv: list[str], stdout, sample: float) -> Run:
@@ -419,88 +400,8 @@ def _count_rules(violations: list[dict]) -> dict[str, int]:
 def warm_cache(archive: Path) -> float:
     """Read every file once, so that every round sees the same (warm) page cache."""
     started = time.perf_counter()
-    subprocess.run(f"find {_q(archive)} -type f -print0 | xargs -0 cat > /dev/null", shell=True, check=True)
+    subprocess.run(f"find {q(archive)} -type f -print0 | xargs -0 cat > /dev/null", shell=True, check=True)
     return time.perf_counter() - started
-
-
-def _q(path: Path) -> str:
-    import shlex
-
-    return shlex.quote(str(path))
-
-
-def source_digest() -> str:
-    """A digest of the dangan sources under test: others edit them while we measure."""
-    import dangan.config
-    import dangan.daemon
-
-    h = hashlib.sha256()
-    for package in (dangan.daemon, dangan.config):
-        for folder in package.__path__:
-            for path in sorted(Path(folder).glob("*")):
-                if path.suffix in (".py", ".yaml"):
-                    h.update(path.name.encode() + b"\0" + path.read_bytes())
-    return h.hexdigest()[:16]
-
-
-
-# Profiles one dangan command in-process: argv = CONFIG PROFILE_OUT COMMAND [ARGS…].
-PROFILE_SNIPPET = """
-import cProfile, io, sys, contextlib
-from dangan.cli.main import main
-profile = cProfile.Profile()
-out = io.StringIO()
-with contextlib.redirect_stdout(out):
-    profile.enable()
-    code = main([sys.argv[3], "--config", sys.argv[1], *sys.argv[4:]])
-    profile.disable()
-profile.dump_stats(sys.argv[2])
-print(out.getvalue())
-sys.exit(code)
-"""
-
-def pin_sources(repo: Path, rev: str, work: Path) -> str:
-    """Run the dangan of git revision ``rev`` instead of the working tree (which colleagues edit).
-
-    Exports the revision's packages under ``work`` and puts them first on PYTHONPATH, for this
-    process and every child: the editable install's finder comes after the path finder, so the
-    exported ``dangan.daemon`` / ``dangan.config`` win. Returns the full commit id.
-    """
-    commit = subprocess.run(["git", "-C", str(repo), "rev-parse", "--verify", rev + "^{commit}"],
-                            capture_output=True, text=True, check=True).stdout.strip()
-    base = work / f"src-{commit[:12]}"
-    pkg = base / "pkg"
-    if not (pkg / "dangan").is_dir():
-        if base.exists():
-            shutil.rmtree(base)
-        (base / "src").mkdir(parents=True)
-        subprocess.run(f"git -C {_q(repo)} archive {commit} daemon config backup | tar -x -C {_q(base / 'src')}",
-                       shell=True, check=True)
-        (pkg / "dangan").mkdir(parents=True)
-        for name in ("daemon", "config", "backup"):
-            (pkg / "dangan" / name).symlink_to(base / "src" / name)
-    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(pkg), os.environ.get("PYTHONPATH")]))
-    sys.path.insert(0, str(pkg))
-    import dangan.daemon
-
-    assert any(str(pkg) in p for p in dangan.daemon.__path__), dangan.daemon.__path__
-    return commit
-
-
-def git_facts(repo: Path) -> dict:
-    def git(*args: str) -> str:
-        try:
-            return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True,
-                                  check=True).stdout.strip()
-        except (OSError, subprocess.CalledProcessError):
-            return ""
-
-    return {"commit": git("rev-parse", "--short", "HEAD"),
-            "dirty": git("status", "--short", "--", "daemon", "config", "backup").splitlines()}
-
-
-def _stamp() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 # == reporting ===============================================================================
@@ -553,10 +454,8 @@ def table(rows: list[dict]) -> str:
 
 # == main ====================================================================================
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dir", type=Path, default=Path("/tmp/dangan-bench-check"),
-                        help="work dir: cached trees, state, raw results (default: %(default)s)")
+    parser = bench_parser(__doc__, "/tmp/dangan-bench-check", "work dir: cached trees, state, raw results",
+                          rev_default=None, working_tree=False)
     parser.add_argument("--files", type=int, default=50_000, help="files in the tree (default: %(default)s)")
     parser.add_argument("--per-folder", type=int, default=100, help="files per task folder (default: %(default)s)")
     parser.add_argument("--repeat", type=int, default=3, help="interleaved rounds (default: %(default)s)")
@@ -566,9 +465,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sample", type=float, default=0.2,
                         help="seconds between /proc samples of the process tree's memory (0: off)")
     parser.add_argument("--no-warm", action="store_true", help="skip reading the tree once before the rounds")
-    parser.add_argument("--rev", default=None,
-                        help="measure this git revision of dangan (exported under --dir) instead of the working"
-                             " tree, which others may be editing during the run")
     parser.add_argument("--generate-only", action="store_true", help="make (or reuse) the tree and stop")
     args = parser.parse_args(argv)
     if args.quick:
@@ -587,7 +483,9 @@ def main(argv: list[str] | None = None) -> int:
 
     repo = Path(__file__).resolve().parent.parent
     pinned = pin_sources(repo, args.rev, work) if args.rev else None
-    facts = {"date": _stamp(), "nproc": os.cpu_count(), "kernel": platform.release(),
+    if pinned and not args.dangan:
+        dangan = str(launcher(work, pinned))  # the revision's own entry point, not the installed one
+    facts = {"date": stamp(), "nproc": os.cpu_count(), "kernel": platform.release(),
              "python": platform.python_version(), "git": {"commit": pinned[:7], "dirty": [], "pinned": True} if pinned else git_facts(repo),
              "source": source_digest(),
              "tree": info, "argv": sys.argv}

@@ -31,18 +31,15 @@ check_bench.py --rev does, because colleagues edit the working tree during runs.
 
 from __future__ import annotations
 
-import argparse
 import ctypes
 import json
 import os
-import platform
 import random
 import re
 import select
 import shutil
 import signal
 import socket
-import statistics
 import struct
 import subprocess
 import sys
@@ -53,7 +50,8 @@ from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from check_bench import CATEGORIES, DEPARTMENTS, TOPICS, TreeSampler, _stamp, pin_sources  # noqa: E402
+from check_bench import CATEGORIES, DEPARTMENTS, TOPICS, TreeSampler  # noqa: E402
+from common import machine_facts, med, parser as bench_parser, set_language_en, stamp, start  # noqa: E402
 
 TASK_PARENT = ("01办公室", "A标准建设")
 DANGAN_MIRROR_SETTINGS = {  # the config's mirror: section for the benchmark service
@@ -161,8 +159,9 @@ def _thread_cpu(pid: int) -> dict[str, float]:
 
 
 PROFILE_SNIPPET = """
-import cProfile, sys
-from dangan.cli.main import main
+import cProfile, importlib, os, sys
+module, _, name = os.environ.get("DANGAN_MAIN", "dangan.cli.main:main").partition(":")
+main = getattr(importlib.import_module(module), name)
 profile = cProfile.Profile()
 profile.enable()
 try:
@@ -614,7 +613,7 @@ def scan_tree(work: Path, dangan: str, files: int, per_folder: int, commit: str)
                         "--mirror-root", str(base / "mirror"), "--state-dir", str(base / "state")],
                        check=True, stdout=subprocess.DEVNULL)
         set_mirror_settings(config, DANGAN_MIRROR_SETTINGS)
-        _set_language_en(config)
+        set_language_en(config)
         print(f"[scan] generating {files:,} files under {base / 'archive'}", flush=True)
         started = time.perf_counter()
         pairs = [(d, c) for d in DEPARTMENTS for c in CATEGORIES]
@@ -629,7 +628,7 @@ def scan_tree(work: Path, dangan: str, files: int, per_folder: int, commit: str)
                 data = rng.randbytes(rng.randrange(0, 2049))
                 (folder / f"工作记录{j:03d}.txt").write_bytes(data)
                 total_bytes += len(data)
-        info = {**wanted, "folders": folders, "bytes": total_bytes, "generated_at": _stamp(),
+        info = {**wanted, "folders": folders, "bytes": total_bytes, "generated_at": stamp(),
                 "generation_seconds": round(time.perf_counter() - started, 1)}
         manifest.write_text(json.dumps(info, indent=2) + "\n")
         print(f"[scan] generated in {info['generation_seconds']} s", flush=True)
@@ -644,13 +643,6 @@ def scan_tree(work: Path, dangan: str, files: int, per_folder: int, commit: str)
                     populate_stdout=run["stdout"].strip())
         manifest.write_text(json.dumps(info, indent=2) + "\n")
     return config, info
-
-
-def _set_language_en(config: Path) -> None:
-    text = config.read_text(encoding="utf-8")
-    text, n = re.subn(r"(?m)^language:\s.*$", "language: en", text, count=1)
-    assert n == 1
-    config.write_text(text, encoding="utf-8")
 
 
 class _HwmSampler(threading.Thread):
@@ -719,30 +711,6 @@ def pct(values: list[float], q: float) -> float:
     return ordered[max(0, min(len(ordered) - 1, int(-(-q * len(ordered) // 100)) - 1))]
 
 
-def med(values: list[float]) -> float:
-    values = [v for v in values if v == v]
-    return statistics.median(values) if values else float("nan")
-
-
-def machine_facts() -> dict:
-    def sh(cmd: str) -> str:
-        return subprocess.run(cmd, shell=True, capture_output=True, text=True).stdout.strip()
-
-    return {"date": _stamp(), "nproc": os.cpu_count(), "kernel": platform.release(),
-            "python": platform.python_version(),
-            "cpu": sh("lscpu | sed -n 's/^Model name: *//p'"),
-            "mem": sh("free -h | awk '/^Mem/ {print $2}'"),
-            "fs": sh("df -hT /tmp | tail -1"),
-            "lsyncd": sh("lsyncd --version 2>&1 | head -1"),
-            "rsync": sh("rsync --version | head -1"),
-            "find": sh("find --version | head -1"),
-            "sqlite": sh(f"{sys.executable} -c 'import sqlite3; print(sqlite3.sqlite_version)'"),
-            "watchdog": sh(f"{sys.executable} -c 'import importlib.metadata as m; print(m.version(\"watchdog\"))'"),
-            "loadavg": sh("cat /proc/loadavg"),
-            "inotify": sh("cat /proc/sys/fs/inotify/max_user_watches /proc/sys/fs/inotify/max_queued_events"
-                          " | paste -sd' '")}
-
-
 # == 0. calibration ===========================================================================
 def calibrate(work: Path, n: int = 20) -> dict:
     """The anchor's idle wake-up tax (anchor-baselines.md section 0, W3 vs W6): a small job
@@ -771,13 +739,9 @@ def calibrate(work: Path, n: int = 20) -> dict:
 
 # == main =====================================================================================
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dir", type=Path, default=Path("/tmp/dangan-bench-mirror"),
-                        help="work dir: cached scan tree, run dirs, raw results (default: %(default)s)")
+    parser = bench_parser(__doc__, "/tmp/dangan-bench-mirror",
+                          "work dir: cached scan tree, run dirs, raw results")
     parser.add_argument("--only", default="latency,burst,scan", help="comma list of latency,burst,scan")
-    parser.add_argument("--rev", default="HEAD", help="git revision of dangan to measure, exported (default: HEAD)")
-    parser.add_argument("--working-tree", action="store_true", help="measure the installed working tree instead")
     parser.add_argument("--dangan", default=None, help="the dangan command (default: next to this Python)")
     parser.add_argument("--quick", action="store_true", help="smoke run: small sizes, one series/round")
     parser.add_argument("--latency-files", type=int, default=30)
@@ -801,11 +765,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.profile:
         DanganService.profile_dir = args.profile.resolve()
 
-    dangan = args.dangan or str(Path(sys.executable).parent / "dangan")
-    work: Path = args.dir.resolve()
-    work.mkdir(parents=True, exist_ok=True)
-    repo = Path(__file__).resolve().parent.parent
-    commit = "working-tree" if args.working_tree else pin_sources(repo, args.rev, work)
+    dangan, work, repo, commit = start(args, args.dangan)
     facts = machine_facts()
     facts.update(commit=commit, argv=sys.argv, settings=DANGAN_MIRROR_SETTINGS)
     print(f"[run] {facts['date']} nproc={facts['nproc']} {facts['cpu']} kernel={facts['kernel']}"

@@ -34,7 +34,6 @@ benchmarks do, because colleagues edit the working tree during runs.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import random
@@ -49,8 +48,9 @@ from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from check_bench import PROFILE_SNIPPET, TreeSampler, generate, pin_sources, warm_cache  # noqa: E402
-from mirror_bench import MIRROR_DONE, _HwmSampler, _set_language_en, machine_facts, med  # noqa: E402
+from check_bench import TreeSampler, generate, warm_cache  # noqa: E402
+from common import PROFILE_SNIPPET, machine_facts, med, parser as bench_parser, set_language_en, start  # noqa: E402
+from mirror_bench import MIRROR_DONE, _HwmSampler  # noqa: E402
 
 ANCHOR = "anchor"  # the anchor's crypt remote, defined through the environment like dangan's
 
@@ -193,18 +193,14 @@ def summary_line(run: dict) -> str:
 
 # == main ======================================================================================
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dir", type=Path, default=Path("/tmp/dangan-bench-offsite"),
-                        help="work dir: archive copy, mirror, state, partner, anchor, results (default: %(default)s)")
+    parser = bench_parser(__doc__, "/tmp/dangan-bench-offsite",
+                          "work dir: archive copy, mirror, state, partner, anchor, results")
     parser.add_argument("--tree", type=Path, default=None,
                         help="generated tree to copy (default: the check benchmark's"
                              " /tmp/dangan-bench-check/tree-<files>-100, generated when missing)")
     parser.add_argument("--files", type=int, default=50_000)
     parser.add_argument("--rounds", type=int, default=3, help="rounds of each measurement (default: %(default)s)")
     parser.add_argument("--changed", type=int, default=10, help="files changed per incremental round")
-    parser.add_argument("--rev", default="HEAD", help="git revision of dangan to measure, exported (default: HEAD)")
-    parser.add_argument("--working-tree", action="store_true", help="measure the installed working tree instead")
     parser.add_argument("--only", default="full,incremental",
                         help="comma list of full,incremental,split (split: where a first run's time goes, see"
                              " split_rounds; not part of the default)")
@@ -216,11 +212,7 @@ def main(argv: list[str] | None = None) -> int:
         args.files, args.rounds = 2000, 1
     only = set(args.only.split(","))
 
-    dangan = str(Path(sys.executable).parent / "dangan")
-    work: Path = args.dir.resolve()
-    work.mkdir(parents=True, exist_ok=True)
-    repo = Path(__file__).resolve().parent.parent
-    commit = "working-tree" if args.working_tree else pin_sources(repo, args.rev, work)
+    dangan, work, repo, commit = start(args)
     facts = machine_facts()
     facts.update(commit=commit, argv=sys.argv,
                  rclone=subprocess.run([str(rclone_binary()), "version"], capture_output=True,
@@ -247,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     subprocess.run([dangan, "init", "--config", str(config), "--archive-root", str(archive), "--mirror-root",
                     str(mirror), "--state-dir", str(state), "--offsite-remote", str(partner)],
                    check=True, stdout=subprocess.DEVNULL)
-    _set_language_en(config)
+    set_language_en(config)
     print(f"[setup] archive: {info['files']:,} files, {info['bytes'] / 2**20:.0f} MiB (copied from {tree} in"
           f" {setup['copy_seconds']:.1f} s); first dangan mirror ...", flush=True)
     m = dangan_mirror(dangan, config)

@@ -38,8 +38,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from mirror_bench import med  # noqa: E402
-from check_bench import _descendants, pin_sources  # noqa: E402
+from common import med, pin_sources, watch_rclone  # noqa: E402
 from offsite_bench import (ANCHOR, DANGAN_FLAGS, anchor_env, fresh_dir, rclone_binary, summary_line, timed,  # noqa: E402
                            timed_sync)
 
@@ -66,21 +65,9 @@ def dangan_round(work: Path) -> dict:
     stop = threading.Event()
     started = time.perf_counter()
 
-    def sample(root: int) -> None:
-        while not stop.is_set():
-            now = time.perf_counter() - started
-            for pid in _descendants(root):
-                try:
-                    cmd = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
-                except OSError:
-                    continue
-                if cmd and cmd[0].endswith(b"/rclone") and len(cmd) > 1 and cmd[1] == b"copy":
-                    seen.setdefault(pid, [now, now])[1] = now
-            stop.wait(0.02)
-
     child = subprocess.Popen([str(rclone_binary().with_name("dangan")), "backup", "--config", str(work / "config.yaml"),
                               "--format", "json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    sampler = threading.Thread(target=sample, args=(child.pid,), daemon=True)
+    sampler = threading.Thread(target=watch_rclone, args=(child.pid, started, seen, stop), daemon=True)
     sampler.start()
     _, status, usage = os.wait4(child.pid, 0)
     seconds = time.perf_counter() - started

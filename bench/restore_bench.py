@@ -36,7 +36,6 @@ dangan is run from a pinned export of a git revision (default HEAD; ``--rev``).
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import random
@@ -48,8 +47,8 @@ from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from check_bench import CATEGORIES, DEPARTMENTS, PROFILE_SNIPPET, TOPICS, _stamp, pin_sources, warm_cache  # noqa: E402
-from mirror_bench import _set_language_en, machine_facts, med  # noqa: E402
+from check_bench import CATEGORIES, DEPARTMENTS, TOPICS, warm_cache  # noqa: E402
+from common import PROFILE_SNIPPET, machine_facts, med, parser as bench_parser, set_language_en, stamp, start  # noqa: E402
 from offsite_bench import (ANCHOR, anchor_env, count_files, dangan_backup, dangan_mirror,  # noqa: E402
                            io_capture, rclone_binary, timed, timed_sync)
 
@@ -100,7 +99,7 @@ def make_tree(base: Path, files: int, total_bytes: int, per_folder: int) -> dict
         os.utime(path, ns=(mtime, mtime))
     info = {**wanted, "bytes": sum(sizes), "min": min(sizes), "max": max(sizes),
             "median": sorted(sizes)[len(sizes) // 2], "folders": (files + per_folder - 1) // per_folder,
-            "generated_at": _stamp(), "generation_seconds": round(time.perf_counter() - started, 1)}
+            "generated_at": stamp(), "generation_seconds": round(time.perf_counter() - started, 1)}
     manifest.write_text(json.dumps(info, indent=2) + "\n")
     print(f"[gen] {files:,} files, {info['bytes']:,} bytes in {info['generation_seconds']} s", flush=True)
     return info
@@ -137,16 +136,12 @@ def compare(tree: Path, target: Path) -> dict:
 
 # == main ======================================================================================
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dir", type=Path, default=Path("/tmp/dangan-bench-restore"),
-                        help="work dir: cached tree, archive, mirror, state, partner, anchor, targets (default: %(default)s)")
+    parser = bench_parser(__doc__, "/tmp/dangan-bench-restore",
+                          "work dir: cached tree, archive, mirror, state, partner, anchor, targets")
     parser.add_argument("--files", type=int, default=20_000)
     parser.add_argument("--bytes", type=int, default=1_000_000_000, help="total size of the tree (default: %(default)s)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--only", default="mirror,offsite", help="comma list of mirror,offsite")
-    parser.add_argument("--rev", default="HEAD", help="git revision of dangan to measure, exported (default: HEAD)")
-    parser.add_argument("--working-tree", action="store_true", help="measure the installed working tree instead")
     parser.add_argument("--quick", action="store_true", help="smoke run: 1,000 files, 20 MB, 1 round")
     parser.add_argument("--no-compare", action="store_true", help="skip the untimed byte/mtime comparison")
     parser.add_argument("--profile", action="store_true", help="after the rounds, cProfile one restore of each kind")
@@ -155,11 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         args.files, args.bytes, args.rounds = 1000, 20_000_000, 1
     only = set(args.only.split(","))
 
-    dangan = str(Path(sys.executable).parent / "dangan")
-    work: Path = args.dir.resolve()
-    work.mkdir(parents=True, exist_ok=True)
-    repo = Path(__file__).resolve().parent.parent
-    commit = "working-tree" if args.working_tree else pin_sources(repo, args.rev, work)
+    dangan, work, repo, commit = start(args)
     facts = machine_facts()
     facts.update(commit=commit, argv=sys.argv,
                  rclone=subprocess.run([str(rclone_binary()), "version"], capture_output=True,
@@ -186,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     subprocess.run([dangan, "init", "--config", str(config), "--archive-root", str(archive), "--mirror-root",
                     str(mirror), "--state-dir", str(state), "--offsite-remote", str(partner)],
                    check=True, stdout=subprocess.DEVNULL)
-    _set_language_en(config)
+    set_language_en(config)
     m = dangan_mirror(dangan, config)
     setup["mirror"] = {k: m[k] for k in ("seconds", "cpu_seconds", "files", "arrived")}
     print(f"[setup] dangan mirror: {m['seconds']:.1f} s, {m['files']:,} files, {m['arrived']:,} new", flush=True)

@@ -29,25 +29,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from mirror_bench import med  # noqa: E402
-from check_bench import _descendants  # noqa: E402
+from common import med, watch_rclone  # noqa: E402
 from offsite_bench import ANCHOR, anchor_env, rclone_binary, timed, timed_sync  # noqa: E402
 
 VARIANTS = ("anchor", "files-from", "no-traverse", "folder", "checkers16", "dangan")
-
-
-def _watch_rclone(root: int, started: float, seen: dict[int, list[float]], stop: threading.Event) -> None:
-    """First and last time each ``rclone copy`` below ``root`` was seen (every 20 ms)."""
-    while not stop.is_set():
-        now = time.perf_counter() - started
-        for pid in _descendants(root):
-            try:
-                cmd = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
-            except OSError:
-                continue
-            if cmd and cmd[0].endswith(b"/rclone") and len(cmd) > 1 and cmd[1] == b"copy":
-                seen.setdefault(pid, [now, now])[1] = now
-        stop.wait(0.02)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -89,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
             seen: dict[int, list[float]] = {}
             stop = threading.Event()
             started = time.perf_counter()
-            sampler = threading.Thread(target=_watch_rclone, args=(os.getpid(), started, seen, stop))
+            sampler = threading.Thread(target=watch_rclone, args=(os.getpid(), started, seen, stop))
             sampler.start()
             run = timed(argv_, env=env_)
             stop.set()

@@ -717,8 +717,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{path}: scanned at {found} dpi, below {dpi} dpi",
     },
     "rule.scan.resolution.message.unknown": {
-        "zh": "{path}：文件没有记录扫描分辨率（按 72 dpi 计），低于 {dpi} dpi",
-        "en": "{path}: the file records no resolution (taken as 72 dpi), below {dpi} dpi",
+        "zh": "{path}：文件没有记录扫描分辨率，无法确认达到 {dpi} dpi",
+        "en": "{path}: the file records no resolution, so it cannot be shown to reach {dpi} dpi",
     },
     "rule.scan.resolution.hint": {
         "zh": "把扫描仪设为 {dpi} dpi 或更高，重新扫描原件。",
@@ -841,6 +841,45 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "report.more_problems": {"zh": "另有 {count} 个问题文件未列出，完整清单见 JSON 文件。",
                              "en": "{count} more problem files are not listed; the JSON file has them all."},
+    # --- h-rules ---
+    "rule.scan.camera.message.weak": {
+        "zh": "{path}：可能是手机拍摄的（{evidence}），但没有曝光、镜头或定位信息，无法确定",
+        "en": "{path}: possibly taken with a phone ({evidence}), but no exposure, lens or location data says so",
+    },
+    "rule.scan.camera.hint.weak": {
+        "zh": "如果这是手机拍照或手机扫描 App 的结果，请用扫描仪（不低于 {dpi} dpi）重新扫描原件；若确为扫描件可忽略。",
+        "en": "if a phone or a phone scan app made it, scan the original on a scanner (at least {dpi} dpi); if it is a scan, ignore this.",
+    },
+    "rule.readable.corrupt.message.unverified": {
+        "zh": "{path}：本机无法完整核验这个文件（{detail}），不一定损坏",
+        "en": "{path}: this file could not be fully verified here ({detail}); it is not necessarily damaged",
+    },
+    "rule.readable.corrupt.hint.unverified": {
+        "zh": "在能打开它的电脑上确认文件完好；如需长期保存，建议另存为常见格式（如 PDF、JPEG、不压缩的 TIFF）。",
+        "en": "check on a computer that opens it that the file is whole; for long-term keeping, save it in a common format (PDF, JPEG, uncompressed TIFF).",
+    },
+    "rule.readable.encrypted.message.restricted": {
+        "zh": "{path}：PDF 设了使用限制（不能打印或复制），可以打开但受限制",
+        "en": "{path}: the PDF carries usage restrictions (no printing or copying); it opens, but restricted",
+    },
+    "rule.readable.encrypted.hint.restricted": {
+        "zh": "用原来的软件取消“权限密码”（使用限制）后另存，再替换这个文件。",
+        "en": "remove the permissions password (usage restrictions) in its program, save, and replace this file.",
+    },
+    "damage.empty": {"zh": "文件是空的（0 字节）", "en": "the file is empty (0 bytes)"},
+    "damage.header": {"zh": "文件开头已损坏", "en": "the start of the file is damaged"},
+    "damage.structure": {"zh": "文件结构已损坏，无法解码", "en": "the file's structure is damaged and cannot be decoded"},
+    "damage.truncated": {"zh": "文件不完整（被截断）", "en": "the file is incomplete (truncated)"},
+    "damage.stream": {"zh": "第 {arg} 页的压缩数据已损坏", "en": "the compressed data of page {arg} is damaged"},
+    "damage.member": {"zh": "其中的 {arg} 已损坏", "en": "its part {arg} is damaged"},
+    "damage.ole": {"zh": "Office 复合文档结构已损坏", "en": "the Office compound-file structure is damaged"},
+    "damage.stream_ole": {"zh": "其中的数据流 {arg} 已损坏或不完整", "en": "its stream {arg} is damaged or incomplete"},
+    "damage.ole_main": {"zh": "缺少正文数据（主数据流）", "en": "its main content stream is missing"},
+    "damage.pages": {
+        "zh": "两种阅读器读出的页数不同（{args[0]} 页与 {args[1]} 页），文件目录已损坏",
+        "en": "two readers find different page counts ({args[0]} and {args[1]}): the file's index is damaged",
+    },
+    "damage.decoder": {"zh": "读取时出错：{arg}", "en": "reading failed: {arg}"},
     # --- h-honest ---
     "job.spawn_failed": {"zh": "无法启动任务进程：{reason}", "en": "the job's process could not be started: {reason}"},
     "job.exit_code": {"zh": "任务进程以退出码 {code} 结束", "en": "the job's process ended with exit code {code}"},

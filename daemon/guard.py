@@ -55,7 +55,7 @@ class DeletionGuard:
             if self.held():
                 self._hold(len(pending))
                 return 0
-            total = self.catalog.db.execute("SELECT count(*) FROM files").fetchone()[0]
+            total = self.catalog.gauges.rows()
             if len(pending) > self.settings.max_delete_count or (
                     len(pending) >= SHARE_MINIMUM and len(pending) / max(total, 1) > self.settings.max_delete_share):
                 self._hold(len(pending))
@@ -77,5 +77,6 @@ class DeletionGuard:
     def _release(self) -> None:
         if self.catalog.get_meta(HELD) or self.catalog.get_meta(CONFIRM):
             with self.catalog.transaction():
-                self.catalog.db.execute("DELETE FROM meta WHERE key IN (?, ?)", (HELD, CONFIRM))
+                self.catalog.delete_meta(HELD)
+                self.catalog.delete_meta(CONFIRM)
         self.alerts.clear("deletions_held")

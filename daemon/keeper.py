@@ -1,10 +1,11 @@
 """The keeper applies what happened to one path: the mirror first, then the catalog and the rules.
 
-Both the watcher (one event at a time) and the reconciler (what a tree walk found) hand their
-findings to the keeper, so there is one place that decides what an arrival, a change, a move or a
-removal means. Pending work always lives in the catalog (a file registered but not mirrored, a
-removal not yet applied), so a crash, a missing mirror disk or a full one loses nothing: the next
-catch-up finds it there.
+Both the service (what the watch saw, settled and batched) and the reconciler (what a tree walk
+found) hand their findings to the keeper, so there is one place that decides what an arrival, a
+change, a move or a removal means, and one batch pipeline (:meth:`Keeper.arrive`) that copies,
+inspects and registers arrivals. Pending work always lives in the catalog (a file registered but
+not mirrored, a removal not yet applied), so a crash, a missing mirror disk or a full one loses
+nothing: the next catch-up finds it there.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import stat
 import time
 from dataclasses import dataclass, replace
 from collections.abc import Iterator
+from functools import partial
 from enum import Enum
 from typing import Any
 
@@ -25,19 +27,17 @@ from dangan.config.schema import Config
 
 from dangan.rules import inspector
 from dangan.daemon.alerts import Alerts
+from dangan.daemon.judge import Judge
 from dangan.store.catalog import Catalog, Event, FileRecord, now
 from dangan.store.layout import Layout
 from dangan.store.mirror import (ContentMismatch, Copied, KeptVersion, Mirror, MirrorUnavailable, MirrorWriteError, SourceChanged,
                      SourceUnreadable)
 from dangan.store.names import show
-from dangan.rules.rulebook import Rulebook, Violation
+from dangan.rules.rulebook import Rulebook
 from dangan.daemon.stall import MirrorHung, Pending, StallGuard
 from dangan.store.tree import Tree, open_file
 
-# What a folder listing decides: its own description, and its subfolders' names.
-DESCRIPTION_RULE = "folder.no-description"
-NAME_RULES = ("structure.department", "structure.category", "naming.encoding", "naming.too-long")
-# One batch of arrivals (Keeper.arrived_many): its copies' contents are held until inspected, its
+# One batch of arrivals (Keeper.arrive): its copies' contents are held until inspected, its
 # temp files stay open until durable, and one syncfs makes them all durable.
 BATCH_FILES = 256
 BATCH_BYTES = 16 << 20
@@ -84,24 +84,49 @@ class Flight:
 class Keeper:
     """Applies arrivals, changes, moves and removals to the mirror, the catalog and the rules."""
 
-    def __init__(self, config: Config, catalog: Catalog, mirror: Mirror, alerts: Alerts) -> None:
+    def __init__(self, config: Config, catalog: Catalog, mirror: Mirror, alerts: Alerts,
+                 tree: Tree | None = None) -> None:
         self.config = config
         self.catalog = catalog
         self.mirror = mirror
         self.alerts = alerts
         layout = Layout.of(config)
         self.root = os.fsencode(layout.archive_root)
-        self.tree = Tree(layout.archive_root, config.rules.ignore_patterns)
-        self.rulebook = Rulebook(config)
+        self.tree = tree or Tree(layout.archive_root, config.rules.ignore_patterns)
+        self.judge = Judge(Rulebook(config), catalog, self.tree)
         self.algorithm = config.hash_algorithm
         self.retry_at = 0.0  # monotonic time before which the mirror is not tried again
         self.stall = StallGuard(config.mirror.stall_seconds)  # mirror writes off this thread, watched
         self.retry_delay = 0.0
         # Files were registered without reaching the mirror: a catch-up is due when it is back.
         self.behind = True
-        # Folders whose listing changed: judged once when the queue runs dry, not once per file
-        # (a burst of 5,000 photos into one folder would otherwise list it 5,000 times).
-        self.dirty: set[bytes] = set()
+        # The batch of copies on the mirror thread (see arrive): landed before anything else
+        # touches the mirror or the catalog's view of those paths.
+        self._flight: Flight | None = None
+        # Paths to look at again that were concluded outside arrive/finish (a landing forced by
+        # the reconcile's arrivals): handed to the service with the next arrive or finish.
+        self._again: dict[bytes, None] = {}
+
+    def close(self) -> None:
+        """Let the mirror thread end (the batch in flight must have been landed: see finish)."""
+        self.stall.close()
+
+    # -- the mirror's lifecycle ---------------------------------------------------------------
+    def sweep_temps(self) -> int:
+        """Remove the temp files an interrupted copy left on the mirror (at a start). On the
+        watched mirror thread: a hung disk must not hang the start."""
+        if not self.mirror.available():
+            return 0
+        try:
+            return self.stall.call(None, self.mirror.sweep_temps)
+        except (OSError, MirrorHung) as exc:
+            logger.warning("temp files on the mirror not swept at start: {}", exc)
+            return 0
+
+    def mirror_hung(self) -> bool:
+        """A mirror call is still stuck in the kernel: its late result must be recorded by this
+        keeper (and catalog), and no other keeper's thread may write beside it."""
+        return self.stall.stuck and not self.stall.recovered()
 
     # -- the mirror's health ------------------------------------------------------------------
     def mirror_writable(self) -> bool:
@@ -145,15 +170,68 @@ class Keeper:
         return self.arrived_many([path])[0]
 
     def arrived_many(self, paths: list[bytes]) -> list[Outcome]:
-        """Files that are complete (a burst drained from the queue): mirror, register and judge them,
-        one batch after another (see :meth:`batches`). Returns the outcome of each path, in order.
-        The service overlaps the batches instead (launch one, land the one before)."""
+        """Files that are complete: mirror, register and judge them through the pipeline and land
+        the last batch too. Returns the outcome of each path, in order."""
+        outcomes = self._pipeline(paths)
+        outcomes.update(self._land_flight())
+        asked = set(paths)
+        landed_before = {p: o for p, o in outcomes.items() if p not in asked}  # the service's batch in flight
+        self._again.update(dict.fromkeys(self._recheck(landed_before)))
+        return [outcomes[path] for path in paths]
+
+    def arrive(self, paths: list[bytes]) -> list[bytes]:
+        """Files that are complete (a burst drained from the watch): the service's pipeline. Each
+        batch is launched on the mirror thread, then the batch before it is landed (inspected,
+        registered) while it copies; the last one stays in flight until :meth:`finish` or the next
+        call. Returns the paths to look at again once they stand still."""
+        return self._recheck(self._pipeline(paths))
+
+    def finish(self) -> list[bytes]:
+        """Wait for the batch in flight and register it. Returns the paths to look at again."""
+        return self._recheck(self._land_flight())
+
+    @property
+    def in_flight(self) -> bool:
+        return self._flight is not None
+
+    def _pipeline(self, paths: list[bytes]) -> dict[bytes, Outcome]:
         outcomes: dict[bytes, Outcome] = {}
+        if self._flight is not None and not set(self._flight.paths).isdisjoint(paths):
+            outcomes.update(self._land_flight())  # the same file again: its earlier copy is registered first
         for decided, batch in self.batches(paths):
             outcomes.update(decided)
             if batch:
-                outcomes.update(self.land(self.launch(batch)))
-        return [outcomes[path] for path in paths]
+                previous, self._flight = self._flight, self.launch(batch)
+                if previous is not None:
+                    outcomes.update(self.land(previous))
+        return outcomes
+
+    def _land_flight(self) -> dict[bytes, Outcome]:
+        if self._flight is None:
+            return {}
+        flight, self._flight = self._flight, None
+        return self.land(flight)
+
+    def _recheck(self, outcomes: dict[bytes, Outcome]) -> list[bytes]:
+        """What to look at again once it stands still: a file still being written, and the other
+        names of a hard-linked file just copied (a write through one name changes them all, but
+        inotify reports only the name written; each name is mirrored as its own file)."""
+        again, self._again = self._again, {}
+        for path, outcome in outcomes.items():
+            if outcome is Outcome.RETRY:
+                again[path] = None
+            elif outcome is Outcome.DONE:
+                again.update(dict.fromkeys(self._other_names(path)))
+        return list(again)
+
+    def _other_names(self, path: bytes) -> list[bytes]:
+        try:
+            st = self.tree.lstat(path)
+        except OSError:
+            return []
+        if st.st_nlink < 2:
+            return []
+        return self.catalog.links.other_names(st.st_ino, path)
 
     def batches(self, paths: list[bytes]) -> Iterator[tuple[dict[bytes, Outcome], list["Arrival"]]]:
         """Decide each path (:meth:`prepare`) and group what needs a transfer into batches of at
@@ -219,9 +297,9 @@ class Keeper:
                 os.close(source)
         flight = Flight(arrivals, [arrival for arrival, _ in copying])
         if copying:
-            batch = flight.copying
             try:
-                flight.pending = self.stall.submit(lambda late: self._late_copies(batch, late), self.mirror.copy_many,
+                flight.pending = self.stall.submit(partial(self._late_copies, flight.copying),
+                                                   self.mirror.copy_many,
                                                    [(a.path, source, a.expect) for a, source in copying])
             except MirrorHung as exc:  # an earlier call is stuck: nothing was handed over
                 for _, source in copying:
@@ -307,8 +385,8 @@ class Keeper:
             self._record_version(copied.kept, arrival.old, "change", at)
         else:
             self.behind = True
-        self._judge_file(path, arrival.st, arrival.facts, at)
-        self.dirty.add(path.rpartition(b"/")[0])
+        self.judge.file(path, arrival.st, arrival.facts, at)
+        self.judge.listing_changed(path.rpartition(b"/")[0])
 
     def _late_copies(self, arrivals: list["Arrival"], outcomes: object) -> None:
         """A batch of copies declared hung has returned after all: record what it left on the mirror."""
@@ -355,6 +433,10 @@ class Keeper:
         self.catalog.add_version(kept.path, digest, kept.size, kept.mtime_ns, at, reason, kept.location)
 
     # -- removals -----------------------------------------------------------------------------
+    def drop_version(self, location: bytes) -> None:
+        """Delete a kept version past its retention from the mirror (the reconcile's pruning)."""
+        self.mirror.drop_version(location)
+
     def gone(self, path: bytes) -> None:
         """``path`` disappeared from the archive: register the removal; the mirror follows later
         (through the deletion guard)."""
@@ -373,7 +455,7 @@ class Keeper:
             self.catalog.record_events([(Event.REMOVAL, path, {"hash": record.hash})], at)
             self.catalog.mark_removed([path], at)
             self.catalog.sync_violations([], None, at, paths=[path])
-        self.dirty.add(path.rpartition(b"/")[0])
+        self.judge.listing_changed(path.rpartition(b"/")[0])
 
     def gone_below(self, folder: bytes) -> None:
         """A folder disappeared (deleted, or moved out of the archive)."""
@@ -388,8 +470,7 @@ class Keeper:
             if record is None or record.removed_at is None:
                 continue
             try:
-                kept = self.stall.call(lambda late, p=path: self._late_version(p, "removal", late),
-                                       self.mirror.remove, path)
+                kept = self.stall.call(partial(self._late_version, path, "removal"), self.mirror.remove, path)
             except (MirrorWriteError, MirrorUnavailable, MirrorHung) as exc:
                 if isinstance(exc, MirrorWriteError):
                     self._mirror_failed(exc)
@@ -404,6 +485,13 @@ class Keeper:
         return applied
 
     # -- moves --------------------------------------------------------------------------------
+    def renamed(self, old: bytes, new: bytes) -> list[bytes]:
+        """A file renamed inside the archive, as the watch saw it. Returns the paths to look at
+        again once they stand still."""
+        if self.tree.ignored(old.rpartition(b"/")[2]):
+            return self.arrive([new])  # an editor's atomic save: temp file renamed over the record
+        return [new] if self.moved(old, new) is Outcome.RETRY else []
+
     def moved(self, old: bytes, new: bytes) -> Outcome:
         """A rename or move inside the archive: a rename on the mirror too, when it is the same file."""
         record = self.catalog.record(old)
@@ -421,8 +509,8 @@ class Keeper:
         renamed, kept = False, None
         if record.mirrored and self.mirror_writable():
             try:
-                renamed, kept = self.stall.call(lambda late: self._late_version(new, "change", late),
-                                                self.mirror.rename, old, new)
+                renamed, kept = self.stall.call(partial(self._late_version, new, "change"), self.mirror.rename,
+                                                old, new)
             except (MirrorWriteError, MirrorUnavailable, MirrorHung) as exc:
                 if isinstance(exc, MirrorWriteError):
                     self._mirror_failed(exc)
@@ -436,8 +524,8 @@ class Keeper:
                 self.catalog.set_mirrored(new, record.hash)
                 self._record_version(kept, previous, "change", at)
             self.catalog.sync_violations([], None, at, paths=[old])
-            self._judge_file(new, st, facts, at)
-        self.dirty.update((old.rpartition(b"/")[0], new.rpartition(b"/")[0]))
+            self.judge.file(new, st, facts, at)
+        self.judge.listing_changed(old.rpartition(b"/")[0], new.rpartition(b"/")[0])
         return Outcome.DONE
 
     def folder_moved(self, old: bytes, new: bytes) -> None:
@@ -476,59 +564,18 @@ class Keeper:
                     self.catalog.forget([path])
                     self.catalog.set_mirrored(target, record.hash)
                 self.catalog.sync_violations([], None, at, paths=[path])
-                self._judge_file(target, st, facts, at)
-        self.dirty.update((old.rpartition(b"/")[0], new.rpartition(b"/")[0], old, new))
+                self.judge.file(target, st, facts, at)
+        self.judge.listing_changed(old.rpartition(b"/")[0], new.rpartition(b"/")[0], old, new)
 
     # -- the rules ----------------------------------------------------------------------------
-    def _judge_file(self, path: bytes, st: os.stat_result, facts: dict[str, Any], at: str) -> None:
-        found = self.rulebook.for_file(path, st, facts)
-        record = self.catalog.record(path)
-        group = self.catalog.paths_with_hash(record.hash) if record and record.hash and record.size > 0 else []
-        duplicates = self.rulebook.duplicates({record.hash: group}, lambda p: True) if len(group) > 1 else []
-        self.catalog.sync_violations(_rows(found + [v for v in duplicates if v.path == path]), None, at,
-                                     paths=[path])
-        # The other copies of the same content: only their duplicate finding can have changed.
-        others = [p for p in group if p != path]
-        if others:
-            self.catalog.sync_violations(_rows([v for v in duplicates if v.path != path]), None, at,
-                                         paths=others, rules=["duplicate"])
-
-    def _judge_folder(self, folder: bytes, at: str) -> None:
-        try:
-            listing = self.tree.listing(folder)
-        except OSError:
-            return
-
-        def facts_of(path: bytes) -> dict[str, Any]:
-            record = self.catalog.record(path)
-            return json.loads(record.facts) if record and record.facts else {}
-
-        found = self.rulebook.for_folder(listing, facts_of)
-        # The folder's own listing decides its description; its subfolders' names are decided here
-        # too, but the folder's own name belongs to its parent's listing.
-        own = [v for v in found if v.path == folder]
-        self.catalog.sync_violations(_rows(own), None, at, paths=[folder], rules=[DESCRIPTION_RULE])
-        children = [listing.child(name) for name in listing.dirs]
-        if children:
-            self.catalog.sync_violations(_rows([v for v in found if v.path != folder]), None, at, paths=children,
-                                         rules=NAME_RULES)
+    def listing_changed(self, folder: bytes) -> None:
+        """``folder``'s listing is to be judged again (once, by :meth:`judge_dirty`)."""
+        self.judge.listing_changed(folder)
 
     def judge_listing(self, folder: bytes) -> None:
         """Re-judge a folder's listing (its description, its subfolders' names)."""
-        with self.catalog.transaction():
-            self._judge_folder(folder, now())
-        self.dirty.discard(folder)
+        self.judge.judge_listing(folder)
 
     def judge_dirty(self) -> None:
         """Judge every folder whose listing changed since the last time, once each."""
-        if not self.dirty:
-            return
-        folders, self.dirty = self.dirty, set()
-        at = now()
-        with self.catalog.transaction():
-            for folder in folders:
-                self._judge_folder(folder, at)
-
-
-def _rows(found: list[Violation]) -> list[tuple[bytes, str, str, str]]:
-    return [(v.path, v.rule, v.severity, v.detail) for v in found]
+        self.judge.judge_dirty()

@@ -12,6 +12,7 @@ from typing import Callable
 
 from dangan.store.atomic import write_atomic
 from dangan.store.catalog import Catalog
+from dangan.store.status import HELD
 
 
 def _stamp(value: str | None) -> float:
@@ -19,10 +20,8 @@ def _stamp(value: str | None) -> float:
 
 
 def render(catalog: Catalog) -> str:
-    db = catalog.db
-    files, size = db.execute("SELECT count(*), coalesce(sum(size), 0) FROM files WHERE removed_at IS NULL").fetchone()
-    unmirrored = db.execute("SELECT count(*) FROM files WHERE removed_at IS NULL AND"
-                            " (mirror_hash IS NULL OR mirror_hash != hash)").fetchone()[0]
+    files, size = catalog.gauges.holdings()
+    unmirrored = catalog.gauges.unmirrored()
     lines = [
         "# HELP dangan_files Records in the archive catalog.", "# TYPE dangan_files gauge", f"dangan_files {files}",
         "# HELP dangan_bytes Bytes of the records.", "# TYPE dangan_bytes gauge", f"dangan_bytes {size}",
@@ -30,21 +29,21 @@ def render(catalog: Catalog) -> str:
         f"dangan_unmirrored {unmirrored}",
         "# HELP dangan_violations Open filing-rule violations.", "# TYPE dangan_violations gauge",
     ]
-    for rule, count in db.execute("SELECT rule, count(*) FROM violations WHERE fixed_at IS NULL GROUP BY rule"):
+    for rule, count in catalog.gauges.open_violations_by_rule().items():
         lines.append(f'dangan_violations{{rule="{rule}"}} {count}')
     reconcile = catalog.get_meta("last_reconcile")
     last = {
         "mirror": _stamp(json.loads(reconcile)["at"] if reconcile else None),
-        "offsite": _stamp(db.execute("SELECT max(ended) FROM offsite_runs WHERE result = 'ok'").fetchone()[0]),
-        "audit": _stamp(db.execute("SELECT max(at) FROM audits").fetchone()[0]),
+        "offsite": _stamp(catalog.history.offsite_last_ok_end()),
+        "audit": _stamp(catalog.history.audit_last_at()),
     }
     lines += ["# HELP dangan_last_success_timestamp_seconds Last successful mirror reconcile, off-site run, audit.",
               "# TYPE dangan_last_success_timestamp_seconds gauge"]
     lines += [f'dangan_last_success_timestamp_seconds{{job="{job}"}} {value:.3f}' for job, value in last.items()]
-    problems = db.execute("SELECT problems FROM audits ORDER BY id DESC LIMIT 1").fetchone()
+    problems = catalog.history.audit_last_problems()
     lines += ["# HELP dangan_audit_problems Fixity problems found by the last audit.",
-              "# TYPE dangan_audit_problems gauge", f"dangan_audit_problems {problems[0] if problems else 0}"]
-    held = db.execute("SELECT value FROM meta WHERE key = 'deletions_held'").fetchone()
+              "# TYPE dangan_audit_problems gauge", f"dangan_audit_problems {problems}"]
+    held = catalog.get_meta(HELD)
     lines += ["# HELP dangan_deletions_held Whether a mass deletion waits for confirmation.",
               "# TYPE dangan_deletions_held gauge", f"dangan_deletions_held {1 if held else 0}"]
     return "\n".join(lines) + "\n"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -21,6 +20,7 @@ from dangan.config.schema import Config
 
 from dangan.store.atomic import fsync_dir
 from dangan.store.catalog import Catalog, now
+from dangan.store.catalog import backup as catalog_backup
 from dangan.daemon.guard import DeletionGuard
 from dangan.daemon.keeper import Keeper, Outcome
 from dangan.store.layout import Layout, MIRROR_DIR
@@ -118,7 +118,7 @@ class Reconciler:
                 result.arrived += outcome is Outcome.DONE
             if outcome is Outcome.RETRY:
                 result.retry.append(path)
-            touched.add(path.rpartition(b"/")[0])  # its own listing is judged via keeper.dirty
+            touched.add(path.rpartition(b"/")[0])  # its own listing is judged via the keeper
         for path in gone:
             self.keeper.gone(path)
             result.gone += 1
@@ -128,8 +128,8 @@ class Reconciler:
         for folder in touched:
             while folder:
                 folder = folder.rpartition(b"/")[0]
-                self.keeper.dirty.add(folder)
-        self.keeper.dirty.add(b"")
+                self.keeper.listing_changed(folder)
+        self.keeper.listing_changed(b"")
         self.keeper.judge_dirty()
 
     def catch_up(self) -> int:
@@ -153,12 +153,12 @@ class Reconciler:
         if not days or not self.keeper.mirror_writable():
             return 0
         cutoff = (datetime.now(timezone.utc) - timedelta(days=days)).isoformat(timespec="milliseconds")
-        rows = self.catalog.db.execute("SELECT id, location FROM versions WHERE kept_at < ?", (cutoff,)).fetchall()
-        for version_id, location in rows:
-            self.keeper.mirror.drop_version(location)
+        kept = self.catalog.shelf.kept_before(cutoff)
+        for version in kept:
+            self.keeper.drop_version(version.location)
             with self.catalog.transaction():
-                self.catalog.db.execute("DELETE FROM versions WHERE id = ?", (version_id,))
-        return len(rows)
+                self.catalog.shelf.drop(version.id)
+        return len(kept)
 
     def backup_catalog(self) -> None:
         """A consistent copy of the catalog on the mirror disk (SQLite's online backup), so a
@@ -168,27 +168,21 @@ class Reconciler:
         catalog is hundreds of MB, and an hourly reconcile of an unchanged tree should write nothing."""
         if not self.keeper.mirror_writable():
             return
-        signature = json.dumps(self.catalog.db.execute(
-            "SELECT (SELECT max(id) FROM ledger), (SELECT max(id) FROM versions), (SELECT count(*) FROM files),"
-            " (SELECT count(mirror_hash) FROM files)").fetchone())
+        signature = self.catalog.backup.signature()
         if signature == self.catalog.get_meta("catalog_copy") and (
                 self.layout.mirror_root / MIRROR_DIR / CATALOG_COPY).exists():
             return
         target_dir = self.layout.mirror_root / MIRROR_DIR
         temp = target_dir / ".dangan-tmp-catalog.sqlite"
         try:
-            copy = sqlite3.connect(temp)
-            try:
-                self.catalog.db.backup(copy)
-            finally:
-                copy.close()  # "with" would only commit: the file would stay open on the mirror disk
+            self.catalog.backup.write(temp)
             with open(temp, "rb+") as f:
                 os.fsync(f.fileno())
             os.replace(temp, target_dir / CATALOG_COPY)
             fsync_dir(target_dir)
             with self.catalog.transaction():
                 self.catalog.set_meta("catalog_copy", signature)
-        except (OSError, sqlite3.Error) as exc:
+        except (OSError, catalog_backup.Error) as exc:
             logger.warning("catalog copy to the mirror failed: {}", exc)
             try:
                 temp.unlink()

@@ -1,5 +1,9 @@
 """`dangan run`: the service. One worker thread decides (this one); watchdog's threads only enqueue.
 
+The service turns what the watch saw into work: it waits for files to settle, batches the complete
+ones and hands them to the keeper (which decides what each change means and talks to the mirror and
+the catalog), and runs the chores on their schedule.
+
 Signal handlers only set flags. SIGTERM finishes the file in flight, flushes the catalog and exits 0;
 SIGHUP reloads the config by building fresh objects. kill -9 at any moment leaves at worst an orphan
 temp file on the mirror (swept at the next start) and a restart converges, because every piece of
@@ -14,7 +18,7 @@ import queue
 import resource
 import signal
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from loguru import logger
@@ -30,19 +34,20 @@ from dangan.daemon import metrics, preflight
 
 from dangan.store import status
 from dangan.daemon.alerts import Alerts
+from dangan.daemon.coverage import Coverage
 from dangan.store.catalog import Catalog, now
 from dangan.daemon.guard import DeletionGuard
-from dangan.daemon.keeper import Flight, Keeper, Outcome
+from dangan.daemon.keeper import Keeper
 from dangan.store.layout import Layout, is_own
 from dangan.store.mirror import Mirror
 from dangan.daemon.notify import notify, watchdog_interval
 from dangan.daemon.reconcile import Reconciler
-from dangan.daemon.stall import MirrorHung
+from dangan.daemon.settling import Settling
 from dangan.daemon.timetable import Timetable
+from dangan.store.tree import Tree
 from dangan.daemon.watch import OVERFLOW, Change, Watch, inotify_limit
 
 TICK = 0.25  # seconds between housekeeping passes when no event arrives
-UNWATCHED_POLL = 2.0  # seconds between listings of folders inotify could not watch
 LOCK_FILE = ".dangan-lock"
 
 
@@ -70,13 +75,6 @@ class ServiceLock:
 
 
 @dataclass
-class _Settling:
-    size: int
-    mtime_ns: int
-    since: float  # monotonic time the size/mtime were last seen to change
-
-
-@dataclass
 class Parts:
     """The objects built from one config; a reload builds a fresh set."""
 
@@ -84,27 +82,28 @@ class Parts:
     layout: Layout
     catalog: Catalog
     alerts: Alerts
+    tree: Tree
     mirror: Mirror
     keeper: Keeper
     guard: DeletionGuard
     reconciler: Reconciler
     timetable: Timetable
-    settling: dict[bytes, _Settling] = field(default_factory=dict)
 
     @classmethod
     def build(cls, config: Config, config_path: Path, alerts: Alerts, schedule: bool = True) -> "Parts":
         layout = Layout.of(config)
         catalog = Catalog(layout.catalog_path)
+        tree = Tree(layout.archive_root, config.rules.ignore_patterns)
         mirror = Mirror(layout, config.hash_algorithm)
-        keeper = Keeper(config, catalog, mirror, alerts)
+        keeper = Keeper(config, catalog, mirror, alerts, tree)
         guard = DeletionGuard(config, catalog, keeper, alerts)
         timetable = Timetable(config, config_path, catalog, alerts, enabled=schedule)
-        return cls(config, layout, catalog, alerts, mirror, keeper, guard, Reconciler(config, catalog, keeper, guard),
-                   timetable)
+        return cls(config, layout, catalog, alerts, tree, mirror, keeper, guard,
+                   Reconciler(config, catalog, keeper, guard), timetable)
 
     def close(self) -> None:
         self.timetable.stop()
-        self.keeper.stall.close()
+        self.keeper.close()
         self.catalog.close()
 
 
@@ -115,6 +114,7 @@ class Service:
         self.config_path = config_path
         self.alerts = Alerts()
         self.parts = Parts.build(config, self.config_path, self.alerts)
+        self.settling = Settling(self.parts.tree, config.mirror.settle_seconds)
         self.changes: queue.SimpleQueue[Change] = queue.SimpleQueue()
         self.watch: Watch | None = None
         self.stop_requested = False
@@ -125,19 +125,8 @@ class Service:
         self.next_metrics = 0.0
         self.metrics_server = None
         self.overflows = 0
-        self.watch_shortfall = 0
-        # Folders added at run time that inotify could not watch (limit reached): polled instead.
-        self.unwatched: set[bytes] = set()
-        self.watch_failures = 0
-        self.closed_at: dict[bytes, float] = {}  # path -> monotonic time of its last close event (recent ones)
-        self.next_poll = 0.0
-        self.new_folders: list[bytes] = []  # created since the last look at the kernel's watch list
-        self.next_watch_check = 0.0
+        self.coverage = Coverage(self.alerts)
         self.last_reconcile: dict | None = None
-        # The batch of copies on the mirror thread: this thread drains and prepares the next batch
-        # and registers the one before meanwhile. Landed before anything else touches the mirror
-        # or the catalog's view of those paths (a non-copy event, removals, reconciles, a stop).
-        self.flight: Flight | None = None
         self.reload_deferred = False  # SIGHUP arrived while the mirror hung
         self.next_chores = 0.0
 
@@ -175,11 +164,7 @@ class Service:
     def _start(self) -> None:
         parts = self.parts
         parts.layout.require_archive()
-        try:  # on the watched mirror thread: a hung disk must not hang the start
-            swept = parts.keeper.stall.call(None, parts.mirror.sweep_temps) if parts.mirror.available() else 0
-        except (OSError, MirrorHung) as exc:
-            logger.warning("temp files on the mirror not swept at start: {}", exc)
-            swept = 0
+        swept = parts.keeper.sweep_temps()
         if swept:
             logger.info("swept {} temp files left by an interrupted copy", swept)
         self.watch = Watch(parts.config.archive_root, self.changes)
@@ -195,9 +180,9 @@ class Service:
             self.metrics_server = metrics.serve(listen, lambda: _metrics_from(path))
 
     def _reload(self) -> None:
-        if self.parts.keeper.stall.stuck and not self.parts.keeper.stall.recovered():
-            # A mirror call is stuck in the kernel: its late result must be recorded by the keeper
-            # (and catalog) that made it, and a new keeper's thread must not write beside it.
+        if self.parts.keeper.mirror_hung():
+            # Its late result must be recorded by the keeper (and catalog) that made the call,
+            # and a new keeper's thread must not write beside it.
             if not self.reload_deferred:
                 logger.warning("reload deferred until the hung mirror disk answers")
                 self.reload_deferred = True
@@ -218,6 +203,7 @@ class Service:
             self.watch.stop()
         self.parts.close()
         self.parts = Parts.build(config, self.config_path, self.alerts)
+        self.settling.restart(self.parts.tree, config.mirror.settle_seconds)
         self._start()
 
     def _shutdown(self) -> None:
@@ -259,13 +245,12 @@ class Service:
             self._land()  # nothing else to prepare meanwhile
             self.parts.keeper.judge_dirty()
         now_ = time.monotonic()
-        if self.new_folders and now_ >= self.next_watch_check:
-            self._check_new_watches()
-            self.next_watch_check = now_ + 1.0
+        if self.coverage.check_new(self.parts.tree):
+            self.reconcile_due = 0.0
         self._settle()
         # The chores touch the mirror and the catalog: with the flight landed. While a burst keeps
         # the queue full they wait, for at most a second.
-        if self.flight is None or self.changes.empty() or now_ >= self.next_chores:
+        if not self.parts.keeper.in_flight or self.changes.empty() or now_ >= self.next_chores:
             self._land()
             self._chores()
             self.next_chores = time.monotonic() + 1.0
@@ -285,9 +270,8 @@ class Service:
         self.parts.guard.tick()
         self.parts.timetable.tick()
         now_ = time.monotonic()
-        if self.unwatched and now_ >= self.next_poll:
-            self._poll_unwatched()
-            self.next_poll = now_ + UNWATCHED_POLL
+        for folder in self.coverage.polls_due(self.parts.tree):
+            self._scan(folder, check_watches=False)
         if now_ >= self.reconcile_due:
             self._reconcile()
         elif self.parts.keeper.behind and self.parts.keeper.mirror_writable():
@@ -312,152 +296,54 @@ class Service:
                 self._scan(change.path)
             return
         if change.kind == "deleted":
-            self.parts.settling.pop(change.path, None)
+            self.settling.forget(change.path)
             keeper.gone(change.path)
             self.parts.guard.noted()
         elif change.kind == "moved":
-            self.parts.settling.pop(change.path, None)
-            if keeper.tree.ignored(change.path.rpartition(b"/")[2]):
-                self._arrive([change.dest])  # an editor's atomic save: temp file renamed over the record
-            elif keeper.moved(change.path, change.dest) is Outcome.RETRY:
-                self._watch_settle(change.dest)
+            self.settling.forget(change.path)
+            self._look_again(keeper.renamed(change.path, change.dest))
 
     def _file_event(self, change: Change, ready: dict[bytes, None]) -> None:
         """A file closed after writing is complete (it joins ``ready``); one created or modified
         may be still being written: it settles."""
         if _own(change.path):
             return
-        if change.kind == "closed":
-            self.parts.settling.pop(change.path, None)
-            if self._closed_lately(change.path):
-                self._watch_settle(change.path)  # opened, appended, closed again and again: wait for a pause
-            else:
-                ready[change.path] = None
-        else:
-            self._watch_settle(change.path)
+        if change.kind != "closed":
+            self.settling.watch(change.path)
+        elif self.settling.closed(change.path):
+            ready[change.path] = None
 
     def _arrive(self, paths: list[bytes]) -> None:
-        """Copy, register and judge complete files, pipelined: each batch is launched on the mirror
-        thread, then the batch before it is landed (inspected, registered) while it copies."""
-        if not paths:
-            return
-        keeper = self.parts.keeper
-        if self.flight is not None and not set(self.flight.paths).isdisjoint(paths):
-            self._land()  # the same file again: its earlier copy is registered first (versions, order)
-        for decided, batch in keeper.batches(paths):
-            self._concluded(decided)
-            if batch:
-                previous, self.flight = self.flight, keeper.launch(batch)
-                if previous is not None:
-                    self._concluded(keeper.land(previous))
+        """Hand complete files to the keeper's pipeline (copy, register, judge; the last batch stays
+        in flight while this thread drains the next)."""
+        if paths:
+            self._look_again(self.parts.keeper.arrive(paths))
 
     def _land(self) -> None:
-        """Wait for the batch in flight and register it."""
-        if self.flight is not None:
-            flight, self.flight = self.flight, None
-            self._concluded(self.parts.keeper.land(flight))
+        """Wait for the batch in flight and register it: before anything else touches the mirror or
+        the catalog's view of those paths (a non-copy event, removals, reconciles, a stop)."""
+        self._look_again(self.parts.keeper.finish())
 
-    def _concluded(self, outcomes: dict[bytes, Outcome]) -> None:
-        for path, outcome in outcomes.items():
-            if outcome is Outcome.RETRY:
-                self._watch_settle(path)  # still being written: copy it once it settles
-            elif outcome is Outcome.DONE:
-                self._hard_link_siblings(path)
-
-    def _closed_lately(self, path: bytes) -> bool:
-        """A writer that closes the file between chunks (an SMB client, a logger) would otherwise
-        get a copy of every prefix, each kept as a version: a file closed again within
-        settle_seconds is copied once it has stood still that long."""
-        now_, window = time.monotonic(), self.parts.config.mirror.settle_seconds
-        if len(self.closed_at) > 10_000:
-            self.closed_at = {p: t for p, t in self.closed_at.items() if now_ - t < window}
-        at = self.closed_at.get(path)
-        self.closed_at[path] = now_
-        return at is not None and now_ - at < window
-
-    def _hard_link_siblings(self, path: bytes) -> None:
-        """A write through one name of a hard-linked file changes its other names too, but inotify
-        reports only the name written: look at the others (each name is mirrored as its own file)."""
-        try:
-            st = self.parts.keeper.tree.lstat(path)
-        except OSError:
-            return
-        if st.st_nlink < 2:
-            return
-        rows = self.parts.catalog.db.execute(
-            "SELECT path FROM files WHERE inode = ? AND path != ? AND removed_at IS NULL", (st.st_ino, path))
-        for (other,) in rows.fetchall():
-            self._watch_settle(other)
-
-    def _watch_settle(self, path: bytes) -> None:
-        """Watch ``path`` until its size and mtime stop changing. No stat here: a burst brings a
-        created and a modified event for every file, and its close usually follows in the same
-        pass. _settle looks at what is still settling after the pass."""
-        if path not in self.parts.settling:
-            self.parts.settling[path] = _Settling(-1, -1, time.monotonic())
+    def _look_again(self, paths: list[bytes]) -> None:
+        """What the keeper wants to see again once it stands still (still being written, or
+        another name of a hard-linked file)."""
+        for path in paths:
+            self.settling.watch(path)
 
     def _settle(self) -> None:
         """Files that arrived without a close event are complete once they stop changing."""
-        if not self.parts.settling:
-            return
-        window = self.parts.config.mirror.settle_seconds
-        now_ = time.monotonic()
-        settled = []
-        for path, entry in list(self.parts.settling.items()):
-            try:
-                st = self.parts.keeper.tree.lstat(path)
-            except OSError:
-                self.parts.settling.pop(path, None)
-                continue
-            if (st.st_size, st.st_mtime_ns) != (entry.size, entry.mtime_ns):
-                self.parts.settling[path] = _Settling(st.st_size, st.st_mtime_ns, now_)
-            elif now_ - entry.since >= window:
-                del self.parts.settling[path]
-                settled.append(path)
-        self._arrive(settled)
+        self._arrive(self.settling.settled())
 
     def _scan(self, folder: bytes, check_watches: bool = True) -> None:
         """A folder appeared (created, or moved in with its contents): take what is complete."""
-        keeper = self.parts.keeper
-        keeper.judge_listing(folder.rpartition(b"/")[0])
+        self.parts.keeper.judge_listing(folder.rpartition(b"/")[0])
         folders: list[bytes] = []
-        for listing in keeper.tree.walk(folder):
+        for listing in self.parts.tree.walk(folder):
             folders.append(listing.path)
             for name, _ in listing.files:
-                self._watch_settle(listing.child(name))
+                self.settling.watch(listing.child(name))
         if check_watches:
-            self.new_folders.extend(folders)
-
-    def _check_new_watches(self) -> None:
-        """watchdog silently skips a folder whose watch the kernel refuses (max_user_watches):
-        compare new folders with the kernel's list, and poll what is not watched, after a full
-        reconcile. Batched (at most once a second): the kernel's list is long on a large archive."""
-        folders, self.new_folders = list(dict.fromkeys(self.new_folders)), []
-        watched = set(Watch.watched_inodes())
-        missing = [path for path in folders if path not in self.unwatched
-                   and (inode := self._inode(path)) is not None and inode not in watched]
-        if not missing:
-            return
-        self.unwatched.update(missing)
-        self.watch_failures += len(missing)
-        limit = inotify_limit("max_user_watches")
-        logger.error("{} new folders could not be watched (max_user_watches {}): full reconcile, then polled",
-                     len(missing), limit)
-        self.alerts.raise_("watch_shortfall", unwatched=len(self.unwatched), watches=len(watched), limit=limit)
-        self.reconcile_due = 0.0  # what happened in them so far is only seen by a walk
-
-    def _inode(self, path: bytes) -> int | None:
-        try:
-            return self.parts.keeper.tree.lstat(path).st_ino
-        except OSError:
-            return None  # gone again: nothing to watch
-
-    def _poll_unwatched(self) -> None:
-        for folder in sorted(self.unwatched):
-            if self._inode(folder) is None:
-                self.unwatched.discard(folder)
-            else:
-                self._scan(folder, check_watches=False)
+            self.coverage.added(folders)
 
     def _dir_moved(self, old: bytes, new: bytes) -> None:
         self.parts.keeper.folder_moved(old, new)
@@ -472,38 +358,19 @@ class Service:
             self.reconcile_due = time.monotonic() + 30
             return
         self.alerts.clear("archive_missing")
-        for path in result.retry:
-            self._watch_settle(path)
+        self._look_again(result.retry)
         self.last_reconcile = result.summary()
-        self._check_watches(result.folders)
-        minutes = parts.config.mirror.reconcile_minutes
-        if self.watch_shortfall:
-            minutes = min(minutes, 5)  # some folders are not watched: the scan is the safety net
+        self.coverage.reconciled(result.folders)
+        minutes = self.coverage.reconcile_minutes(parts.config.mirror.reconcile_minutes)
         self.reconcile_due = time.monotonic() + minutes * 60
-
-    def _check_watches(self, folders: int) -> None:
-        held = Watch.watches_held()
-        limit = inotify_limit("max_user_watches")
-        self.watch_shortfall = max(0, folders - held)
-        if not self.watch_shortfall:
-            self.unwatched.clear()
-        if self.watch_shortfall or self.unwatched:
-            self.alerts.raise_("watch_shortfall", folders=folders, watches=held, limit=limit,
-                               unwatched=len(self.unwatched))
-        else:
-            self.alerts.clear("watch_shortfall")
-        if limit and folders > 0.8 * limit:
-            self.alerts.raise_("watch_limit_near", folders=folders, limit=limit)
 
     def _write_status(self, state: str) -> None:
         parts = self.parts
-        queue_length = self.changes.qsize() + len(parts.settling)
+        queue_length = self.changes.qsize() + len(self.settling)
         status.write(parts.layout, {
             "pid": os.getpid(), "state": state, "updated_at": now(), "queue": queue_length,
             "last_reconcile": self.last_reconcile, "alerts": self.alerts.active, "notes": self.alerts.notes[-10:],
-            "inotify": {"watches": Watch.watches_held(), "overflows": self.overflows,
-                        "shortfall": self.watch_shortfall, "max_user_watches": inotify_limit("max_user_watches"),
-                        "unwatched": len(self.unwatched), "watch_failures": self.watch_failures},
+            "inotify": self.coverage.status(self.overflows),
         })
         notify(status=t("service.status", queue=queue_length, alerts=len(self.alerts.active)))
 

@@ -1,4 +1,4 @@
-"""Periodic jobs inside `dangan run` (off-site copies; later the weekly audit and monthly drill).
+"""Periodic jobs inside `dangan run`: the off-site copy, the weekly audit and the monthly drill.
 
 The ``schedule`` library raises the triggers; what it does not do is done here (see the library
 facts in shared/reference): last-run times are persisted in the catalog, so a restarted or
@@ -177,9 +177,9 @@ class Timetable:
         service saw its exit status, yet it is done."""
         last = state.get("last_success")
         if name == "offsite":
-            row = self.catalog.db.execute("SELECT max(ended) FROM offsite_runs WHERE result = 'ok'").fetchone()
-            if row[0] and (last is None or datetime.fromisoformat(row[0]) > datetime.fromisoformat(last)):
-                return row[0]
+            ended = self.catalog.history.offsite_last_ok_end()
+            if ended and (last is None or datetime.fromisoformat(ended) > datetime.fromisoformat(last)):
+                return ended
         return last
 
     def _state(self, name: str) -> dict:
@@ -196,8 +196,7 @@ class Timetable:
         an incremental run."""
         settings = self.config.offsite
         today = datetime.now(self.config.tz)
-        last = dict(self.catalog.db.execute(
-            "SELECT kind, max(started) FROM offsite_runs WHERE result = 'ok' GROUP BY kind").fetchall())
+        last = self.catalog.history.offsite_last_ok_start_by_kind()
         if today.strftime("%m-%d") == settings.snapshot_on and not (last.get("snapshot") or "").startswith(
                 str(today.year)):
             return ["backup", "--snapshot"]

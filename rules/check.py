@@ -55,10 +55,10 @@ class _Seen:
 class Checker:
     """Runs checks of one archive against its catalog."""
 
-    def __init__(self, config: Config, catalog: Catalog) -> None:
+    def __init__(self, config: Config, catalog: Catalog, layout: Layout) -> None:
         self.config = config
         self.catalog = catalog
-        self.layout = Layout.of(config)
+        self.layout = layout
         self.tree = Tree(self.layout.archive_root, config.rules.ignore_patterns)
         self.rulebook = Rulebook(config)
 

@@ -45,7 +45,11 @@ DEFAULT_SEVERITY: dict[str, str] = {
 assert tuple(DEFAULT_SEVERITY) == RULE_IDS, "every stable rule id has exactly one default severity"
 
 # A finding that is milder than its rule: a description exists but misses some fields.
-VARIANT_SEVERITY = {("folder.no-description", "fields"): WARNING}
+VARIANT_SEVERITY = {("folder.no-description", "fields"): WARNING,
+                    # only a phone maker's name, no exposure, lens or GPS: say so, do not refuse
+                    ("scan.camera", "weak"): WARNING,
+                    # a codec this build lacks: the file could not be verified here, which is not damage
+                    ("readable.corrupt", "unverified"): WARNING}
 
 # Content types each extension may hold (None: no magic number to check against).
 _VIDEO_FAMILY = {"mp4", "mov", "m4v", "3gp"}
@@ -53,7 +57,7 @@ ACCEPTED_KINDS: dict[str, set[str | None]] = {
     "pdf": {"pdf"},
     "ofd": {"zip"},
     "docx": ZIP_KINDS | OLE_KINDS, "xlsx": ZIP_KINDS | OLE_KINDS, "pptx": ZIP_KINDS | OLE_KINDS,
-    "doc": OLE_KINDS | {"rtf"}, "xls": OLE_KINDS, "ppt": OLE_KINDS,
+    "doc": OLE_KINDS | {"rtf"}, "xls": OLE_KINDS | {"xls"}, "ppt": OLE_KINDS,
     "wps": OLE_KINDS | ZIP_KINDS, "et": OLE_KINDS | ZIP_KINDS, "dps": OLE_KINDS | ZIP_KINDS,
     "jpg": {"jpg"}, "jpeg": {"jpg"}, "png": {"png"}, "tif": {"tif"}, "tiff": {"tif"},
     "gif": {"gif"}, "bmp": {"bmp"}, "webp": {"webp"}, "heic": {"heic"},
@@ -63,6 +67,10 @@ ACCEPTED_KINDS: dict[str, set[str | None]] = {
     "txt": {None},
 }
 PROPOSED_EXTENSION = {"ole": "doc", "zip": "zip", "tif": "tif"}
+OOXML = {"docx": "doc", "xlsx": "xls", "pptx": "ppt"}
+OLE_MAIN = ("doc", "xls", "ppt")  # legacy formats told apart by their main stream  # and the legacy format each replaced
+# The family a damaged file's structure names, as the kinds an extension accepts.
+FAMILY_KINDS = {"ole": OLE_KINDS, "zip": ZIP_KINDS}
 DATE_SEPARATORS = " _-.，,、"
 
 
@@ -79,7 +87,8 @@ class Violation:
         variant = self.args.get("_m" if part == "message" else "_h")
         base = f"rule.{self.rule}.{part}"
         key = f"{base}.{variant}" if variant and has(f"{base}.{variant}") else base
-        return t(key, path=show(self.path), **{k: v for k, v in self.args.items() if not k.startswith("_")})
+        args = {k: v for k, v in self.args.items() if not k.startswith("_")}
+        return t(key, path=show(self.path), **{k: _worded(v) for k, v in args.items()})
 
     @property
     def message(self) -> str:
@@ -93,6 +102,17 @@ class Violation:
     def detail(self) -> str:
         """The arguments as stored in the catalog."""
         return json.dumps(self.args, ensure_ascii=False, sort_keys=True)
+
+
+def _worded(value: Any) -> Any:
+    """An argument that names damage (``damage.<code>[:arg…]``) in the words of the current
+    language: the catalog keeps the code, so a finding reads right in any language."""
+    if not (isinstance(value, str) and value.startswith("damage.")):
+        return value
+    code, _, rest = value.partition(":")
+    if has(code):
+        return t(code, arg=rest, args=rest.split(":"))
+    return t("damage.decoder", arg=value.removeprefix("damage."))
 
 
 def rule_title(rule: str, config: Config) -> str:
@@ -206,24 +226,47 @@ class Rulebook:
         kind = facts.get("kind")
         if ext not in self.allowed:
             self._found(out, path, "format.not-allowed", ext=ext or "∅", allowed=", ".join(self.rules.allowed_extensions))
-        accepted = ACCEPTED_KINDS.get(ext)
-        if accepted is not None and kind not in accepted and facts.get("corrupt") != "empty":
-            actual = kind.upper() if kind else t("rule.format.unknown_content")
-            if kind:
-                self._found(out, path, "format.mismatch", ext=ext, actual=actual,
-                            proposal=PROPOSED_EXTENSION.get(kind, kind))
-            else:
-                self._found(out, path, "format.mismatch", ext=ext, actual=actual, _h="unknown")
+        self._format_rules(out, path, ext, kind, facts)
         scan_only = self.is_scan_only(path)
         if ext in self.media and not scan_only:
             self._date_rule(out, path, stem, ext, st, facts)
         if scan_only and (ext in self.photo or kind in IMAGE_KINDS or (kind == "pdf" and facts.get("scan_pages"))):
             self._scan_rules(out, path, facts)
         if facts.get("corrupt"):
-            self._found(out, path, "readable.corrupt", detail=facts["corrupt"])
+            self._found(out, path, "readable.corrupt", detail="damage." + str(facts["corrupt"]))
+        elif ext in OLE_MAIN and facts.get("ole") == "other":
+            self._found(out, path, "readable.corrupt", detail="damage.ole_main")
+        elif facts.get("unverified"):
+            self._found(out, path, "readable.corrupt", "unverified", detail=facts["unverified"])
         if facts.get("encrypted"):
-            self._found(out, path, "readable.encrypted")
+            self._found(out, path, "readable.encrypted", "restricted" if facts["encrypted"] == "restricted" else None)
         return out
+
+    def _format_rules(self, out: list[Violation], path: bytes, ext: str, kind: str | None, facts: dict) -> None:
+        """format.mismatch, knowing each format's variants: a damaged file whose structure still
+        names the extension's family is corrupt (readable.corrupt says so), not mismatched."""
+        accepted = ACCEPTED_KINDS.get(ext)
+        if accepted is None or facts.get("corrupt") == "empty":
+            return
+        family = facts.get("family")
+        if kind is None and family and (family in accepted or FAMILY_KINDS.get(family, set()) & accepted):
+            return
+        ole = facts.get("ole")
+        if kind in OLE_KINDS and ext in OOXML and ole != "encrypted-package":
+            # a legacy file renamed: only an encrypted OOXML package is an OLE container with this name
+            self._found(out, path, "format.mismatch", ext=ext, actual=(ole if ole in OLE_MAIN else OOXML[ext]).upper(),
+                        proposal=ole if ole in OLE_MAIN else OOXML[ext])
+            return
+        if kind in OLE_KINDS and ext in OLE_MAIN and ole in OLE_MAIN and ole != ext:
+            self._found(out, path, "format.mismatch", ext=ext, actual=ole.upper(), proposal=ole)
+            return
+        if kind in accepted:
+            return
+        actual = kind.upper() if kind else t("rule.format.unknown_content")
+        if kind:
+            self._found(out, path, "format.mismatch", ext=ext, actual=actual, proposal=PROPOSED_EXTENSION.get(kind, kind))
+        else:
+            self._found(out, path, "format.mismatch", ext=ext, actual=actual, _h="unknown")
 
     def _date_rule(self, out, path: bytes, stem: bytes, ext: str, st: os.stat_result, facts: dict) -> None:
         text = stem.decode("utf-8", "replace")
@@ -250,6 +293,8 @@ class Rulebook:
         if facts.get("camera"):
             self._found(out, path, "scan.camera", evidence=", ".join(facts["camera"]), dpi=minimum)
             return  # a photo has no meaningful scan resolution; the fix is the same: scan it
+        if facts.get("camera_weak"):
+            self._found(out, path, "scan.camera", "weak", evidence=", ".join(facts["camera_weak"]), dpi=minimum)
         dpi = facts.get("dpi")
         if dpi is None:
             self._found(out, path, "scan.resolution", "unknown", dpi=minimum, _h=None)

@@ -1,5 +1,6 @@
-"""Reading many files on all cores: hashing and inspecting are CPU-bound on this hardware (SHA-256
-at ~1 GB/s per core), so both cores read, each file once, in large sequential reads."""
+"""Reading many files on all cores: hashing and inspecting are CPU-bound once the data is in the page
+cache (SHA-256 runs slower than a disk or the cache delivers), so every core reads, each file once, in
+large sequential reads."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 POOL_THRESHOLD = 200  # below this many files, starting worker processes costs more than it saves
-BATCH_FILES = 32  # files per hashing task: few round trips, yet both cores stay busy to the end
+BATCH_FILES = 32  # files per hashing task: few round trips, yet every core stays busy to the end
 BATCH_BYTES = 64 << 20
 
 

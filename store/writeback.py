@@ -3,9 +3,9 @@ make a whole batch durable at once (``syncfs``).
 
 A batch of copies is written first, each file's writeback started as soon as it is written, so
 the disk works while the next copies are made. Then one ``syncfs`` makes them all durable, and
-another one their renames: on a file system without a journal (like the ext4 here) every fsync
-writes the file's inode and its folder synchronously, so a batch of 256 files costs 256 such
-round trips one after another, where a syncfs writes each dirty block once. ``syncfs`` reports
+another one their renames: on a file system without a journal (ext4 made without one, for
+example) every fsync writes the file's inode and its folder synchronously, so a batch of 256 files
+costs 256 such round trips one after another, where a syncfs writes each dirty block once. ``syncfs`` reports
 write errors only since Linux 5.8 (SYNCFS_REPORTS_ERRORS); before, and whenever it fails, the
 caller fsyncs each file instead, which also says which file an error belongs to.
 """

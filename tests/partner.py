@@ -42,6 +42,8 @@ class Partner:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(10)
+        if self.process.stderr is not None:
+            self.process.stderr.close()  # read only when the server fails to start (_wait_port)
 
     def files(self) -> list[Path]:
         return [p for p in self.storage.rglob("*") if p.is_file()]

@@ -89,3 +89,11 @@ def test_only_the_catalog_layer_executes_sql(name):
     assert not path.is_relative_to(REPO / "store" / "catalog")
     found = _speaks_sql(path)
     assert not found, f"{name} executes SQL (move it into store/catalog/ behind a typed method): {'; '.join(found)}"
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "daemon").rglob("*.py")), ids=lambda p: p.name)
+def test_the_daemon_executes_no_sql(path):
+    """The live service reads and writes the catalog through its typed methods only."""
+    found = _speaks_sql(path)
+    assert not found, (f"{path.relative_to(REPO)} executes SQL (move it into store/catalog/ behind a typed"
+                       f" method): {'; '.join(found)}")

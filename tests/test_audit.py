@@ -278,9 +278,11 @@ def test_metrics_text_format(populated):
         server = metrics.serve(f"127.0.0.1:{free_port()}", lambda: text)
         try:
             host, port = server.server_address[:2]
-            served = urllib.request.urlopen(f"http://{host}:{port}/metrics", timeout=10).read().decode()
+            with urllib.request.urlopen(f"http://{host}:{port}/metrics", timeout=10) as response:
+                served = response.read().decode()
         finally:
             server.shutdown()
+            server.server_close()  # the listening socket (shutdown only stops the loop)
     assert served == text
     assert "dangan_files 6" in text and 'dangan_last_success_timestamp_seconds{job="offsite"}' in text
 

@@ -22,7 +22,6 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cached_property
 from datetime import datetime, timezone
 from enum import StrEnum
 from functools import cached_property
@@ -30,10 +29,15 @@ from pathlib import Path
 
 from dangan.config.errors import CatalogError
 from dangan.config.messages import t
+from dangan.store.catalog.audits import Audits
+from dangan.store.catalog.backup import CatalogBackup
 from dangan.store.catalog.drills import DrillRegister
+from dangan.store.catalog.gauges import Gauges
+from dangan.store.catalog.history import History
+from dangan.store.catalog.links import Links
 from dangan.store.catalog.offsite import OffsiteRegister
 from dangan.store.catalog.readings import Readings
-from dangan.store.catalog.audits import Audits
+from dangan.store.catalog.shelf import Shelf
 from dangan.store.catalog.weekly import Weekly
 
 # Each entry upgrades the schema from version i to i+1. Append, never edit a released step.
@@ -515,3 +519,23 @@ class Catalog:
     def weekly(self) -> Weekly:
         """What the weekly report reads: disk samples, the week's register, the latest drills."""
         return Weekly(self)
+
+    @cached_property
+    def gauges(self) -> Gauges:
+        return Gauges(self)
+
+    @cached_property
+    def history(self) -> History:
+        return History(self)
+
+    @cached_property
+    def shelf(self) -> Shelf:
+        return Shelf(self)
+
+    @cached_property
+    def backup(self) -> CatalogBackup:
+        return CatalogBackup(self)
+
+    @cached_property
+    def links(self) -> Links:
+        return Links(self)

@@ -1,0 +1,169 @@
+"""The copies and getting them back: ``backup`` (the off-site copy), ``restore``, ``drill``, ``audit``
+and ``init --adopt`` (taking over an archive whose mirror already exists)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+
+from dangan.config.errors import EnvironmentProblem
+from dangan.config.messages import t
+from dangan.config.schema import Config
+from dangan.store.catalog import Catalog
+from dangan.daemon import logs
+from dangan.backup.adopt import adopt as adopt_archive
+from dangan.backup.audit import AuditResult, Auditor
+from dangan.backup.drill import as_dicts, run_drill
+from dangan.backup.keys import key_path
+from dangan.backup.offsite import Offsite, offsite_fetch
+from dangan.backup.report import property_lines
+from dangan.backup.restore import (CatalogView, Item, Restore, RestoreReport, Target, check_only,
+                                   mirror_fetch, parse_at, write_report)
+
+from dangan.cli.common import setup
+from dangan.cli.exits import EXIT_OK, EXIT_PROBLEMS
+
+
+def adopt(args: argparse.Namespace) -> int:
+    config, _, layout = setup(args)
+    result = adopt_archive(config, layout)
+    print(t("init.adopted", files=result.files, identical=result.identical, different=result.different,
+            catalog=t("init.catalog_from_mirror") if result.catalog_from_mirror else ""))
+    return EXIT_OK
+
+
+def backup(args: argparse.Namespace) -> int:
+    config, path, layout = setup(args)
+    logs.setup(config)
+    with Catalog(layout.catalog_path) as catalog:
+        offsite = Offsite(config, path, catalog, progress=sys.stdout.isatty() and args.format == "text")
+        if args.verify:
+            result = offsite.verify()
+            if args.format == "json":
+                print(json.dumps(asdict(result), ensure_ascii=False, indent=2))
+            elif result.ok:
+                print(t("offsite.verify_ok", method=result.method, run=result.run_id, count=result.checked))
+            else:
+                print(t("offsite.verify_failed", method=result.method, run=result.run_id,
+                        problems="\n".join(f"  - {p}" for p in result.problems)))
+            return EXIT_OK if result.ok else EXIT_PROBLEMS
+        kind = "full" if args.full else "snapshot" if args.snapshot else "incremental"
+        run = offsite.run(kind)
+    if args.format == "json":
+        print(json.dumps({**asdict(run), "manifest": str(run.manifest) if run.manifest else None},
+                         ensure_ascii=False, indent=2))
+    elif run.ok:
+        print(t("offsite.run_ok", kind=t(f"manifest.kind.{kind}"), run=run.run_id, files=run.files,
+                bytes=run.bytes, total=run.total_files, manifest=run.manifest))
+        if run.not_shipped:
+            print(t("offsite.not_shipped", count=run.not_shipped))
+    else:
+        print(t("offsite.run_failed", run=run.run_id, reason=run.reason), file=sys.stderr)
+    return EXIT_OK if run.ok else EXIT_PROBLEMS
+
+
+def restore(args: argparse.Namespace) -> int:
+    config, path, layout = setup(args)
+    at = parse_at(args.at, config) if args.at else None
+    only = check_only(args.only)
+    target = Path(os.path.abspath(args.target))
+    sources = []
+    if args.source == "mirror":
+        view = CatalogView(layout)
+        items = view.items(at, only)
+        sources.append(mirror_fetch(view, layout.mirror_root))
+    else:
+        view = None
+    offsite = offsite_if_configured(config, path, required=args.source == "offsite")
+    if args.source == "offsite":
+        manifest = offsite.manifest_at(at)
+        items = [Item(e.path, e.hash, e.size, e.mtime_ns) for e in manifest.entries if _only(e.path, only)]
+    if offsite is not None:
+        sources.append(offsite_fetch(offsite, target / ".dangan-restore" / "objects"))
+    if args.dry_run:
+        print(t("restore.plan", count=len(items), bytes=sum(max(i.size, 0) for i in items)))
+        return EXIT_OK
+    report = RestoreReport(args.source, str(target), args.at)
+    Restore(Target(target, config.hash_algorithm, args.overwrite), report,
+            progress=sys.stderr.isatty() and args.format == "text").run(items, sources)
+    if view is not None:
+        view.close()
+    if report.ok:  # downloaded objects are copies of what is now in place
+        shutil.rmtree(target / ".dangan-restore" / "objects", ignore_errors=True)
+    written = write_report(target, report)
+    print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if args.format == "json"
+          else report.to_text() + "\n" + t("restore.report_at", path=written))
+    return EXIT_OK if report.ok else EXIT_PROBLEMS
+
+
+def _only(path: bytes, only: list[bytes]) -> bool:
+    return not only or any(path == p or path.startswith(p + b"/") for p in only)
+
+
+def offsite_if_configured(config: Config, path: Path, required: bool) -> Offsite | None:
+    """The partner, when a remote and its key are there; a restore from the mirror then falls back to it."""
+    if not required and (not config.offsite.remote or not key_path(path, config.offsite.key_file).exists()):
+        return None
+    return Offsite(config, path, None)
+
+
+def drill(args: argparse.Namespace) -> int:
+    config, path, layout = setup(args)
+    offsite = offsite_if_configured(config, path, required=False)
+    with Catalog(layout.catalog_path) as catalog:
+        results = run_drill(config, layout, catalog,
+                            (lambda scratch: offsite_fetch(offsite, scratch)) if offsite else None)
+    if args.format == "json":
+        print(json.dumps(as_dicts(results), ensure_ascii=False, indent=2))
+    else:
+        for r in results:
+            verdict = t("drill.ok") if r.ok else t("drill.failed", count=len(r.failures))
+            print(t("drill.result", source=t(f"drill.source.{r.source}"), files=r.files, bytes=r.bytes,
+                    seconds=r.seconds, verdict=verdict,
+                    projected=r.projected_seconds if r.projected_seconds is not None else "-"))
+            for failure in r.failures[:10]:
+                print(f"  {failure}")
+    return EXIT_OK if all(r.ok for r in results) else EXIT_PROBLEMS
+
+
+def audit(args: argparse.Namespace) -> int:
+    config, path, layout = setup(args)
+    with Catalog(layout.catalog_path) as catalog:
+        auditor = Auditor(config, catalog, _offsite_verify(config, path, catalog),
+                          key_path(path, config.offsite.key_file), progress=sys.stderr.isatty())
+        result = auditor.run(repair=args.repair)
+    if args.format == "json":
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(audit_text(result))
+    return EXIT_PROBLEMS if result.problems else EXIT_OK
+
+
+def _offsite_verify(config: Config, path: Path, catalog: Catalog) -> Callable[[], object] | None:
+    """The partner's check for the audit, or None when no partner is configured. The partner is set
+    up (two `rclone obscure` runs) only when an off-site run was shipped that can be verified."""
+    if not config.offsite.remote or not key_path(path, config.offsite.key_file).exists():
+        return None
+    if catalog.offsite.last_good_run() is None:
+        def nothing_shipped() -> object:
+            raise EnvironmentProblem(t("offsite.nothing_to_verify"))
+
+        return nothing_shipped
+    return Offsite(config, path, catalog).verify
+
+
+def audit_text(result: AuditResult) -> str:
+    """The audit's result as the text ``dangan audit`` prints."""
+    lines = [t("audit.summary", files=result.counts.get("primary", {}).get("confirmed", 0),
+               seconds=round(result.seconds, 1), problems=result.problems)]
+    lines += property_lines(result.properties())
+    for finding in result.findings:
+        lines.append(t("audit.finding", copy=t(f"copy.{finding.copy}"), kind=t(f"finding.{finding.kind}"),
+                       path=finding.to_dict()["path"], detail=finding.detail, action=finding.action))
+    return "\n".join(lines)

@@ -1,0 +1,81 @@
+"""The live service's commands: ``run`` (the service in the foreground), ``mirror`` (one reconcile,
+or confirming held deletions) and ``status`` (what the service and the catalog say)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from dangan.config.errors import EnvironmentProblem
+from dangan.config.messages import t
+from dangan.store import status as status_file
+from dangan.store.catalog import Catalog, now
+from dangan.store.names import show
+from dangan.daemon import logs, service
+from dangan.daemon.alerts import Alerts
+from dangan.daemon.guard import CONFIRM
+from dangan.daemon.service import Parts, ServiceLock
+from dangan.backup.keys import key_path, require_private
+
+from dangan.cli.common import setup
+from dangan.cli.exits import EXIT_OK, EXIT_PROBLEMS
+
+
+def run(args: argparse.Namespace) -> int:
+    config, path, _ = setup(args)
+    # The service refuses secrets others can read: the config names the partner and the SMTP
+    # account, the key opens the partner's copy.
+    require_private(path)
+    if config.offsite.remote:
+        require_private(key_path(path, config.offsite.key_file))
+    return service.run(path, config)
+
+
+def mirror(args: argparse.Namespace) -> int:
+    """One reconcile in the foreground (what the service does at start), or confirm held deletions."""
+    config, path, layout = setup(args)
+    logs.setup(config)
+    lock = ServiceLock(layout.state_dir)
+    if not lock.acquire():
+        if not args.confirm_deletes:
+            raise EnvironmentProblem(t("mirror.service_running"))
+        # The running service owns the mirror: leave it the request, it applies it within a second.
+        with Catalog(layout.catalog_path) as catalog, catalog.transaction():
+            catalog.set_meta(CONFIRM, now())
+        print(t("mirror.confirm_requested"))
+        return EXIT_OK
+    alerts = Alerts()
+    try:
+        parts = Parts.build(config, path, alerts, schedule=False)
+        try:
+            result = parts.reconciler.run()
+            applied = parts.guard.tick(confirm=args.confirm_deletes)
+            held = parts.guard.held()
+            unmirrored = len(parts.catalog.unmirrored())
+        finally:
+            parts.close()
+    finally:
+        lock.release()
+    print(t("mirror.done", files=result.files, arrived=result.arrived, gone=result.gone, moved=result.moved,
+            applied=result.removals_applied + applied, seconds=round(result.seconds, 2)))
+    if held:
+        print(t("status.held", count=held["count"], since=held["since"]))
+    unreadable = [n for n in alerts.notes if n["kind"] == "unreadable"]
+    for note in unreadable:
+        print(t("mirror.unreadable", path=note["path"], reason=note["reason"]))
+    for folder in result.unlisted:
+        print(t("mirror.unlisted", path=show(folder) or "."))
+    problems = bool(unreadable or result.unlisted)  # the mirror holds older copies of these
+    if unmirrored or held or not parts.mirror.available():
+        print(t("mirror.incomplete", count=unmirrored))
+        problems = True
+    return EXIT_PROBLEMS if problems else EXIT_OK
+
+
+def status(args: argparse.Namespace) -> int:
+    _, _, layout = setup(args)
+    with Catalog(layout.catalog_path) as catalog:
+        state = status_file.gather(layout, catalog)
+    print(json.dumps(state, ensure_ascii=False, indent=2) if args.format == "json"
+          else status_file.render(state))
+    return EXIT_OK
