@@ -114,7 +114,7 @@ class Offsite:
             result.ok = True
         except (RcloneError, EnvironmentProblem, OSError) as exc:
             result.reason = getattr(exc, "reason", "") or str(exc)
-            logger.error("off-site run {} failed: {}", run_id, result.reason)
+            logger.error(t("log.offsite_failed", run=run_id, reason=result.reason))
         with self.catalog.transaction():
             self.catalog.offsite.end_run(run_id, now(), result.ok, result.reason or None,
                                          shipped=Totals(result.files, result.bytes),

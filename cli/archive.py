@@ -13,6 +13,7 @@ from dangan.config import loader
 from dangan.config.errors import UsageError
 from dangan.config.messages import set_language, t
 from dangan.config.rule_ids import RULE_IDS
+from dangan.store import clock
 from dangan.store.atomic import write_atomic
 from dangan.store.catalog import Catalog
 from dangan.store.layout import Layout
@@ -44,6 +45,7 @@ def init(args: argparse.Namespace) -> int:
                          remote=remote)
     config = loader.parse(text, path)  # the same validation as every later load
     set_language(config.language)
+    clock.set_zone(config)
     layout = Layout.of(config)
     layout.create(config.departments)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -125,6 +125,13 @@ _ARGPARSE_ZH = [
     (r"unrecognized arguments: ", "无法识别的参数："),
     (r"argument (\S+): invalid choice: (.+?) \(choose from (.+)\)", r"参数 \1 的值 \2 无效（可选：\3）"),
     (r"argument (\S+): expected one argument", r"参数 \1 需要一个值"),
+    (r"argument (\S+): not allowed with argument (\S+)", r"参数 \1 不能与 \2 同时使用"),
+    (r"argument (\S+): expected at least one argument", r"参数 \1 至少需要一个值"),
+    (r"argument (\S+): expected at most one argument", r"参数 \1 最多只能有一个值"),
+    (r"argument (\S+): invalid (\S+) value: (.+)", r"参数 \1 的值 \3 无效（应为 \2 类型）"),
+    (r"argument (\S+): ignored explicit argument (.+)", r"参数 \1 不接受值 \2"),
+    (r"one of the arguments (.+) is required", r"必须给出以下参数之一：\1"),
+    (r"ambiguous option: (\S+) could match (.+)", r"选项 \1 有歧义，可能是：\2"),
     (r"argument (\S+): ", r"参数 \1："),
 ]
 

@@ -10,6 +10,7 @@ from dangan.config.errors import EnvironmentProblem
 from dangan.config.messages import t
 from dangan.store import status as status_file
 from dangan.store.catalog import Catalog, now
+from dangan.store.clock import local
 from dangan.store.names import show
 from dangan.daemon import logs, service
 from dangan.daemon.alerts import Alerts
@@ -49,7 +50,9 @@ def mirror(args: argparse.Namespace) -> int:
         parts = Parts.build(config, path, alerts, schedule=False)
         try:
             result = parts.reconciler.run()
-            applied = parts.guard.tick(confirm=args.confirm_deletes)
+            # No watcher runs beside this reconcile: the removals it found are the whole batch,
+            # judged now (held when it is a mass deletion, applied otherwise).
+            applied = parts.guard.tick(confirm=args.confirm_deletes, settled=True)
             held = parts.guard.held()
             unmirrored = len(parts.catalog.unmirrored())
         finally:
@@ -59,7 +62,7 @@ def mirror(args: argparse.Namespace) -> int:
     print(t("mirror.done", files=result.files, arrived=result.arrived, gone=result.gone, moved=result.moved,
             applied=result.removals_applied + applied, seconds=round(result.seconds, 2)))
     if held:
-        print(t("status.held", count=held["count"], since=held["since"]))
+        print(t("status.held", count=held["count"], since=local(held["since"])))
     unreadable = [n for n in alerts.notes if n["kind"] == "unreadable"]
     for note in unreadable:
         print(t("mirror.unreadable", path=note["path"], reason=note["reason"]))

@@ -149,13 +149,14 @@ class Service:
         try:
             self._start()
             notify(ready=1, status=t("service.ready"))
-            logger.info("dangan is watching {}", self.parts.config.archive_root)
+            logger.info(t("log.watching", path=self.parts.config.archive_root))
             while not self.stop_requested:
                 if self.reload_requested:
                     self._reload()
                 self._step()
             self._land()  # SIGTERM finishes the copies in flight and registers them
             notify(stopping=1, status=t("service.stopping"))
+            logger.info(t("log.stopped"))
             return 0
         finally:
             self._shutdown()
@@ -166,7 +167,7 @@ class Service:
         parts.layout.require_archive()
         swept = parts.keeper.sweep_temps()
         if swept:
-            logger.info("swept {} temp files left by an interrupted copy", swept)
+            logger.info(t("log.swept", count=swept))
         self.watch = Watch(parts.config.archive_root, self.changes)
         try:
             self.watch.start()  # before the reconcile, so that nothing slips between the two
@@ -184,18 +185,18 @@ class Service:
             # Its late result must be recorded by the keeper (and catalog) that made the call,
             # and a new keeper's thread must not write beside it.
             if not self.reload_deferred:
-                logger.warning("reload deferred until the hung mirror disk answers")
+                logger.warning(t("log.reload_deferred"))
                 self.reload_deferred = True
             return
         self.reload_requested = self.reload_deferred = False
         try:
             config = loader.load(self.config_path)
         except Exception as exc:  # noqa: BLE001 - a bad new config keeps the old one running
-            logger.error("reload refused, the running configuration stays: {}", exc)
+            logger.error(t("log.reload_refused", detail=exc))
             self.alerts.raise_("reload_failed", detail=str(exc).splitlines()[0])
             return
         self.alerts.clear("reload_failed")
-        logger.info("reloading configuration from {}", self.config_path)
+        logger.info(t("log.reloading", path=self.config_path))
         set_language(config.language)
         logs.setup(config)
         self._land()

@@ -137,6 +137,7 @@ class Timetable:
         stderr = job.process.stderr.read() if job.process.stderr else ""
         job.process = None
         if code == 0:
+            logger.info(t("log.job_done", job=job.name))
             job.failures = 0
             self.alerts.clear(f"job_{job.name}")
             self._save(job.name, last_success=now(), failures=0, last_result="ok",

@@ -188,13 +188,19 @@ def test_watchdog_duplicate_callback_warning_is_silenced_and_only_it(archive, tm
     try:
         folder = tmp_path / "watched"
         folder.mkdir()
-        inotify = InotifyFD.get_instance()
-        with warnings.catch_warnings(record=True) as seen:
-            for _ in range(2):  # the same callback id twice: watchdog's own warning path
-                wd = inotify.add_callback(os.fsencode(folder), InotifyConstants.IN_CREATE, lambda event: None,
-                                          "same")
-            warnings.warn("another warning", RuntimeWarning)
-        inotify.remove_callbacks([(wd, "same")])
+        inotify = InotifyFD()  # an instance of its own (the shared one would outlive the test)
+        inotify.start()
+        try:
+            with warnings.catch_warnings(record=True) as seen:
+                warnings.filterwarnings("always", message="another warning")  # recorded, not raised
+                for _ in range(2):  # the same callback id twice: watchdog's own warning path
+                    wd = inotify.add_callback(os.fsencode(folder), InotifyConstants.IN_CREATE,
+                                              lambda event: None, "same")
+                warnings.warn("another warning", RuntimeWarning)
+            inotify.remove_callbacks([(wd, "same")])
+        finally:
+            inotify.stop()
+            inotify.join(5)
         assert [str(w.message) for w in seen] == ["another warning"]
     finally:
         watch.stop()
@@ -411,3 +417,81 @@ def test_register_recovery_and_restore_texts_show_local_time(shanghai):
     assert "2026-12-02 14:00:00 +08:00" in recovery and "T06:00" not in recovery, recovery
     restored = RestoreReport("mirror", "/srv/restore", "2026-11-01 10:00").to_text()
     assert "2026-11-01 10:00:00 +08:00" in restored, restored
+
+
+# -- 10. `dangan mirror` after a mass deletion holds it and says how to confirm -------------------
+def _dangan(archive: Archive, *args: str):
+    import subprocess
+
+    return subprocess.run([str(Path(sys.executable).with_name("dangan")), args[0], "--config", str(archive.config),
+                           *args[1:]], capture_output=True, text=True, timeout=120)
+
+
+def test_dangan_mirror_holds_a_mass_deletion_and_says_how_to_confirm(archive):
+    import json
+
+    from makers import TASK
+    from service_helpers import set_mirror_settings, tree_files
+
+    set_mirror_settings(archive)
+    for i in range(30):
+        archive.write(f"{TASK}/{i}.pdf", f"pdf {i}".encode())
+    assert _dangan(archive, "mirror").returncode == 0
+    for i in range(30):
+        os.unlink(archive.path(f"{TASK}/{i}.pdf"))
+    done = _dangan(archive, "mirror")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "30" in done.stdout and "dangan mirror --confirm-deletes" in done.stdout, done.stdout
+    state = json.loads(_dangan(archive, "status", "--format", "json").stdout)
+    assert state["deletions"]["held"]["count"] == 30
+    assert len(tree_files(archive.mirror)) == 30  # held, not applied
+    confirmed = _dangan(archive, "mirror", "--confirm-deletes")
+    assert confirmed.returncode == 0, confirmed.stdout + confirmed.stderr
+    assert tree_files(archive.mirror) == {}
+
+
+# -- 1. a hand-run backup brings the catalog up to date, and is never "done" with records missing --
+def test_hand_run_backup_ships_files_added_while_the_service_was_stopped(archive):
+    import json
+
+    from makers import TASK
+
+    for i in range(3):
+        archive.write(f"{TASK}/{i}.pdf", f"pdf {i}".encode())
+    done = _dangan(archive, "backup", "--format", "json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    run = json.loads(done.stdout)
+    assert run["ok"] and run["total_files"] == 3 and run["files"] == 3 and run["not_shipped"] == 0, run
+
+
+def test_backup_beside_a_running_service_with_records_missing_is_not_done(archive):
+    from makers import TASK
+
+    from dangan.daemon.service import ServiceLock
+
+    layout = Layout.of(loader.load(archive.config))
+    marker = layout.mirror_marker
+    saved = marker.read_bytes()
+    marker.unlink()  # the mirror disk away: the reconcile records the files but cannot copy them
+    for i in range(4):
+        archive.write(f"{TASK}/{i}.pdf", f"pdf {i}".encode())
+    assert _dangan(archive, "mirror").returncode == 1
+    marker.write_bytes(saved)
+    lock = ServiceLock(layout.state_dir)  # a running service holds the archive (its real lock)
+    assert lock.acquire()
+    try:
+        done = _dangan(archive, "backup")
+    finally:
+        lock.release()
+    assert done.returncode == 1, done.stdout + done.stderr
+    said = done.stdout + done.stderr
+    assert "不完整" in said and "4 个文件不在这份异地副本中" in said and "镜像盘" in said, said
+    assert "异地备份完成" not in said, said
+
+
+# -- 7. argparse's English in Chinese ----------------------------------------------------------
+def test_argparse_messages_in_chinese(archive, capsys):
+    code = archive.run("backup", "--full", "--snapshot")
+    said = capsys.readouterr().err
+    assert code == 2
+    assert "不能与" in said and "not allowed" not in said, said
