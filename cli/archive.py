@@ -43,11 +43,11 @@ def init(args: argparse.Namespace) -> int:
     remote = args.offsite_remote or os.path.join(state, "offsite")
     text = fill_template(loader.default_text(), archive_root=archive, mirror_root=mirror, state_dir=state,
                          remote=remote)
-    config = loader.parse(text, path)  # the same validation as every later load
+    config = loader.parse(text, path, from_options=True)  # the same validation as every later load
     set_language(config.language)
     clock.set_zone(config)
     layout = Layout.of(config)
-    layout.create(config.departments)
+    layout.create(config.departments, config.categories)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, text.encode("utf-8"), mode=0o600)
     with Catalog(layout.catalog_path):

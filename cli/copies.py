@@ -65,8 +65,9 @@ def backup(args: argparse.Namespace) -> int:
         print(json.dumps({**asdict(run), "manifest": str(run.manifest) if run.manifest else None},
                          ensure_ascii=False, indent=2))
     elif run.ok:
-        print(t("offsite.run_ok" if not run.not_shipped else "offsite.run_partial", kind=t(f"manifest.kind.{kind}"),
-                run=run.run_id, files=run.files, bytes=run.bytes, total=run.total_files, manifest=run.manifest))
+        print(t("offsite.run_ok" if not run.not_shipped else "offsite.run_partial",
+                kind=t(f"manifest.kind.{kind}"), run=run.run_id, files=run.files, bytes=run.bytes,
+                total=run.total_files, manifest=run.manifest))
     else:
         print(t("offsite.run_failed", run=run.run_id, reason=run.reason), file=sys.stderr)
     if run.ok and run.not_shipped:

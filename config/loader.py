@@ -59,8 +59,10 @@ def load(path: Path) -> Config:
     return parse(text, path)
 
 
-def parse(text: str, path: Path) -> Config:
-    """Validate config ``text`` (from ``path``, named in messages)."""
+def parse(text: str, path: Path, from_options: bool = False) -> Config:
+    """Validate config ``text`` (from ``path``, named in messages). ``from_options``: the text is
+    what `dangan init` is about to write from its options, so problems are the options' (no file
+    exists yet to blame)."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -85,7 +87,11 @@ def parse(text: str, path: Path) -> Config:
         problems += [(_nearest_line(_loc(err), lines) or 0, _describe(err, lines)) for err in exc.errors()]
     if problems:
         # In file order, so the admin can fix them top to bottom.
-        raise ConfigError(_render(path, [text for _, text in sorted(problems, key=lambda p: p[0])]))
+        problems_text = [text for _, text in sorted(problems, key=lambda p: p[0])]
+        if from_options:
+            body = "\n".join(f"  - {p}" for p in problems_text)
+            raise ConfigError(f"{t('config.header_options', count=len(problems_text))}\n{body}")
+        raise ConfigError(_render(path, problems_text))
     return Config.model_validate(merged)
 
 
@@ -107,7 +113,8 @@ _YAML_PROBLEMS = [
 def _yaml_problem(exc: yaml.MarkedYAMLError) -> str:
     """A YAML syntax error in words, at the line where the admin must look."""
     text = str(exc.problem or "")
-    key, at_context = next(((k, c) for needle, k, c in _YAML_PROBLEMS if needle in text), ("config.yaml.other", False))
+    key, at_context = next(((k, c) for needle, k, c in _YAML_PROBLEMS if needle in text),
+                           ("config.yaml.other", False))
     mark = (exc.context_mark if at_context else None) or exc.problem_mark or exc.context_mark
     line, column = (mark.line + 1, mark.column + 1) if mark else ("?", "?")
     return t("config.yaml_syntax", line=line, column=column, problem=t(key))
@@ -171,6 +178,10 @@ _SIMPLE_REASONS = {
 
 def _describe(err: dict[str, Any], lines: dict[tuple, int]) -> str:
     loc = _loc(err)
+    if not loc and err["type"] == "dangan":
+        # A whole-config check (the roots apart): its reason says it all, the whole config's
+        # values would only bury it.
+        return t("config.problem", where=t("config.whole"), reason=t(err["msg"], **(err.get("ctx") or {})))
     # pydantic reports a whole-model check (the roots apart) at the model's own location.
     key = ".".join(str(p) for p in loc) if loc else "(config)"
     line = _nearest_line(loc, lines)

@@ -53,5 +53,6 @@ def setup(config: Config | None) -> None:
         logger.add(sys.stderr, level=level, colorize=False,
                    format=FORMAT)
     if config and config.log.file:
-        logger.add(config.log.file, level=level, rotation="10 MB", retention=10, encoding="utf-8", format=FORMAT)
+        logger.add(config.log.file, level=level, rotation="10 MB", retention=10, encoding="utf-8",
+                   format=FORMAT)
     logging.basicConfig(handlers=[_ToLoguru()], level=logging.WARNING, force=True)

@@ -23,7 +23,7 @@ def needed_files(config: Config, config_path: Path) -> list[tuple[Path, str]]:
     files: list[tuple[Path, str]] = []
     if config.offsite.remote:
         # the same default as backup.keys.key_path: offsite.key beside the config
-        key = Path(config.offsite.key_file) if config.offsite.key_file else config_path.with_name("offsite.key")
+        key = Path(config.offsite.key_file or config_path.with_name("offsite.key"))
         files.append((key, t("preflight.what.key")))
         if config.offsite.rclone_config:
             files.append((Path(config.offsite.rclone_config), t("preflight.what.rclone_config")))
@@ -43,11 +43,13 @@ def check(config: Config, config_path: Path) -> None:
         except PermissionError:
             raise EnvironmentProblem(t("preflight.denied", what=what, path=path, user=user)) from None
         except OSError as exc:
-            raise EnvironmentProblem(t("preflight.other", what=what, path=path, reason=_reason(exc))) from None
+            raise EnvironmentProblem(t("preflight.other", what=what, path=path,
+                                       reason=_reason(exc))) from None
         try:
             os.read(fd, 1)  # a directory opens but does not read
         except OSError as exc:
-            raise EnvironmentProblem(t("preflight.other", what=what, path=path, reason=_reason(exc))) from None
+            raise EnvironmentProblem(t("preflight.other", what=what, path=path,
+                                       reason=_reason(exc))) from None
         finally:
             os.close(fd)
 

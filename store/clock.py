@@ -42,7 +42,8 @@ def zone_of(config: _HasZone | tzinfo | str | None) -> tzinfo:
     return config.tz
 
 
-def local(ts: str | datetime | None, config: _HasZone | tzinfo | str | None = None, seconds: bool = False) -> str:
+def local(ts: str | datetime | None, config: _HasZone | tzinfo | str | None = None,
+          seconds: bool = False) -> str:
     """``ts`` (an ISO time, naive meaning UTC, or a datetime) in the configured zone with its offset:
     ``2026-12-02 21:30 +08:00``. Empty or None gives an em dash; text that is not a time is returned
     as it is (a caller's value is never lost to a parse error)."""
@@ -59,4 +60,5 @@ def local(ts: str | datetime | None, config: _HasZone | tzinfo | str | None = No
         moment = moment.replace(tzinfo=timezone.utc)
     moment = moment.astimezone(zone_of(config))
     offset = moment.strftime("%z") or "+0000"
-    return moment.strftime("%Y-%m-%d %H:%M:%S " if seconds else "%Y-%m-%d %H:%M ") + f"{offset[:3]}:{offset[3:]}"
+    shown = moment.strftime("%Y-%m-%d %H:%M:%S " if seconds else "%Y-%m-%d %H:%M ")
+    return shown + f"{offset[:3]}:{offset[3:]}"

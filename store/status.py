@@ -111,7 +111,8 @@ def render(status: dict[str, Any]) -> str:
         lines.append(t("status.mirror_current"))
     deletions = status["deletions"]
     if deletions["held"]:
-        lines.append(t("status.held", count=deletions["held"]["count"], since=local(deletions["held"]["since"])))
+        held = deletions["held"]
+        lines.append(t("status.held", count=held["count"], since=local(held["since"])))
     elif deletions["pending"]:
         # Not held (yet): say who applies them and when, or what to run when nobody will.
         lines.append(t("status.pending_deletions", count=deletions["pending"]) + t(
@@ -164,7 +165,8 @@ def alert_text(kind: str, detail: dict[str, Any]) -> str:
         facts["since"] = local(facts["since"])
     try:
         if kind.startswith("job_"):
-            return t("alert_text.job", job=kind[4:], reason=facts["reason"], retry=_duration(facts["retry_in"]))
+            return t("alert_text.job", job=kind[4:], reason=facts["reason"],
+                     retry=_duration(facts["retry_in"]))
         if _known(f"alert_text.{kind}"):
             return t(f"alert_text.{kind}", **facts)
     except (KeyError, IndexError, ValueError):

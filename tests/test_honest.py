@@ -12,7 +12,7 @@ from makers import Archive
 from dangan.config import loader
 from dangan.daemon import timetable as timetable_module
 from dangan.daemon.alerts import Alerts
-from dangan.daemon.timetable import Job, Timetable
+from dangan.daemon.timetable import Timetable
 from dangan.store.catalog import Catalog
 from dangan.store.layout import Layout
 
@@ -141,8 +141,8 @@ def test_mail_over_tls_to_a_real_server(archive, tmp_path, monkeypatch, security
         controller = Controller(inbox, hostname="127.0.0.1", port=port, ssl_context=context,
                                 authenticator=_authenticator, auth_require_tls=False)
     else:
-        controller = Controller(inbox, hostname="127.0.0.1", port=port, tls_context=context, require_starttls=True,
-                                authenticator=_authenticator, auth_require_tls=True)
+        controller = Controller(inbox, hostname="127.0.0.1", port=port, tls_context=context,
+                                require_starttls=True, authenticator=_authenticator, auth_require_tls=True)
     controller.start()
     try:
         secret = tmp_path / "smtp-password"
@@ -412,8 +412,8 @@ def test_register_recovery_and_restore_texts_show_local_time(shanghai):
     sheet = register_sheet("20261202T060000.000Z", "full", "2026-12-02T06:00:00.000+00:00",
                            {"01办公室": (3, 3000)}, 3, 3000)
     assert "2026-12-02 14:00 +08:00" in sheet and "+00:00" not in sheet, sheet
-    recovery = OffsiteKey("pw", "salt", "2026-12-02T06:00:00+00:00").recovery_sheet(Path("/etc/dangan/offsite.key"),
-                                                                                    "partner:dangan")
+    key = OffsiteKey("pw", "salt", "2026-12-02T06:00:00+00:00")
+    recovery = key.recovery_sheet(Path("/etc/dangan/offsite.key"), "partner:dangan")
     assert "2026-12-02 14:00:00 +08:00" in recovery and "T06:00" not in recovery, recovery
     restored = RestoreReport("mirror", "/srv/restore", "2026-11-01 10:00").to_text()
     assert "2026-11-01 10:00:00 +08:00" in restored, restored
@@ -423,8 +423,9 @@ def test_register_recovery_and_restore_texts_show_local_time(shanghai):
 def _dangan(archive: Archive, *args: str):
     import subprocess
 
-    return subprocess.run([str(Path(sys.executable).with_name("dangan")), args[0], "--config", str(archive.config),
-                           *args[1:]], capture_output=True, text=True, timeout=120)
+    dangan = str(Path(sys.executable).with_name("dangan"))
+    return subprocess.run([dangan, args[0], "--config", str(archive.config), *args[1:]], capture_output=True,
+                          text=True, timeout=120)
 
 
 def test_dangan_mirror_holds_a_mass_deletion_and_says_how_to_confirm(archive):
@@ -495,3 +496,24 @@ def test_argparse_messages_in_chinese(archive, capsys):
     said = capsys.readouterr().err
     assert code == 2
     assert "不能与" in said and "not allowed" not in said, said
+
+
+# -- 16. init makes the folders the README tells staff to drop files into ------------------------
+def test_init_creates_department_and_category_folders(archive, capsys):
+    config = loader.load(archive.config)
+    for department in config.departments:
+        for category in config.categories:
+            assert archive.path(f"{department}/{category}").is_dir(), (department, category)
+    code, report = archive.check(capsys=capsys)
+    assert code == 0 and not report["violations"], report  # empty folders are no finding
+
+
+def test_init_with_the_mirror_inside_the_archive_blames_its_options(tmp_path, capsys):
+    from dangan.cli.main import main
+
+    config = tmp_path / "etc" / "config.yaml"
+    code = main(["init", "--config", str(config), "--archive-root", str(tmp_path / "a"),
+                 "--mirror-root", str(tmp_path / "a" / "mirror"), "--state-dir", str(tmp_path / "s")])
+    said = capsys.readouterr().err
+    assert code == 2 and not config.exists()
+    assert "dangan init" in said and "{" not in said and "配置文件 " not in said, said
