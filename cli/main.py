@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from importlib import metadata
 from typing import TextIO
 
-from dangan.config import loader
+from dangan.config import loader, words
 from dangan.config.errors import CatalogError, ConfigError, DanganError, EnvironmentProblem, UsageError
 from dangan.config.messages import language, set_language, t
 
@@ -57,6 +57,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(t("error.interrupted"), file=sys.stderr)
         return EXIT_INTERRUPTED
+    except OSError as exc:
+        if exc.filename is None:
+            print(t("error.internal", detail=f"{type(exc).__name__}: {exc}"), file=sys.stderr)
+            return EXIT_INTERNAL
+        # A file or folder the command could not use: the environment's problem, said in words.
+        print(t("error.os", path=exc.filename, reason=words.os_error(exc)), file=sys.stderr)
+        return EXIT_USAGE
     except Exception as exc:  # noqa: BLE001 - the promise: never a traceback
         print(t("error.internal", detail=f"{type(exc).__name__}: {exc}"), file=sys.stderr)
         return EXIT_INTERNAL

@@ -1069,6 +1069,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "dangan init 的参数有 {count} 处问题（配置文件尚未写入）：",
         "en": "the options of dangan init have {count} problem(s) (no config file was written):",
     },
+    "error.os": {
+        "zh": "无法使用 {path}：{reason}。请检查这个路径后重试。",
+        "en": "cannot use {path}: {reason}. Check this path and retry.",
+    },
+    "oserror.EEXIST": {"zh": "已经有同名的文件或文件夹", "en": "a file or folder of that name already exists"},
+    "oserror.ENOTEMPTY": {"zh": "文件夹不是空的", "en": "the folder is not empty"},
+    "oserror.EBUSY": {"zh": "正在被占用（例如是挂载点）", "en": "it is busy (a mount point, for example)"},
     "oserror.ENOENT": {"zh": "不存在", "en": "it does not exist"},
     "oserror.EACCES": {"zh": "权限不足", "en": "permission denied"},
     "oserror.EISDIR": {"zh": "这是一个文件夹，不是文件", "en": "it is a folder, not a file"},

@@ -12,6 +12,7 @@ _ERRNO = {
     errno.EISDIR: "oserror.EISDIR", errno.ENOTDIR: "oserror.ENOTDIR", errno.ENOSPC: "oserror.ENOSPC",
     errno.EROFS: "oserror.EROFS", errno.EIO: "oserror.EIO", errno.ELOOP: "oserror.ELOOP",
     errno.ENAMETOOLONG: "oserror.ENAMETOOLONG", errno.EDQUOT: "oserror.ENOSPC",
+    errno.EEXIST: "oserror.EEXIST", errno.ENOTEMPTY: "oserror.ENOTEMPTY", errno.EBUSY: "oserror.EBUSY",
 }
 
 

@@ -517,3 +517,14 @@ def test_init_with_the_mirror_inside_the_archive_blames_its_options(tmp_path, ca
     said = capsys.readouterr().err
     assert code == 2 and not config.exists()
     assert "dangan init" in said and "{" not in said and "配置文件 " not in said, said
+
+
+def test_a_path_that_is_not_usable_is_said_in_words(archive, capsys):
+    not_a_folder = archive.base / "report-here"
+    not_a_folder.write_text("a file where a folder is wanted\n")
+    capsys.readouterr()
+    code = archive.run("report", "--out", str(not_a_folder))
+    said = capsys.readouterr().err
+    assert code == 2, said
+    assert str(not_a_folder) in said and "Errno" not in said and "内部错误" not in said, said
+    assert "exists" not in said.replace(str(not_a_folder), ""), said  # the cause in Chinese, not strerror
