@@ -22,6 +22,7 @@ from typing import Callable
 import schedule
 from loguru import logger
 
+from dangan.config import words
 from dangan.config.messages import t
 from dangan.config.schema import Config
 
@@ -124,7 +125,7 @@ class Timetable:
             # is the job's failure, retried with back-off; the watcher must go on.
             job.wanted = False
             self._save(job.name, last_attempt=now())
-            self._failed(job, t("job.spawn_failed", reason=exc.strerror or exc))
+            self._failed(job, t("job.spawn_failed", reason=words.os_error(exc)))
             return
         job.started = time.monotonic()
         job.wanted = False

@@ -25,7 +25,7 @@ def _timetable(archive: Archive) -> tuple[Timetable, Alerts, Catalog]:
 
 
 # -- 3. a scheduled job that cannot start is an alert with back-off; the service goes on --------
-def test_job_that_cannot_spawn_is_an_alert_with_backoff(archive, tmp_path, monkeypatch):
+def test_job_that_cannot_spawn_is_an_alert_with_backoff(archive, tmp_path, monkeypatch, shanghai):
     # Jobs run the `dangan` beside the interpreter: here one that exec refuses (a broken install).
     not_a_program = tmp_path / "bin" / "dangan"
     not_a_program.parent.mkdir()
@@ -38,7 +38,7 @@ def test_job_that_cannot_spawn_is_an_alert_with_backoff(archive, tmp_path, monke
         job.wanted = True
         table.tick()  # must not raise
         assert job.process is None
-        assert "job_audit" in alerts.active
+        assert "job_audit" in alerts.active and "权限不足" in alerts.active["job_audit"]["reason"]
         assert alerts.active["job_audit"]["retry_in"] >= timetable_module.RETRY_FIRST
         assert job.failures == 1 and job.wanted
         table.tick()  # within the back-off: no second attempt
