@@ -490,12 +490,12 @@ class Auditor:
     def _totals(self, records: dict, result: AuditResult) -> None:
         files = len(records)
         size = sum(r.size for r in records.values())
-        inventory = self.catalog.audits.last_inventory()
+        inventory = self.catalog.offsite.last_good_run()
         primary = result.counts.get("primary", {})
         on_disk = sum(primary.get(k, 0) for k in ("confirmed", "corrupted", "changed"))
         result.totals = {"catalog_files": files, "catalog_bytes": size, "primary_files": on_disk,
-                         "manifest_files": inventory.files if inventory else None,
-                         "manifest_bytes": inventory.bytes if inventory else None,
+                         "manifest_files": inventory.total_files if inventory else None,
+                         "manifest_bytes": inventory.total_bytes if inventory else None,
                          "match": on_disk + primary.get("removed", 0) + primary.get("moved", 0) == files}
 
 

@@ -32,15 +32,16 @@ def render(catalog: Catalog) -> str:
     for rule, count in catalog.gauges.open_violations_by_rule().items():
         lines.append(f'dangan_violations{{rule="{rule}"}} {count}')
     reconcile = catalog.get_meta("last_reconcile")
+    offsite, audit = catalog.offsite.last_good_run(), catalog.audits.latest()
     last = {
         "mirror": _stamp(json.loads(reconcile)["at"] if reconcile else None),
-        "offsite": _stamp(catalog.history.offsite_last_ok_end()),
-        "audit": _stamp(catalog.history.audit_last_at()),
+        "offsite": _stamp(offsite.ended if offsite else None),
+        "audit": _stamp(audit.at if audit else None),
     }
     lines += ["# HELP dangan_last_success_timestamp_seconds Last successful mirror reconcile, off-site run, audit.",
               "# TYPE dangan_last_success_timestamp_seconds gauge"]
     lines += [f'dangan_last_success_timestamp_seconds{{job="{job}"}} {value:.3f}' for job, value in last.items()]
-    problems = catalog.history.audit_last_problems()
+    problems = audit.problems if audit else 0
     lines += ["# HELP dangan_audit_problems Fixity problems found by the last audit.",
               "# TYPE dangan_audit_problems gauge", f"dangan_audit_problems {problems}"]
     held = catalog.get_meta(HELD)

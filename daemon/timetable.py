@@ -179,7 +179,8 @@ class Timetable:
         service saw its exit status, yet it is done."""
         last = state.get("last_success")
         if name == "offsite":
-            ended = self.catalog.history.offsite_last_ok_end()
+            good = self.catalog.offsite.last_good_run()
+            ended = good.ended if good else None
             if ended and (last is None or datetime.fromisoformat(ended) > datetime.fromisoformat(last)):
                 return ended
         return last
@@ -198,7 +199,7 @@ class Timetable:
         an incremental run."""
         settings = self.config.offsite
         today = datetime.now(self.config.tz)
-        last = self.catalog.history.offsite_last_ok_start_by_kind()
+        last = self.catalog.offsite.last_good_start_by_kind()
         if today.strftime("%m-%d") == settings.snapshot_on and not (last.get("snapshot") or "").startswith(
                 str(today.year)):
             return ["backup", "--snapshot"]

@@ -34,11 +34,11 @@ def test_gauges_count_present_records_bytes_unmirrored_and_open_findings(tmp_pat
         assert catalog.gauges.open_violations_by_rule() == {"naming": 2, "duplicate": 1}
 
 
-def test_history_gives_the_last_good_offsite_runs_and_the_last_audit(tmp_path):
+def test_the_last_good_offsite_runs_and_the_last_audit(tmp_path):
     with Catalog(tmp_path / "c.sqlite") as catalog:
-        assert catalog.history.offsite_last_ok_end() is None
-        assert catalog.history.offsite_last_ok_start_by_kind() == {}
-        assert catalog.history.audit_last_at() is None and catalog.history.audit_last_problems() == 0
+        assert catalog.offsite.last_good_run() is None
+        assert catalog.offsite.last_good_start_by_kind() == {}
+        assert catalog.audits.latest() is None
         with catalog.transaction() as db:  # rows as the off-site runs and the audit write them
             db.executemany("INSERT INTO offsite_runs (id, kind, started, ended, result) VALUES (?,?,?,?,?)", [
                 ("r1", "full", "2026-01-01T01", "2026-01-01T02", "ok"),
@@ -47,11 +47,10 @@ def test_history_gives_the_last_good_offsite_runs_and_the_last_audit(tmp_path):
             ])
             db.executemany("INSERT INTO audits (id, at, seconds, problems, summary) VALUES (?,?,?,?,?)",
                            [(1, "2026-01-05", 1.0, 4, "{}"), (2, "2026-01-04", 1.0, 2, "{}")])
-        assert catalog.history.offsite_last_ok_end() == "2026-01-02T02"
-        assert catalog.history.offsite_last_ok_start_by_kind() == {"full": "2026-01-01T01",
-                                                                   "incremental": "2026-01-02T01"}
-        assert catalog.history.audit_last_at() == "2026-01-05"
-        assert catalog.history.audit_last_problems() == 2  # the latest row, as the metrics read it
+        assert catalog.offsite.last_good_run().ended == "2026-01-02T02"
+        assert catalog.offsite.last_good_start_by_kind() == {"full": "2026-01-01T01", "incremental": "2026-01-02T01"}
+        latest = catalog.audits.latest()  # the latest row, as the metrics read it
+        assert (latest.at, latest.problems) == ("2026-01-04", 2)
 
 
 def test_shelf_lists_versions_kept_before_a_time_and_drops_them(tmp_path):

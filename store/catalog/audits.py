@@ -20,13 +20,6 @@ class StoredAudit(NamedTuple):
     summary: dict[str, Any]
 
 
-class InventoryTotals(NamedTuple):
-    """What the inventory of the last successful off-site run lists."""
-
-    files: int
-    bytes: int
-
-
 class Audits:
     """The audits register. Writes belong inside the caller's ``catalog.transaction()``."""
 
@@ -46,7 +39,3 @@ class Audits:
         """The records whose bytes the audit re-read and found as the catalog has them."""
         self._db.executemany("UPDATE files SET last_verified = ? WHERE path = ?", ((at, p) for p in paths))
 
-    def last_inventory(self) -> InventoryTotals | None:
-        row = self._db.execute("SELECT total_files, total_bytes FROM offsite_runs WHERE result = 'ok'"
-                               " ORDER BY id DESC LIMIT 1").fetchone()
-        return InventoryTotals(*row) if row else None

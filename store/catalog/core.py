@@ -33,7 +33,6 @@ from dangan.store.catalog.audits import Audits
 from dangan.store.catalog.backup import CatalogBackup
 from dangan.store.catalog.drills import DrillRegister
 from dangan.store.catalog.gauges import Gauges
-from dangan.store.catalog.history import History
 from dangan.store.catalog.links import Links
 from dangan.store.catalog.offsite import OffsiteRegister
 from dangan.store.catalog.readings import Readings
@@ -523,10 +522,6 @@ class Catalog:
     @cached_property
     def gauges(self) -> Gauges:
         return Gauges(self)
-
-    @cached_property
-    def history(self) -> History:
-        return History(self)
 
     @cached_property
     def shelf(self) -> Shelf:

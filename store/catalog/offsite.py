@@ -112,6 +112,11 @@ class OffsiteRegister:
                                " ORDER BY id DESC LIMIT 1").fetchone()
         return OffsiteRun(*row) if row else None
 
+    def last_good_start_by_kind(self) -> dict[str, str]:
+        """kind (incremental, full, snapshot) -> when its latest successful run started."""
+        return dict(self._db.execute(
+            "SELECT kind, max(started) FROM offsite_runs WHERE result = 'ok' GROUP BY kind").fetchall())
+
     def set_verification(self, run_id: str, at: str, verdict: str) -> None:
         self._db.execute("UPDATE offsite_runs SET verified_at = ?, verification = ? WHERE id = ?",
                          (at, verdict, run_id))
