@@ -194,7 +194,8 @@ def register_sheet(run_id: str, kind: str, created: str, per_department: dict[st
         row[1] += size
     total_files = sum(r[0] for r in per.values())
     total_bytes = sum(r[1] for r in per.values())
-    lines = [t("manifest.title"), t("manifest.run", run=run_id, kind=t(f"manifest.kind.{kind}"), created=local(created)),
+    lines = [t("manifest.title"),
+             t("manifest.run", run=run_id, kind=t(f"manifest.kind.{kind}"), created=local(created)),
              t("manifest.totals", files=total_files, bytes=_size(total_bytes), shipped=shipped_files,
                shipped_bytes=_size(shipped_bytes))]
     if delta is not None:
