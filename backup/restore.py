@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from dangan.config.errors import EnvironmentProblem, UsageError
-from dangan.config.messages import t
+from dangan.config.messages import has, t
 from dangan.config.schema import Config
 
 from dangan.store import writeback
@@ -90,7 +90,8 @@ class RestoreReport:
                               "reason": f.reason} for f in self.failures]}
 
     def to_text(self) -> str:
-        lines = [t("restore.summary", source=self.source, target=self.target, at=_shown_at(self.at),
+        source = t(f"drill.source.{self.source}") if has(f"drill.source.{self.source}") else self.source
+        lines = [t("restore.summary", source=source, target=self.target, at=_shown_at(self.at),
                    requested=self.requested, restored=self.restored, already=self.already, bytes=self.bytes,
                    seconds=round(self.seconds, 1))]
         lines.append(t("restore.all_verified") if self.ok else t("restore.some_failed", count=len(self.failures)))

@@ -416,7 +416,7 @@ def test_register_recovery_and_restore_texts_show_local_time(shanghai):
     recovery = key.recovery_sheet(Path("/etc/dangan/offsite.key"), "partner:dangan")
     assert "2026-12-02 14:00:00 +08:00" in recovery and "T06:00" not in recovery, recovery
     restored = RestoreReport("mirror", "/srv/restore", "2026-11-01 10:00").to_text()
-    assert "2026-11-01 10:00:00 +08:00" in restored, restored
+    assert "2026-11-01 10:00:00 +08:00" in restored and "来源：镜像盘" in restored, restored
 
 
 # -- 10. `dangan mirror` after a mass deletion holds it and says how to confirm -------------------
