@@ -36,7 +36,7 @@ from dangan.store import writeback
 from dangan.store.atomic import fsync_dir, write_atomic
 from dangan.store.catalog import ReadOnlyCatalog
 from dangan.store.hashing import hash_fd
-from dangan.store.layout import CATALOG_FILE, Layout, MIRROR_DIR
+from dangan.store.layout import CATALOG_FILE, Layout, MIRROR_DIR, is_temp
 from dangan.store.mirror import TEMP_PREFIX, SourceUnreadable, copy_fd, unlink_quietly
 from dangan.store.names import show
 from dangan.store.tree import open_dir
@@ -251,7 +251,7 @@ class Target:
         if resuming:  # an interrupted run may have left temp files
             for _, _, files, dirfd in os.fwalk(self.root, follow_symlinks=False):
                 for name in files:
-                    if name.startswith(TEMP_PREFIX):
+                    if is_temp(name):
                         os.unlink(name, dir_fd=dirfd)
         self._journal = open(self.journal_path, "a", encoding="ascii")
         self._root_fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)

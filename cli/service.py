@@ -61,6 +61,10 @@ def mirror(args: argparse.Namespace) -> int:
         lock.release()
     print(t("mirror.done", files=result.files, arrived=result.arrived, gone=result.gone, moved=result.moved,
             applied=result.removals_applied + applied, seconds=round(result.seconds, 2)))
+    if result.swept:
+        print(t("mirror.swept", count=result.swept))
+    if result.refill:
+        print(t("mirror.refilled", count=result.refill, done=result.refill - min(result.refill, unmirrored)))
     if held:
         print(t("status.held", count=held["count"], since=local(held["since"])))
     unreadable = [n for n in alerts.notes if n["kind"] == "unreadable"]

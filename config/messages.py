@@ -880,6 +880,24 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "two readers find different page counts ({args[0]} and {args[1]}): the file's index is damaged",
     },
     "damage.decoder": {"zh": "读取时出错：{arg}", "en": "reading failed: {arg}"},
+    # --- h-mirror ---
+    "alert.mirror_refill": {
+        "zh": "镜像盘缺少目录库所列的文件副本（换了新盘，或副本在镜像盘上被删除），正在补齐",
+        "en": "the mirror lacks copies the catalog lists (a new disk, or copies deleted on it); refilling",
+    },
+    "mirror.refilled": {
+        "zh": "镜像盘缺少 {count} 个文件副本（换了新盘，或副本在镜像盘上被删除），已从档案盘补齐 {done} 个。",
+        "en": "the mirror lacked {count} copies (a new disk, or copies deleted on it); "
+              "{done} refilled from the archive.",
+    },
+    "skip.reserved": {
+        "zh": "名称为 dangan 保留（镜像盘上存放 dangan 自身数据的文件夹），无法镜像；请改名",
+        "en": "a name dangan reserves (its own folder on the mirror disk): cannot be mirrored; rename it",
+    },
+    "mirror.swept": {
+        "zh": "已清除镜像盘上中断的复制留下的 {count} 个临时文件。",
+        "en": "removed {count} temp files an interrupted copy left on the mirror.",
+    },
     # --- h-honest ---
     "job.spawn_failed": {
         "zh": "无法启动任务进程：{reason}",

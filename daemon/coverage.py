@@ -69,13 +69,16 @@ class Coverage:
                 due.append(folder)
         return due
 
-    def reconciled(self, folders: int) -> None:
-        """A reconcile counted ``folders``: compare with the watches held, and say so."""
+    def reconciled(self, folders: int, unwatched: list[bytes] = ()) -> None:
+        """A reconcile counted ``folders`` and found ``unwatched`` (folders whose inode the kernel
+        does not watch, e.g. deeper than PATH_MAX: polled from now on): compare with the watches
+        held, and say so."""
         held = Watch.watches_held()
         limit = inotify_limit("max_user_watches")
         self.shortfall = max(0, folders - held)
         if not self.shortfall:
             self.unwatched.clear()
+        self.unwatched.update(unwatched)
         if self.shortfall or self.unwatched:
             self.alerts.raise_("watch_shortfall", folders=folders, watches=held, limit=limit,
                                unwatched=len(self.unwatched))

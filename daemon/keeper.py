@@ -27,11 +27,12 @@ from dangan.config.schema import Config
 
 from dangan.rules import inspector
 from dangan.daemon.alerts import Alerts
+from dangan.daemon.backoff import PathBackoff, record_displaced
 from dangan.daemon.judge import Judge
 from dangan.store.catalog import Catalog, Event, FileRecord, now
 from dangan.store.layout import Layout
 from dangan.store.mirror import (ContentMismatch, Copied, KeptVersion, Mirror, MirrorUnavailable, MirrorWriteError, SourceChanged,
-                     SourceUnreadable)
+                     SourceGone, SourceUnreadable)
 from dangan.store.names import show
 from dangan.rules.rulebook import Rulebook
 from dangan.daemon.stall import MirrorHung, Pending, StallGuard
@@ -98,6 +99,7 @@ class Keeper:
         self.retry_at = 0.0  # monotonic time before which the mirror is not tried again
         self.stall = StallGuard(config.mirror.stall_seconds)  # mirror writes off this thread, watched
         self.retry_delay = 0.0
+        self.backoff = PathBackoff(config.mirror.retry_max_seconds)  # a path failing on its own
         # Files were registered without reaching the mirror: a catch-up is due when it is back.
         self.behind = True
         # The batch of copies on the mirror thread (see arrive): landed before anything else
@@ -122,6 +124,32 @@ class Keeper:
         except (OSError, MirrorHung) as exc:
             logger.warning("temp files on the mirror not swept at start: {}", exc)
             return 0
+
+    def mirror_lacking(self, expected: dict[bytes, dict[bytes, tuple[int, int]]],
+                       slack_ns: int) -> list[bytes] | None:
+        """What the mirror does not hold of ``expected`` (see :meth:`Mirror.lacking`), looked at on
+        the watched mirror thread; None when the mirror hung."""
+        try:
+            return self.stall.call(None, self.mirror.lacking, expected, slack_ns)
+        except MirrorHung:
+            return None
+
+    def refill(self, count: int) -> None:
+        """``count`` copies the catalog lists were missing from the mirror and are marked to be
+        copied again: a catch-up is due, and the admin is told until it is done."""
+        self.behind = True
+        self.alerts.raise_("mirror_refill", count=count)
+
+    def refilled(self) -> None:
+        self.alerts.clear("mirror_refill")
+
+    def copy_due(self, path: bytes) -> bool:
+        """Whether ``path`` may be copied now (not waiting out a back-off of its own)."""
+        return self.backoff.due(path)
+
+    def next_copy_due(self) -> float:
+        """The monotonic time the first path waiting out its own back-off may be tried again."""
+        return self.backoff.next_due()
 
     def mirror_hung(self) -> bool:
         """A mirror call is still stuck in the kernel: its late result must be recorded by this
@@ -154,6 +182,10 @@ class Keeper:
             logger.info("swept {} temp files left when the mirror disk failed", swept)
 
     def _mirror_failed(self, exc: MirrorWriteError) -> None:
+        if not exc.whole_disk:  # this path's own failure: it waits alone, the others go on
+            seconds = self.backoff.failed(exc.path, exc.reason)
+            self.alerts.note("mirror_path", path=show(exc.path), reason=exc.reason, seconds=round(seconds))
+            return
         self.retry_delay = min(max(self.retry_delay * 2, 1.0), self.config.mirror.retry_max_seconds)
         self.retry_at = time.monotonic() + self.retry_delay
         self.alerts.raise_("mirror_write", reason=exc.reason, seconds=round(self.retry_delay))
@@ -272,7 +304,7 @@ class Keeper:
         # Unchanged size, mtime and inode: the content must be what the catalog holds. If it is
         # not, the archive disk is rotting, and that copy must not replace a good one anywhere.
         expect = old.hash if unchanged and old.hash else None
-        return Arrival(path, st, old, expect, to_mirror=self.mirror_writable())
+        return Arrival(path, st, old, expect, to_mirror=self.mirror_writable() and self.backoff.due(path))
 
     def launch(self, arrivals: list["Arrival"]) -> "Flight":
         """Open the sources and start copying them to the mirror on the mirror thread (one batch);
@@ -322,7 +354,7 @@ class Keeper:
                     arrival.copied = result
                 elif isinstance(result, ContentMismatch):
                     arrival.corrupt = True
-                elif isinstance(result, SourceChanged):
+                elif isinstance(result, (SourceChanged, SourceGone)):  # gone: its removal follows
                     arrival.changing = True
                 elif isinstance(result, SourceUnreadable):
                     arrival.unreadable = str(result)
@@ -344,17 +376,21 @@ class Keeper:
                 arrival.digest, arrival.facts = inspector.inspect(open_file(self.root, path), st.st_size,
                                                                   self.algorithm)
         except OSError as exc:
-            arrival.unreadable = exc.strerror or str(exc)
-            return
+            if arrival.copied is None:
+                arrival.unreadable = exc.strerror or str(exc)
+                return
+            arrival.facts = {}  # deleted since its copy: registered, so its removal finds the copy
         arrival.corrupt = arrival.expect is not None and arrival.digest != arrival.expect
 
     def conclude_many(self, arrivals: list["Arrival"]) -> list[Outcome]:
         """Register what the transfers found, in one catalog transaction (in the service's thread)."""
         verdicts = [self._verdict(arrival) for arrival in arrivals]
         complete = [arrival for arrival, verdict in zip(arrivals, verdicts) if verdict is None]
-        if complete:
+        displaced = self.mirror.take_displaced()
+        if complete or displaced:
             at = now()
             with self.catalog.transaction():
+                record_displaced(self.catalog, displaced, at)
                 for arrival in complete:
                     self._register(arrival, at)
         return [verdict or Outcome.DONE for verdict in verdicts]
@@ -368,6 +404,7 @@ class Keeper:
             self._mirror_failed(arrival.mirror_error)
         elif arrival.copied is not None:
             self._mirror_ok()
+            self.backoff.succeeded(path)
         if arrival.changing:
             return Outcome.RETRY
         if arrival.unreadable:
@@ -394,6 +431,7 @@ class Keeper:
             return  # failed whole: nothing was replaced, the catalog still lists the files as unmirrored
         at = now()
         with self.catalog.transaction():
+            record_displaced(self.catalog, self.mirror.take_displaced(), at)
             for arrival, outcome in zip(arrivals, outcomes):
                 if not isinstance(outcome, Copied):
                     continue
@@ -441,9 +479,10 @@ class Keeper:
         """``path`` disappeared from the archive: register the removal; the mirror follows later
         (through the deletion guard)."""
         try:
-            self.tree.lstat(path)
-            return  # it is there after all (an old event): nothing was removed
-        except FileNotFoundError:
+            if stat.S_ISREG(self.tree.lstat(path).st_mode):
+                return  # it is there after all (an old event): nothing was removed
+            # a folder (or a link) of the same name now: the file is gone all the same
+        except (FileNotFoundError, NotADirectoryError):
             pass
         except OSError:
             return  # cannot tell: never take a permission or disk error for a deletion
@@ -517,6 +556,7 @@ class Keeper:
         at = now()
         facts = json.loads(record.facts) if record.facts else {}
         with self.catalog.transaction():
+            record_displaced(self.catalog, self.mirror.take_displaced(), at)
             self.catalog.register(new, st, record.hash, facts, self.algorithm, at, moved_from=record)
             if renamed:
                 # The old path's copy is now at the new path: nothing is left to remove there.

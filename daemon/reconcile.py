@@ -23,11 +23,22 @@ from dangan.store.atomic import fsync_dir
 from dangan.store.catalog import Catalog, now
 from dangan.store.catalog import backup as catalog_backup
 from dangan.daemon.guard import DeletionGuard
-from dangan.daemon.keeper import Keeper, Outcome
+from dangan.daemon.keeper import BATCH_FILES, Keeper, Outcome
+from dangan.daemon.watch import Watch
 from dangan.store.layout import Layout, MIRROR_DIR
+from dangan.store.names import show
 from dangan.store.tree import below_any
 
 CATALOG_COPY = "catalog.sqlite"
+# The mirror is checked against the catalog this many records at a time (one call on the mirror
+# thread each: a hung disk stalls one call, and memory holds one chunk, not the archive).
+CHECK_CHUNK = 5000
+PROGRESS_SECONDS = 10.0  # a long refill logs how far it is this often
+# Folders inotify cannot watch (a path longer than PATH_MAX cannot be given to inotify_add_watch)
+# are polled by the service, up to this many; more means the watch limit is reached, and the
+# service's 5-minute reconcile covers those.
+POLL_LIMIT = 1000
+MTIME_SLACK_NS = 2_000_000_000  # a mirror file system with coarse timestamps (FAT: 2 s) still holds its copy
 
 
 @dataclass
@@ -42,8 +53,12 @@ class ReconcileResult:
     caught_up: int = 0
     removals_applied: int = 0
     seconds: float = 0.0
+    refill: int = 0  # copies the catalog lists that the mirror did not hold: marked to copy again
+    swept: int = 0  # temp files of interrupted copies removed from the mirror
     retry: list[bytes] = field(default_factory=list)
     unlisted: list[bytes] = field(default_factory=list)
+    # Folders inotify does not watch (a path beyond PATH_MAX, the watch limit): to be polled.
+    unwatched: list[bytes] = field(default_factory=list)
 
     def summary(self) -> dict:
         """What `dangan status` and the report show of it."""
@@ -60,19 +75,43 @@ class Reconciler:
         self.keeper = keeper
         self.guard = guard
         self.layout = Layout.of(config)
+        # The first run of a fresh reconciler (every start, reload, one-shot `dangan mirror`)
+        # sweeps the temps an interrupted copy left: every command that writes the mirror.
+        self.swept = False
+        self.catch_up_at = 0.0  # monotonic time before which only paths in back-off wait: no catch-up
 
     def run(self) -> ReconcileResult:
         started = time.monotonic()
         self.layout.require_archive()  # an unmounted or emptied disk must not read as "all deleted"
         result = ReconcileResult()
+        if not self.swept:
+            result.swept = self.sweep()
         tree = self.keeper.tree
         visited: set[bytes] = set()
         changed: list[bytes] = []
         gone: dict[bytes, tuple[int, int, int]] = {}
+        # The mirror is checked only while it is there: a missing marker is an unmounted disk,
+        # never one that lost every copy.
+        check = self.keeper.mirror_writable()
+        expected: dict[bytes, dict[bytes, tuple[int, int]]] = {}
+        expected_count = 0
+        lacking: list[bytes] = []
+        watched = set(Watch.watched_inodes())  # none outside the service: nothing to poll there
         for folder in tree.walk():
             visited.add(folder.path)
             result.folders += 1
+            if watched and folder.inode not in watched:
+                result.unwatched.append(folder.path)
             rows = self.catalog.in_folder(folder.path)
+            if check:
+                # row: (size, mtime_ns, inode, mirrored, removed)
+                held = {p: (row[0], row[1]) for p, row in rows.items() if row[3] and not row[4]}
+                if held:
+                    expected[folder.path] = held
+                    expected_count += len(held)
+                    if expected_count >= CHECK_CHUNK:
+                        check = self._lacking(expected, lacking)
+                        expected, expected_count = {}, 0
             for name, st in folder.files:
                 path = folder.child(name)
                 row = rows.pop(path, None)
@@ -81,7 +120,12 @@ class Reconciler:
                     changed.append(path)
             gone.update((p, (row[2], row[0], row[1])) for p, row in rows.items() if not row[4])
             result.files += len(folder.files)
+        if check and expected:
+            self._lacking(expected, lacking)
+        result.refill = self._mark_lacking(lacking)
         result.unlisted = list(tree.unlisted)
+        if len(result.unwatched) > POLL_LIMIT:
+            result.unwatched = []  # the watch limit, not a few deep folders: the frequent reconcile covers it
         for parent in self.catalog.folders():
             if parent not in visited and not below_any(parent, result.unlisted):
                 rows = self.catalog.in_folder(parent)
@@ -133,18 +177,69 @@ class Reconciler:
         self.keeper.listing_changed(b"")
         self.keeper.judge_dirty()
 
+    def sweep(self) -> int:
+        """Remove the temp files interrupted copies left on the mirror (a mirror missing now is
+        swept by the keeper when it comes back)."""
+        swept = self.keeper.sweep_temps()
+        self.swept = True
+        if swept:
+            logger.info("swept {} temp files left by an interrupted copy", swept)
+        return swept
+
+    def _lacking(self, expected: dict[bytes, dict[bytes, tuple[int, int]]], lacking: list[bytes]) -> bool:
+        """Add to ``lacking`` what the mirror does not hold of ``expected``; False when the mirror
+        could not be looked at (hung): the rest of this reconcile does not look either."""
+        found = self.keeper.mirror_lacking(expected, MTIME_SLACK_NS)
+        if found is None:
+            return False
+        lacking.extend(found)
+        return True
+
+    def _mark_lacking(self, lacking: list[bytes]) -> int:
+        """Copies the catalog lists as mirrored that the mirror does not hold (the disk was replaced
+        or emptied, a copy was deleted behind dangan's back) are marked unmirrored: status counts
+        them, and the catch-up copies them again from the archive (their content checked against
+        the catalog's hash on the way). Said in the log and as an alert until refilled."""
+        if not lacking:
+            return 0
+        with self.catalog.transaction():
+            for path in lacking:
+                self.catalog.set_mirrored(path, None)
+        self.keeper.refill(len(lacking))
+        shown = ", ".join(show(p) for p in lacking[:3]) + (" ..." if len(lacking) > 3 else "")
+        logger.warning("the mirror lacks {} copies the catalog lists (a new disk, or copies deleted on it): "
+                       "refilling from the archive ({})", len(lacking), shown)
+        return len(lacking)
+
     def catch_up(self) -> int:
-        """Copy what the catalog knows but the mirror lacks (registered while it was away)."""
-        if not self.keeper.mirror_writable():
+        """Copy what the catalog knows but the mirror lacks (registered while it was away, or
+        missing from a replaced disk), a batch at a time, with its progress in the log."""
+        if time.monotonic() < self.catch_up_at or not self.keeper.mirror_writable():
             return 0
         done = 0
         self.keeper.behind = False
-        for path in self.catalog.unmirrored():
-            if self.keeper.arrived(path) is Outcome.DONE:
-                done += 1
+        waiting = self.catalog.unmirrored()
+        todo = [path for path in waiting if self.keeper.copy_due(path)]
+        if len(todo) < len(waiting):
+            self.keeper.behind = True  # paths waiting out their own back-off: tried again then
+            if not todo:
+                self.catch_up_at = self.keeper.next_copy_due()
+        started = last_log = time.monotonic()
+        for start in range(0, len(todo), BATCH_FILES):
+            chunk = todo[start:start + BATCH_FILES]
+            done += sum(outcome is Outcome.DONE for outcome in self.keeper.arrived_many(chunk))
             if not self.keeper.mirror_writable():
                 self.keeper.behind = True
                 break
+            if time.monotonic() - last_log >= PROGRESS_SECONDS:
+                last_log = time.monotonic()
+                logger.info("refilling the mirror: {} of {} files copied, {:.0f} s", done, len(todo),
+                            last_log - started)
+        if len(todo) > BATCH_FILES:
+            logger.info("mirror caught up: {} of {} files copied in {:.0f} s", done, len(todo),
+                        time.monotonic() - started)
+        if not self.keeper.behind and not self.catalog.unmirrored():
+            self.keeper.refilled()
         return done
 
     def prune_versions(self) -> int:

@@ -38,7 +38,7 @@ from dangan.daemon.coverage import Coverage
 from dangan.store.catalog import Catalog, now
 from dangan.daemon.guard import DeletionGuard
 from dangan.daemon.keeper import Keeper
-from dangan.store.layout import Layout, is_own
+from dangan.store.layout import Layout, is_own_path
 from dangan.store.mirror import Mirror
 from dangan.daemon.notify import notify, watchdog_interval
 from dangan.daemon.reconcile import Reconciler
@@ -164,10 +164,7 @@ class Service:
 
     def _start(self) -> None:
         parts = self.parts
-        parts.layout.require_archive()
-        swept = parts.keeper.sweep_temps()
-        if swept:
-            logger.info(t("log.swept", count=swept))
+        parts.layout.require_archive()  # (the start reconcile sweeps the mirror's temps)
         self.watch = Watch(parts.config.archive_root, self.changes)
         try:
             self.watch.start()  # before the reconcile, so that nothing slips between the two
@@ -361,7 +358,7 @@ class Service:
         self.alerts.clear("archive_missing")
         self._look_again(result.retry)
         self.last_reconcile = result.summary()
-        self.coverage.reconciled(result.folders)
+        self.coverage.reconciled(result.folders, result.unwatched)
         minutes = self.coverage.reconcile_minutes(parts.config.mirror.reconcile_minutes)
         self.reconcile_due = time.monotonic() + minutes * 60
 
@@ -383,7 +380,7 @@ def _metrics_from(catalog_path: Path) -> str:
 
 
 def _own(path: bytes) -> bool:
-    return any(is_own(part) for part in path.split(b"/"))
+    return is_own_path(path)
 
 
 def run(config_path: Path, config: Config) -> int:

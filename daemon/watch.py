@@ -15,6 +15,8 @@ from watchdog.events import (DirCreatedEvent, DirDeletedEvent, DirMovedEvent, Fi
                              FileSystemEventHandler)
 from watchdog.observers.inotify import InotifyObserver
 
+from dangan.store.layout import is_own_path
+
 EVENTS = [FileClosedEvent, FileCreatedEvent, FileModifiedEvent, FileDeletedEvent, FileMovedEvent, DirCreatedEvent,
           DirDeletedEvent, DirMovedEvent]
 OVERFLOW = "overflow"
@@ -62,6 +64,10 @@ class _Enqueue(FileSystemEventHandler):
             return
         if kind == "moved" and dest is None:
             kind, dest = "deleted", b""  # moved out of the archive
+        if kind == "moved" and is_own_path(src) != is_own_path(dest):
+            # One of dangan's temp names renamed to a record's name (how a restore lands a file) is
+            # that record's arrival; a record renamed to a temp name is its removal.
+            kind, src, dest = ("created", dest, b"") if is_own_path(src) else ("deleted", src, b"")
         self.changes.put(Change(kind, src, dest or b"", event.is_directory))
 
 

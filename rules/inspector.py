@@ -11,7 +11,11 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import os
 import re
+import sys
+import tempfile
+import threading
 import warnings
 import zipfile
 import zlib
@@ -23,7 +27,9 @@ from PIL import Image, UnidentifiedImageError
 from dangan.store.hashing import CHUNK, INLINE_LIMIT, hash_bytes
 from dangan.store.tree import open_file
 
-FACTS_VERSION = 2  # 2: camera evidence graded, OLE/PDF/JPEG validated strictly, resolution per axis
+# Facts of an older version are read again: 2 graded camera evidence, validated OLE/PDF/JPEG strictly and
+# measured resolution per axis; 3 added the OOXML main part and PNG chunk checksums.
+FACTS_VERSION = 3
 # Files up to this size are read into memory once and both hashed and parsed from there.
 HEADER = 8192
 DESCRIPTION_EXCERPT = 4000
@@ -40,6 +46,8 @@ DAMAGED_SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (PNG_MAGIC[1:], "png"), (b"\xd8\xff", "jpg"), (b"I*\x00", "tif"), (b"M\x00*", "tif"),
     (b"PDF-", "pdf"), (b"K\x03\x04", "zip"), (OLE_MAGIC[1:], "ole"),
 )
+# The main part each Office Open XML format cannot be without.
+OOXML_MAIN_PARTS = {"docx": "word/document.xml", "xlsx": "xl/workbook.xml", "pptx": "ppt/presentation.xml"}
 # The main stream each legacy Office format cannot be without.
 OLE_MAIN_STREAMS = {"doc": ("WordDocument",), "xls": ("Workbook", "Book"), "ppt": ("PowerPoint Document",)}
 
@@ -57,7 +65,7 @@ SHOT_TAGS = ((0x829A, "ExposureTime"), (0x829D, "FNumber"), (0x920A, "FocalLengt
              (0xA405, "FocalLengthIn35mmFilm"), (0x9206, "SubjectDistance"), (0x9201, "ShutterSpeedValue"),
              (0x9202, "ApertureValue"))
 # Makers that build only phones: their name alone is weak evidence (a scan app on a phone writes it too).
-PHONE_MAKERS = ("apple", "huawei", "honor", "xiaomi", "redmi", "oppo", "vivo", "oneplus", "realme", "meizu",
+PHONE_MAKERS = ("apple", "samsung", "huawei", "honor", "xiaomi", "redmi", "oppo", "vivo", "oneplus", "realme", "meizu",
                 "iqoo", "google", "nothing", "zte", "nubia", "smartisan", "coolpad", "tecno", "infinix")
 
 # Scanned archives are large; decoding them is wanted (damage shows only when decoding), but
@@ -146,8 +154,9 @@ def damaged_family(header: bytes) -> str | None:
 
 
 _POINTER = re.compile(r"<[^<>]* at 0x[0-9a-f]+>")
-_UNSUPPORTED = ("not configured", "cannot decode", "decoder", "not supported", "unsupported", "decompression bomb",
-                "exceeds limit", "too large")
+# Words of a codec this build lacks or a safety limit (not damage: Pillow's "decoder error -2" is damage).
+_UNSUPPORTED = ("not configured", "cannot decode", "not available", "not supported", "unsupported",
+                "decompression bomb", "exceeds limit", "too large")
 
 
 def reason(exc: BaseException) -> str:
@@ -195,10 +204,54 @@ def _image_facts(source: BinaryIO, facts: dict[str, Any]) -> None:
                 im.verify()  # too large to decode here; the structure check is what we can afford
             elif im.format == "JPEG":
                 _decode_jpeg(source, im)
+            elif im.format == "TIFF":
+                _decode_tiff(im)
             else:
+                if im.format == "PNG":
+                    _verify_chunks(source)
                 im.load()
         except Exception as exc:  # noqa: BLE001 - damage, or a codec this build lacks
             _failed(facts, exc)
+
+
+_STDERR_LOCK = threading.Lock()
+# libtiff's own words for damage it decodes around (it warns, Pillow returns the image).
+_LIBTIFF_DAMAGE = re.compile(r"bad code word|read error|not enough data|premature|corrupt|unexpected|"
+                             r"invalid|wrong|error", re.I)
+
+
+def _decode_tiff(im: Image.Image) -> None:
+    """Decode a TIFF with libtiff's messages captured: libtiff writes them to file descriptor 2 itself
+    (not through Python), so they would reach the terminal raw, and its warnings of damaged strips
+    (bad code words, short reads) are damage that Pillow's image hides. One TIFF at a time, since the
+    descriptor is the process's; other writers' lines are passed on to the real stderr."""
+    with _STDERR_LOCK, tempfile.TemporaryFile() as captured:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        os.dup2(captured.fileno(), 2)
+        try:
+            im.load()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        captured.seek(0)
+        lines = captured.read().decode("utf-8", "replace").splitlines()
+    ours = [line for line in lines if re.match(r"^[A-Za-z0-9_. -]+: ", line)]
+    others = [line for line in lines if line not in ours]
+    if others:
+        print("\n".join(others), file=sys.stderr)
+    damage = next((line for line in ours if _LIBTIFF_DAMAGE.search(line.split(":", 1)[1])), None)
+    if damage:
+        raise ValueError(damage.split(":", 1)[1].strip()[:160])
+
+
+def _verify_chunks(source: BinaryIO) -> None:
+    """Every chunk of a PNG read and its CRC checked: ``load()`` decodes the first frame only, so a
+    damaged later APNG frame or a chunk's bad checksum passes it."""
+    source.seek(0)
+    with Image.open(source) as whole:
+        whole.verify()
+    source.seek(0)
 
 
 def _decode_jpeg(source: BinaryIO, im: Image.Image) -> None:
@@ -430,14 +483,22 @@ def _flate_intact(stream: Any) -> bool:
 def _zip_facts(source: BinaryIO, facts: dict[str, Any]) -> None:
     try:
         with zipfile.ZipFile(source) as zf:
-            if any(info.flag_bits & 0x1 for info in zf.infolist()):
+            members = zf.infolist()
+            if members and min(info.header_offset for info in members) > 0:
+                # the directory found belongs to a zip further in (an embedded workbook at the tail of a
+                # truncated document): an Office or OFD file starts with its own first member
+                facts["corrupt"] = "truncated"
+                return
+            if any(info.flag_bits & 0x1 for info in members):
                 facts["encrypted"] = "password"
                 return
             bad = zf.testzip()  # reads every member and checks its CRC
             if bad is not None:
                 facts["corrupt"] = f"member:{clean_text(bad)}"
                 return
-            if "word/document.xml" in zf.namelist():
+            names = set(zf.namelist())
+            facts["ooxml"] = next((kind for kind, part in OOXML_MAIN_PARTS.items() if part in names), None)
+            if "word/document.xml" in names:
                 facts["text"] = docx_text(zf.read("word/document.xml"))
     except zipfile.BadZipFile:
         facts["corrupt"] = "truncated"

@@ -67,8 +67,9 @@ ACCEPTED_KINDS: dict[str, set[str | None]] = {
     "txt": {None},
 }
 PROPOSED_EXTENSION = {"ole": "doc", "zip": "zip", "tif": "tif"}
-OOXML = {"docx": "doc", "xlsx": "xls", "pptx": "ppt"}
-OLE_MAIN = ("doc", "xls", "ppt")  # legacy formats told apart by their main stream  # and the legacy format each replaced
+OOXML = {"docx": "doc", "xlsx": "xls", "pptx": "ppt"}  # and the legacy format each replaced
+OLE_MAIN = ("doc", "xls", "ppt")  # legacy formats told apart by their main stream
+OLE_SAME = {"wps": "doc", "et": "xls", "dps": "ppt"}  # WPS Office's names for the same containers
 # The family a damaged file's structure names, as the kinds an extension accepts.
 FAMILY_KINDS = {"ole": OLE_KINDS, "zip": ZIP_KINDS}
 DATE_SEPARATORS = " _-.，,、"
@@ -225,7 +226,8 @@ class Rulebook:
         stem, ext = split_ext(name)
         kind = facts.get("kind")
         if ext not in self.allowed:
-            self._found(out, path, "format.not-allowed", ext=ext or "∅", allowed=", ".join(self.rules.allowed_extensions))
+            self._found(out, path, "format.not-allowed", ext=ext or "∅",
+                        allowed=", ".join(self.rules.allowed_extensions))
         self._format_rules(out, path, ext, kind, facts)
         scan_only = self.is_scan_only(path)
         if ext in self.media and not scan_only:
@@ -234,7 +236,7 @@ class Rulebook:
             self._scan_rules(out, path, facts)
         if facts.get("corrupt"):
             self._found(out, path, "readable.corrupt", detail="damage." + str(facts["corrupt"]))
-        elif ext in OLE_MAIN and facts.get("ole") == "other":
+        elif OLE_SAME.get(ext, ext) in OLE_MAIN and facts.get("ole") == "other":
             self._found(out, path, "readable.corrupt", detail="damage.ole_main")
         elif facts.get("unverified"):
             self._found(out, path, "readable.corrupt", "unverified", detail=facts["unverified"])
@@ -260,11 +262,18 @@ class Rulebook:
         if kind in OLE_KINDS and ext in OLE_MAIN and ole in OLE_MAIN and ole != ext:
             self._found(out, path, "format.mismatch", ext=ext, actual=ole.upper(), proposal=ole)
             return
+        if kind in ZIP_KINDS and ext in OOXML and facts.get("ooxml") != ext and not facts.get("corrupt"):
+            # a zip, but not this Office format: another one renamed, or a container missing its main part
+            found = facts.get("ooxml")
+            self._found(out, path, "format.mismatch", ext=ext, actual=(found or "ZIP").upper(),
+                        proposal=found or "zip")
+            return
         if kind in accepted:
             return
         actual = kind.upper() if kind else t("rule.format.unknown_content")
         if kind:
-            self._found(out, path, "format.mismatch", ext=ext, actual=actual, proposal=PROPOSED_EXTENSION.get(kind, kind))
+            self._found(out, path, "format.mismatch", ext=ext, actual=actual,
+                        proposal=PROPOSED_EXTENSION.get(kind, kind))
         else:
             self._found(out, path, "format.mismatch", ext=ext, actual=actual, _h="unknown")
 

@@ -1,10 +1,16 @@
 """Where dangan keeps its own files, and the marker files that tell a mounted disk from an empty
-mount point (Syncthing's ``.stfolder`` idea). Every name dangan owns starts with ``.dangan``."""
+mount point (Syncthing's ``.stfolder`` idea).
+
+dangan's own names are an exact set (:func:`is_own`): a few fixed names at the top of a root, and
+temp files of one shape anywhere. Every other name, even one that starts with ``.dangan`` (a
+user's ``.dangan-notes.txt``, a folder ``.dangan`` below the top), is a record."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -16,16 +22,42 @@ from dangan.config.schema import Config
 
 from dangan.store.atomic import write_atomic
 
-OWN_PREFIX = b".dangan"
 ARCHIVE_MARKER = ".dangan-archive"
 MIRROR_DIR = ".dangan"
 MIRROR_MARKER = "marker"
 CATALOG_FILE = "catalog.sqlite"
+RESTORE_DIR = ".dangan-restore"  # a restore's journal and reports, at the top of its target
+TEMP_PREFIX = b".dangan-tmp-"
+# The names dangan gives at the top of the archive or mirror root (the mirror's own area, the
+# archive's marker, a restore's bookkeeping in a target that may be the archive root itself).
+TOP_NAMES = frozenset({MIRROR_DIR.encode(), ARCHIVE_MARKER.encode(), RESTORE_DIR.encode()})
+# The temp files dangan writes anywhere: TEMP_PREFIX and 12 hex digits (temp_name), and the
+# shapes older versions wrote (tempfile's 8 characters, the audit's fixed repair temp), so that
+# their leftovers are still recognised and swept.
+_TEMP = re.compile(rb"\.dangan-tmp-(?:[0-9a-f]{12}|[a-z0-9_]{8}|repair)\Z")
 
 
-def is_own(name: bytes) -> bool:
-    """dangan's own files are never records: never checked, never mirrored as records."""
-    return name.startswith(OWN_PREFIX)
+def temp_name() -> bytes:
+    """A fresh name for a temp file of dangan's (recognised by :func:`is_temp`)."""
+    return TEMP_PREFIX + secrets.token_hex(6).encode()
+
+
+def is_temp(name: bytes) -> bool:
+    """A temp file of dangan's: written, then renamed to its name or removed; swept after a crash."""
+    return _TEMP.match(name) is not None
+
+
+def is_own(name: bytes, top: bool = False) -> bool:
+    """Whether ``name`` is one of dangan's own, never a record (never checked, never mirrored as
+    one). ``top``: the name is directly in the archive (or mirror) root, where dangan's fixed
+    names live; below it only temp files are dangan's."""
+    return is_temp(name) or (top and name in TOP_NAMES)
+
+
+def is_own_path(relpath: bytes) -> bool:
+    """Whether a path relative to the root is, or lies inside, one of dangan's own names."""
+    parts = relpath.split(b"/")
+    return is_own(parts[0], top=True) or any(is_temp(part) for part in parts[1:])
 
 
 @dataclass(frozen=True)

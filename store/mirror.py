@@ -6,6 +6,11 @@ that is overwritten or deleted on the mirror first goes to the versions area,
 ``<mirror_root>/.dangan/versions/<path>/.dangan-v/<UTC time>``, so any past state can be restored.
 Nothing is written while the mirror's marker is missing: that means the disk is not mounted and
 the folder is a bare mount point.
+
+A path that changed kind on the archive (a file replaced by a folder of the same name, or the
+reverse) meets the old kind on the mirror: what stands in the way goes to the versions area too,
+file by file (:meth:`Mirror.take_displaced` hands those versions to the catalog). Holes in sparse
+files are kept (SEEK_DATA/SEEK_HOLE), and a copy whose source was deleted meanwhile is discarded.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
-import secrets
+import stat
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -23,16 +28,21 @@ from dangan.config.messages import t
 
 from dangan.store import writeback
 from dangan.store.hashing import CHUNK, INLINE_LIMIT, hash_fd, read_buffer
-from dangan.store.layout import Layout, MIRROR_DIR, MIRROR_MARKER
+from dangan.store.layout import Layout, MIRROR_DIR, MIRROR_MARKER, TEMP_PREFIX, is_temp, temp_name
 from dangan.store.tree import open_dir
 
 MIRROR_THREADS = "dangan-mirror"  # the stall guard counts the I/O of every thread named so
-TEMP_PREFIX = b".dangan-tmp-"
 # Threads writing one batch's copies, each with at least SPLIT_FROM files. Measured in the burst
 # benchmark: 3 and 4 shortened the lag after the writer's last file but slowed the writer as much.
 WRITERS = 2
 SPLIT_FROM = 16
-VERSION_DIR = b".dangan-v"  # an own name: no record can be called this
+VERSION_DIR = b".dangan-v"  # only inside the versions area, under each record's path
+# Errors that say the mirror disk as a whole cannot take writes now (full, read-only, failing,
+# gone): the keeper then pauses every copy. Any other error belongs to one path (a folder that
+# refuses, a name the mirror's file system cannot hold) and holds up that path alone.
+WHOLE_DISK = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO, errno.ENODEV, errno.ENXIO,
+                        errno.ENOTCONN, errno.ESTALE, errno.EUCLEAN, errno.EREMOTEIO, errno.ESHUTDOWN})
+_ZEROS = memoryview(bytes(CHUNK))  # a hole reads as zeros: hashed from here, never written
 
 
 class MirrorUnavailable(EnvironmentProblem):
@@ -44,12 +54,23 @@ class MirrorWriteError(Exception):
 
     def __init__(self, path: bytes, exc: OSError) -> None:
         super().__init__(f"{path!r}: {exc.strerror or exc}")
+        self.path = path
         self.errno = exc.errno
         self.reason = exc.strerror or str(exc)
+
+    @property
+    def whole_disk(self) -> bool:
+        """Whether the error is the disk's (pause all copies) rather than this path's alone."""
+        return self.errno in WHOLE_DISK
 
 
 class SourceChanged(Exception):
     """The source changed while it was being copied; the copy was discarded."""
+
+
+class SourceGone(Exception):
+    """The source was deleted while it was being copied; the copy was discarded (never a ghost
+    under the name of a file the archive no longer has)."""
 
 
 class ContentMismatch(Exception):
@@ -105,6 +126,10 @@ class Mirror:
         self.own = os.fsencode(layout.mirror_root / MIRROR_DIR)
         self.versions_rel = b"versions"
         self.algorithm = algorithm
+        # Versions of copies that stood in the way of a path that changed kind, not yet recorded
+        # in the catalog (filled on the mirror thread, taken by the keeper).
+        self._displaced: list[KeptVersion] = []
+        self._displaced_lock = threading.Lock()
 
     # -- the guard --------------------------------------------------------------------------
     def available(self) -> bool:
@@ -192,6 +217,7 @@ class Mirror:
                     continue
                 name = item.relpath.rpartition(b"/")[2]
                 try:
+                    self._displace_folder(item.folder, name, item.relpath)  # was a folder: now a file
                     kept = self._keep(item.folder, name, item.relpath, link=True)
                     os.rename(item.temp, name, src_dir_fd=item.folder, dst_dir_fd=item.folder)
                 except OSError as exc:
@@ -235,8 +261,11 @@ class Mirror:
                 folder = self._folder(folders, relpath, source_fd)
                 staged.append(self._write(folder, index, relpath, source_fd, expect))
             except MirrorWriteError as exc:
-                results[index] = failed = exc
-            except (SourceChanged, ContentMismatch, SourceUnreadable) as exc:
+                results[index] = exc
+                if exc.whole_disk:
+                    failed = exc
+                continue
+            except (SourceChanged, SourceGone, ContentMismatch, SourceUnreadable) as exc:
                 results[index] = exc
 
     def _folder(self, folders: dict[bytes, int], relpath: bytes, source_fd: int) -> int:
@@ -244,17 +273,84 @@ class Mirror:
         head = relpath.rpartition(b"/")[0]
         if head not in folders:
             try:
-                folders[head] = self._open_dir(head, create=True)
+                folders[head] = self._open_dir_clearing(head)
             except OSError as exc:
                 os.close(source_fd)
                 raise MirrorWriteError(relpath, exc) from None
         return folders[head]
 
+    def _open_dir_clearing(self, head: bytes) -> int:
+        """Open (create) the mirror folder ``head``; where a file stands at one of its folders'
+        names (that path was a file on the archive and is now a folder), that file goes to the
+        versions area first."""
+        try:
+            return self._open_dir(head, create=True)
+        except OSError as exc:
+            if exc.errno not in (errno.ENOTDIR, errno.ELOOP) or not head:
+                raise
+        fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        done = b""
+        try:
+            for part in head.split(b"/"):
+                relpath = done + b"/" + part if done else part
+                try:
+                    st = os.stat(part, dir_fd=fd, follow_symlinks=False)
+                    if not stat.S_ISDIR(st.st_mode):
+                        self._displaced_add(self._keep(fd, part, relpath, link=False))
+                except FileNotFoundError:
+                    pass
+                try:
+                    os.mkdir(part, 0o755, dir_fd=fd)
+                except FileExistsError:
+                    pass
+                child = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fd)
+                os.close(fd)
+                fd, done = child, relpath
+            return fd
+        except BaseException:
+            os.close(fd)
+            raise
+
+    def _displace_folder(self, folder: int, name: bytes, relpath: bytes) -> None:
+        """A folder stands on the mirror where a file is to go (that path was a folder on the
+        archive and is now a file): every file in it goes to the versions area, then the folders."""
+        try:
+            st = os.stat(name, dir_fd=folder, follow_symlinks=False)
+        except FileNotFoundError:
+            return
+        if not stat.S_ISDIR(st.st_mode):
+            return
+        fd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=folder)
+        try:
+            for entry in sorted(os.fsencode(n) for n in os.listdir(fd)):
+                if is_temp(entry):  # an interrupted copy's leftover: nothing to keep
+                    unlink_quietly(entry, fd)
+                    continue
+                self._displace_folder(fd, entry, relpath + b"/" + entry)
+                if _exists(entry, fd):  # not a folder (any more)
+                    self._displaced_add(self._keep(fd, entry, relpath + b"/" + entry, link=False))
+        finally:
+            os.close(fd)
+        os.rmdir(name, dir_fd=folder)
+        os.fsync(folder)
+
+    def _displaced_add(self, kept: "KeptVersion | None") -> None:
+        if kept is not None:
+            with self._displaced_lock:
+                self._displaced.append(kept)
+
+    def take_displaced(self) -> list["KeptVersion"]:
+        """The versions of copies moved aside for a path that changed kind since the last call:
+        the caller records them (their records' mirror copies are now these versions)."""
+        with self._displaced_lock:
+            taken, self._displaced = self._displaced, []
+        return taken
+
     def _write(self, folder: int, index: int, relpath: bytes, source_fd: int,
                expect: str | None) -> "_Staged":
         """Write one copy to a temp file in ``folder`` while hashing the source (closed here), with
         the source's mode and mtime, and start its writeback. Nothing is durable yet."""
-        temp = TEMP_PREFIX + secrets.token_hex(6).encode()
+        temp = temp_name()
         out = -1
         try:
             try:
@@ -268,6 +364,8 @@ class Mirror:
             except OSError as exc:
                 raise MirrorWriteError(relpath, exc) from None
             after = os.fstat(source_fd)
+            if after.st_nlink == 0:
+                raise SourceGone(relpath)
             if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
                 raise SourceChanged(relpath)
             if expect is not None and digest != expect:
@@ -334,7 +432,7 @@ class Mirror:
         try:
             if not _exists(old_name, src):
                 return False, None
-            dst = self._open_dir(new_head, create=True)
+            dst = self._open_dir_clearing(new_head)
             if folder and _exists(new_name, dst):
                 return False, None
             kept = None if folder else self._keep(dst, new_name, new, link=True)
@@ -359,6 +457,8 @@ class Mirror:
             st = os.stat(name, dir_fd=folder, follow_symlinks=False)
         except FileNotFoundError:
             return None
+        if stat.S_ISDIR(st.st_mode):
+            return None  # not this record's copy: the path is a folder now (moved aside on its own)
         location = relpath + b"/" + VERSION_DIR + b"/" + version_stamp()
         vhead, _, vname = location.rpartition(b"/")
         vfolder = self._open_dir(self.versions_rel + b"/" + vhead, create=True, base=self.own)
@@ -427,6 +527,39 @@ class Mirror:
                     os.close(fd)
         return failed
 
+    # -- what the mirror holds ---------------------------------------------------------------
+    def lacking(self, expected: dict[bytes, dict[bytes, tuple[int, int]]], slack_ns: int = 1) -> list[bytes]:
+        """The paths the mirror does not hold as the catalog says, for ``expected``: folder ->
+        {path: (size, mtime_ns)} of copies the catalog lists as mirrored. A copy is held when a
+        regular file of that size and mtime stands at its path (copies keep their source's mtime):
+        a cheap look, one listing per folder, that finds a new empty disk, a copy deleted or
+        truncated behind dangan's back; a copy's content is the audit's to verify. ``slack_ns``: how
+        far an mtime may be off (a file system with coarse timestamps rounds them)."""
+        missing: list[bytes] = []
+        for folder, records in expected.items():
+            try:
+                fd = self._open_dir(folder, create=False)
+            except OSError:  # no such folder (or a file or link in its place): none of it is there
+                missing.extend(records)
+                continue
+            try:
+                with os.scandir(fd) as entries:
+                    held = {}
+                    for entry in entries:
+                        if entry.is_file(follow_symlinks=False):
+                            st = entry.stat(follow_symlinks=False)
+                            held[os.fsencode(entry.name)] = (st.st_size, st.st_mtime_ns)
+            except OSError:
+                missing.extend(records)
+                continue
+            finally:
+                os.close(fd)
+            for path, (size, mtime_ns) in records.items():
+                there = held.get(path.rpartition(b"/")[2])
+                if there is None or there[0] != size or abs(there[1] - mtime_ns) >= slack_ns:
+                    missing.append(path)
+        return missing
+
     # -- housekeeping -----------------------------------------------------------------------
     def sweep_temps(self) -> int:
         """Remove temp files a crash left behind (never a final name: those are only renamed)."""
@@ -437,7 +570,7 @@ class Mirror:
                 # process (and a temp left in the stage is removed by the next relink anyway)
                 folders[:] = [f for f in folders if f != b"stage"]
             for name in files:
-                if name.startswith(TEMP_PREFIX):
+                if is_temp(name):
                     unlink_quietly(name, dirfd)
                     removed += 1
         return removed
@@ -508,9 +641,13 @@ def copy_hashing(source: int, out: int, algorithm: str, keep: bool,
     size expected, lets a small file be read in one buffer of its size rather than 1 MiB (fresh
     memory for every file costs page faults and address-space locks shared by all threads).
 
-    A read error raises SourceUnreadable; a write error raises OSError."""
+    A file with holes keeps them (see :func:`_copy_sparse`). A read error raises SourceUnreadable;
+    a write error raises OSError."""
     h = hashlib.new(algorithm)
     parts: list[bytes] = []
+    if size and size > CHUNK and _has_holes(source, size):
+        _copy_sparse(source, out, h, parts if keep else None, size)
+        return h.hexdigest(), b"".join(parts) if keep else None
     done = 0
     while True:
         if size is None or done > size:  # unknown, or the file grew: whole chunks
@@ -531,6 +668,66 @@ def copy_hashing(source: int, out: int, algorithm: str, keep: bool,
         while view:
             view = view[os.write(out, view):]
     return h.hexdigest(), b"".join(parts) if keep else None
+
+
+def _has_holes(source: int, size: int) -> bool:
+    """Whether the file has a hole before its end (where the file system can tell)."""
+    try:
+        return os.lseek(source, 0, os.SEEK_HOLE) < size
+    except OSError:  # SEEK_HOLE not supported: one data extent, as if without holes
+        return False
+    finally:
+        try:
+            os.lseek(source, 0, os.SEEK_SET)
+        except OSError:
+            pass
+
+
+def _copy_sparse(source: int, out: int, h: "hashlib._Hash", parts: list[bytes] | None, size: int) -> None:
+    """Copy the first ``size`` bytes of ``source`` to ``out`` extent by extent: data is read, hashed
+    and written at its offset; a hole is hashed as zeros and left a hole in the copy (the copy ends
+    at ``size`` by a truncate), so a 5 GB file holding 4 KiB of data allocates 4 KiB on the mirror.
+    Growth past ``size`` is seen by the caller (the source's size changed: the copy is discarded)."""
+    position = 0
+    while position < size:
+        try:
+            data = os.lseek(source, position, os.SEEK_DATA)
+        except OSError as exc:
+            if exc.errno != errno.ENXIO:  # ENXIO: no data after position, the rest is a hole
+                raise SourceUnreadable(exc.strerror or str(exc)) from None
+            data = size
+        data = min(data, size)
+        while position < data:  # a hole: hashed, not written
+            step = min(CHUNK, data - position)
+            h.update(_ZEROS[:step])
+            if parts is not None:
+                parts.append(_ZEROS[:step])
+            position += step
+        if position >= size:
+            break
+        try:
+            hole = min(os.lseek(source, position, os.SEEK_HOLE), size)
+        except OSError as exc:
+            raise SourceUnreadable(exc.strerror or str(exc)) from None
+        while position < hole:
+            try:
+                chunk = os.pread(source, min(CHUNK, hole - position), position)
+            except OSError as exc:
+                raise SourceUnreadable(exc.strerror or str(exc)) from None
+            if not chunk:  # shrunk meanwhile: the caller's size check discards the copy
+                hole = position
+                size = position
+                break
+            h.update(chunk)
+            if parts is not None:
+                parts.append(chunk)
+            view = memoryview(chunk)
+            offset = position
+            while view:
+                written = os.pwrite(out, view, offset)
+                view, offset = view[written:], offset + written
+            position += len(chunk)
+    os.ftruncate(out, size)
 
 
 def copy_fd(source: int, out: int) -> None:

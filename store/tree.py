@@ -16,7 +16,7 @@ import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from dangan.store.layout import is_own
+from dangan.store.layout import ARCHIVE_MARKER, MIRROR_DIR, is_own
 from dangan.store.resolve import beneath
 
 DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -30,6 +30,7 @@ class Folder:
     path: bytes
     files: list[tuple[bytes, os.stat_result]] = field(default_factory=list)
     dirs: list[bytes] = field(default_factory=list)
+    inode: int = 0  # of the folder itself (a walk fills it in): which folders inotify watches
 
     @property
     def depth(self) -> int:
@@ -44,7 +45,7 @@ class Skipped:
     """Something in the tree that is not a record and was left alone, with the reason."""
 
     path: bytes
-    reason: str  # "symlink" | "special" | "unreadable"
+    reason: str  # "symlink" | "special" | "unreadable" | "reserved"
     detail: str = ""
 
 
@@ -76,6 +77,7 @@ class Tree:
                 fd, folder, pending = stack[-1]
                 if pending is None:
                     try:
+                        folder.inode = os.fstat(fd).st_ino
                         self._list(fd, folder)
                     except OSError as exc:
                         self._unlisted(folder.path, exc)
@@ -125,7 +127,11 @@ class Tree:
         with os.scandir(fd) as entries:
             for entry in entries:
                 name = os.fsencode(entry.name)
-                if is_own(name):
+                if is_own(name, top=not folder.path):
+                    if name == MIRROR_DIR.encode() and _is_archive_top(fd, folder):
+                        # a user's folder at the archive's top under the name of the mirror's own
+                        # area: it cannot be mirrored there; said, so that it is renamed
+                        self.skipped.append(Skipped(name, "reserved"))
                     continue
                 if entry.is_symlink():
                     self.skipped.append(Skipped(folder.child(name), "symlink", _link_target(fd, name)))
@@ -141,6 +147,17 @@ class Tree:
     def _unlisted(self, relpath: bytes, exc: OSError) -> None:
         self.unlisted.append(relpath)
         self.skipped.append(Skipped(relpath, "unreadable", exc.strerror or str(exc)))
+
+
+def _is_archive_top(fd: int, folder: Folder) -> bool:
+    """Whether ``fd`` is the top of an archive (it holds the archive's marker)."""
+    if folder.path:
+        return False
+    try:
+        os.stat(ARCHIVE_MARKER, dir_fd=fd, follow_symlinks=False)
+    except OSError:
+        return False
+    return True
 
 
 def below_any(path: bytes, prefixes: list[bytes]) -> bool:

@@ -55,7 +55,8 @@ def assert_tree(root: Path, expected: dict[str, bytes]) -> None:
         for name in names:
             if not name.startswith(b".dangan"):
                 path = os.path.join(folder, name)
-                found[os.fsdecode(os.path.relpath(path, os.fsencode(root)))] = open(path, "rb").read()
+                with open(path, "rb") as f:
+                    found[os.fsdecode(os.path.relpath(path, os.fsencode(root)))] = f.read()
                 if os.fsdecode(os.path.relpath(path, os.fsencode(root))).endswith("纪要.pdf"):
                     assert os.stat(path).st_mtime == 1_600_000_000  # mtimes come back
     assert found == expected

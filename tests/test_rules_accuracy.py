@@ -319,3 +319,28 @@ def test_no_python_internals_in_any_finding(archive, capsys):
     texts = [v["message"] + v["hint"] for v in report["violations"]]
     assert len([v for v in report["violations"] if v["rule"] == "readable.corrupt"]) == 4
     assert not [t for t in texts if "0x" in t or "object at" in t or "Error" in t], texts
+
+
+def test_libtiff_warnings_are_findings_not_terminal_noise(archive, tmp_path):
+    """libtiff writes its warnings to file descriptor 2 itself: they become the finding's words."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.effect_noise((800, 600), 90).convert("1").save(out, "TIFF", compression="group4", dpi=(300, 300))
+    data = bytearray(out.getvalue())
+    ifd = struct.unpack("<I", data[4:8])[0]
+    for i in range(struct.unpack("<H", data[ifd:ifd + 2])[0]):
+        at = ifd + 2 + 12 * i
+        if struct.unpack("<H", data[at:at + 2])[0] == 273:  # StripOffsets: into the middle of the strip
+            data[at + 8:at + 12] = struct.pack("<I", struct.unpack("<I", data[at + 8:at + 12])[0] + 5000)
+    archive.write(f"{TASK}/20210205传真.tif", bytes(data))
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    done = subprocess.run([str(Path(sys.executable).with_name("dangan")), "check", "--config", str(archive.config),
+                           "--format", "json"], capture_output=True, text=True, timeout=120)
+    findings = {v["rule"]: v for v in json.loads(done.stdout)["violations"] if v["path"].endswith("传真.tif")}
+    assert findings["readable.corrupt"]["severity"] == "error"
+    assert done.stderr == ""  # nothing of libtiff's reached the terminal
