@@ -17,6 +17,7 @@ from pathlib import Path
 from dangan.config.errors import EnvironmentProblem
 from dangan.config.messages import t
 from dangan.store.atomic import write_atomic
+from dangan.store.clock import local
 
 
 def key_path(config_path: Path, configured: str = "") -> Path:
@@ -64,4 +65,4 @@ class OffsiteKey:
 
     def recovery_sheet(self, path: Path, remote: str) -> str:
         return t("key.recovery_sheet", path=path, remote=remote, password=self.password, salt=self.salt,
-                 created=self.created)
+                 created=local(self.created, seconds=True))

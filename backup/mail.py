@@ -41,7 +41,8 @@ def send(settings: ReportConfig, message: EmailMessage, attempts: int = 3, pause
             return
         except (OSError, smtplib.SMTPException) as exc:
             last = exc
-            time.sleep(pause * 2 ** attempt)
+            if attempt + 1 < attempts:  # no pause after the final attempt: nothing follows it
+                time.sleep(pause * 2 ** attempt)
     raise last  # type: ignore[misc]
 
 

@@ -23,6 +23,7 @@ from dangan.config.messages import t
 from dangan.config.schema import Config
 from dangan.store.catalog import Catalog
 from dangan.store.names import show
+from dangan.store.clock import local
 
 FORMAT = "dangan-manifest/1"
 # Its own format name, so that a reader that knows only full inventories refuses a delta instead
@@ -204,7 +205,8 @@ def register_sheet(run_id: str, kind: str, created: str, per_department: dict[st
         row[1] += size
     total_files = sum(r[0] for r in per.values())
     total_bytes = sum(r[1] for r in per.values())
-    lines = [t("manifest.title"), t("manifest.run", run=run_id, kind=t(f"manifest.kind.{kind}"), created=created),
+    lines = [t("manifest.title"),
+             t("manifest.run", run=run_id, kind=t(f"manifest.kind.{kind}"), created=local(created)),
              t("manifest.totals", files=total_files, bytes=_size(total_bytes), shipped=shipped_files,
                shipped_bytes=_size(shipped_bytes))]
     if delta is not None:

@@ -129,7 +129,7 @@ class Offsite:
             result.ok = True
         except (RcloneError, EnvironmentProblem, OSError) as exc:
             result.reason = getattr(exc, "reason", "") or str(exc)
-            logger.error("off-site run {} failed: {}", run_id, result.reason)
+            logger.error(t("log.offsite_failed", run=run_id, reason=result.reason))
         except BaseException as exc:  # interrupted, stopped, or a bug: never left `running` for ever
             died = exc
             result.reason = t("offsite.run_died", detail=str(exc) or type(exc).__name__)

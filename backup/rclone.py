@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,7 +61,8 @@ class Rclone:
 
     def env(self) -> dict[str, str]:
         prefix = f"RCLONE_CONFIG_{CRYPT.upper()}_"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("RCLONE_")} | self.extra_env
+        env = {k: v for k, v in os.environ.items() if not k.startswith("RCLONE_")}
+        env |= partner_env(self.remote, os.environ) | self.extra_env
         env.update({
             prefix + "TYPE": "crypt",
             prefix + "REMOTE": self.remote,
@@ -232,6 +234,20 @@ class TransferChild:
 # rclone's public obscuring key (fs/config/obscure/obscure.go): obscuring hides a password from
 # a casual look, it is not encryption. Done in-process: two `rclone obscure` runs cost 0.16 s a run.
 _OBSCURE_KEY = bytes.fromhex("9c935b48730a554d6bfd7c63c886a92bd390198eb8128afbf4de162b8b95f638")
+
+
+def partner_env(remote: str, environ: Mapping[str, str]) -> dict[str, str]:
+    """The ``RCLONE_CONFIG_<NAME>_*`` variables that define the partner's remote ``NAME``, and only
+    those: a partner defined the standard rclone way (e.g. in the unit's EnvironmentFile) is kept,
+    while every other ``RCLONE_`` variable (a stray ``RCLONE_DRY_RUN``, other remotes) is not."""
+    match = re.match(r"([\w.@+ -]+)[,:]", remote)
+    if not match:  # a local folder, or an on-the-fly ``:backend:`` remote
+        return {}
+    name = match.group(1).upper()
+    prefixes = {f"RCLONE_CONFIG_{name}_", f"RCLONE_CONFIG_{name.replace('-', '_')}_"}
+    if f"RCLONE_CONFIG_{CRYPT.upper()}_" in prefixes:
+        return {}
+    return {k: v for k, v in environ.items() if any(k.startswith(p) for p in prefixes)}
 
 
 def obscure(secret: str) -> str:

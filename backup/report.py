@@ -31,6 +31,7 @@ from dangan.store.catalog import Catalog, now
 from dangan.store.catalog.weekly import DiskSample
 from dangan.store.layout import Layout
 from dangan.store.names import printable
+from dangan.store.clock import local
 
 __all__ = ["OK", "ATTENTION", "CRITICAL", "Report", "property_lines", "sample_disks", "to_html", "to_text",
            "view", "write"]
@@ -218,11 +219,7 @@ def _zone(data: dict[str, Any]) -> tzinfo:
 
 def local_time(at: str | None, zone: tzinfo) -> str:
     """A catalog time (UTC) in the configured zone with its offset: 2026-12-02 21:30 +08:00."""
-    if not at:
-        return "—"
-    moment = datetime.fromisoformat(at).astimezone(zone)
-    offset = moment.strftime("%z")
-    return moment.strftime("%Y-%m-%d %H:%M ") + f"{offset[:3]}:{offset[3:]}"
+    return local(at, zone)
 
 
 # -- the view both forms are drawn from --------------------------------------------------------

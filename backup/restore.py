@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from dangan.config.errors import EnvironmentProblem, UsageError
-from dangan.config.messages import t
+from dangan.config.messages import has, t
 from dangan.config.schema import Config, contains
 
 from dangan.store import writeback
@@ -40,6 +40,8 @@ from dangan.store.hashing import hash_fd
 from dangan.store.layout import CATALOG_FILE, Layout, MIRROR_DIR, is_temp
 from dangan.store.mirror import TEMP_PREFIX, SourceUnreadable, copy_fd, unlink_quietly
 from dangan.store.names import printable, show, shown
+from dangan.store import clock
+from dangan.store.clock import local
 
 WORK_DIR = ".dangan-restore"
 JOURNAL = "journal.jsonl"
@@ -89,12 +91,25 @@ class RestoreReport:
                               "reason": f.reason} for f in self.failures]}
 
     def to_text(self) -> str:
-        lines = [t("restore.summary", source=self.source, target=self.target, at=self.at or t("restore.latest"),
+        source = t(f"drill.source.{self.source}") if has(f"drill.source.{self.source}") else self.source
+        lines = [t("restore.summary", source=source, target=self.target, at=_shown_at(self.at),
                    requested=self.requested, restored=self.restored, already=self.already, bytes=self.bytes,
                    seconds=round(self.seconds, 1))]
         lines.append(t("restore.all_verified") if self.ok else t("restore.some_failed", count=len(self.failures)))
         lines += [f"  {shown(f.path)}：{printable(f.reason)}" for f in self.failures]
         return "\n".join(lines)
+
+
+def _shown_at(at: str | None) -> str:
+    """``--at`` as the reader should see it: in the configured zone, with its offset (a time given
+    without an offset meant that zone)."""
+    if not at:
+        return t("restore.latest")
+    try:
+        moment = datetime.fromisoformat(at)
+    except ValueError:
+        return at
+    return local(moment if moment.tzinfo else moment.replace(tzinfo=clock.zone()), seconds=True)
 
 
 # -- the plan ----------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from dangan.config import loader
 from dangan.config.errors import UsageError
 from dangan.config.messages import set_language, t
 from dangan.config.rule_ids import RULE_IDS
+from dangan.store import clock
 from dangan.store.atomic import write_atomic
 from dangan.store.layout import Layout
 from dangan.rules.check import Checker
@@ -41,10 +42,11 @@ def init(args: argparse.Namespace) -> int:
     remote = args.offsite_remote or os.path.join(state, "offsite")
     text = fill_template(loader.default_text(), archive_root=archive, mirror_root=mirror, state_dir=state,
                          remote=remote)
-    config = loader.parse(text, path)  # the same validation as every later load
+    config = loader.parse(text, path, from_options=True)  # the same validation as every later load
     set_language(config.language)
+    clock.set_zone(config)
     layout = Layout.of(config)
-    layout.create(config.departments)
+    layout.create(config.departments, config.categories)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, text.encode("utf-8"), mode=0o600)
     with layout.open_catalog(create=True):

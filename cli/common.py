@@ -9,6 +9,7 @@ from typing import NamedTuple
 from dangan.config import loader
 from dangan.config.messages import set_language
 from dangan.config.schema import Config
+from dangan.store import clock
 from dangan.store.layout import Layout
 
 
@@ -24,6 +25,7 @@ def load_config(args: argparse.Namespace) -> Config:
     """The config named by ``--config`` (or the default place), validated; its language is the output's."""
     config = loader.load(loader.resolve_path(args.config))
     set_language(config.language)
+    clock.set_zone(config)  # every time shown from here on is in the configured zone
     return config
 
 

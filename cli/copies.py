@@ -17,7 +17,10 @@ from dangan.config.messages import t
 from dangan.config.schema import Config
 from dangan.store.catalog import Catalog
 from dangan.store.catalog.health import explaining
+from dangan.store.layout import Layout
 from dangan.daemon import logs
+from dangan.daemon.alerts import Alerts
+from dangan.daemon.service import Parts, ServiceLock
 from dangan.backup.adopt import adopt as adopt_archive
 from dangan.backup.audit import AuditResult, Auditor
 from dangan.backup.drill import as_dicts, run_drill
@@ -45,6 +48,9 @@ def adopt(args: argparse.Namespace) -> int:
 def backup(args: argparse.Namespace) -> int:
     config, path, layout = setup(args)
     logs.setup(config)
+    # The copy ships what the catalog knows is on the mirror: bring both up to date first, unless
+    # the running service keeps them so (the scheduled backup runs as its child).
+    service_running = False if args.verify else not _catch_up(config, path, layout, args.format == "text")
     with layout.open_catalog() as catalog:
         offsite = Offsite(config, path, catalog, progress=sys.stdout.isatty() and args.format == "text")
         if args.verify:
@@ -65,13 +71,36 @@ def backup(args: argparse.Namespace) -> int:
         print(json.dumps({**asdict(run), "manifest": str(run.manifest) if run.manifest else None},
                          ensure_ascii=False, indent=2))
     elif run.ok:
-        print(t("offsite.run_ok", kind=t(f"manifest.kind.{kind}"), run=run.run_id, files=run.files,
-                bytes=run.bytes, total=run.total_files, manifest=run.manifest))
-        if run.not_shipped:
-            print(t("offsite.not_shipped", count=run.not_shipped))
+        print(t("offsite.run_ok" if not run.not_shipped else "offsite.run_partial",
+                kind=t(f"manifest.kind.{kind}"), run=run.run_id, files=run.files, bytes=run.bytes,
+                total=run.total_files, manifest=run.manifest))
     else:
         print(t("offsite.run_failed", run=run.run_id, reason=run.reason), file=sys.stderr)
-    return EXIT_OK if run.ok else EXIT_PROBLEMS
+    if run.ok and run.not_shipped:
+        # Never "done" while records of the archive are missing from the copy: how many, and why.
+        print(t("offsite.incomplete", count=run.not_shipped) + t(
+            "offsite.incomplete_service" if service_running else "offsite.incomplete_alone"), file=sys.stderr)
+    return EXIT_OK if run.ok and not run.not_shipped else EXIT_PROBLEMS
+
+
+def _catch_up(config: Config, path: Path, layout: Layout, speak: bool) -> bool:
+    """One reconcile (what `dangan mirror` does) when no service runs: files added or changed while
+    it was stopped reach the catalog and the mirror, the copy's source. False when the running
+    service holds the archive (it keeps both current; the backup then ships what it has copied)."""
+    lock = ServiceLock(layout.state_dir)
+    if not lock.acquire():
+        return False
+    try:
+        parts = Parts.build(config, path, Alerts(), schedule=False)
+        try:
+            result = parts.reconciler.run()
+        finally:
+            parts.close()
+    finally:
+        lock.release()
+    if speak and (result.arrived or result.gone or result.moved):
+        print(t("offsite.caught_up", arrived=result.arrived, gone=result.gone, moved=result.moved))
+    return True
 
 
 def restore(args: argparse.Namespace) -> int:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from importlib import metadata
 from typing import TextIO
 
-from dangan.config import loader
+from dangan.config import loader, words
 from dangan.config.errors import CatalogError, ConfigError, DanganError, EnvironmentProblem, UsageError
 from dangan.config.messages import language, set_language, t
 
@@ -57,6 +57,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(t("error.interrupted"), file=sys.stderr)
         return EXIT_INTERRUPTED
+    except OSError as exc:
+        if exc.filename is None:
+            print(t("error.internal", detail=f"{type(exc).__name__}: {exc}"), file=sys.stderr)
+            return EXIT_INTERNAL
+        # A file or folder the command could not use: the environment's problem, said in words.
+        print(t("error.os", path=exc.filename, reason=words.os_error(exc)), file=sys.stderr)
+        return EXIT_USAGE
     except Exception as exc:  # noqa: BLE001 - the promise: never a traceback
         print(t("error.internal", detail=f"{type(exc).__name__}: {exc}"), file=sys.stderr)
         return EXIT_INTERNAL
@@ -125,6 +132,13 @@ _ARGPARSE_ZH = [
     (r"unrecognized arguments: ", "无法识别的参数："),
     (r"argument (\S+): invalid choice: (.+?) \(choose from (.+)\)", r"参数 \1 的值 \2 无效（可选：\3）"),
     (r"argument (\S+): expected one argument", r"参数 \1 需要一个值"),
+    (r"argument (\S+): not allowed with argument (\S+)", r"参数 \1 不能与 \2 同时使用"),
+    (r"argument (\S+): expected at least one argument", r"参数 \1 至少需要一个值"),
+    (r"argument (\S+): expected at most one argument", r"参数 \1 最多只能有一个值"),
+    (r"argument (\S+): invalid (\S+) value: (.+)", r"参数 \1 的值 \3 无效（应为 \2 类型）"),
+    (r"argument (\S+): ignored explicit argument (.+)", r"参数 \1 不接受值 \2"),
+    (r"one of the arguments (.+) is required", r"必须给出以下参数之一：\1"),
+    (r"ambiguous option: (\S+) could match (.+)", r"选项 \1 有歧义，可能是：\2"),
     (r"argument (\S+): ", r"参数 \1："),
 ]
 

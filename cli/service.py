@@ -11,6 +11,7 @@ from dangan.config.messages import t
 from dangan.store import status as status_file
 from dangan.store.catalog import now
 from dangan.store.catalog.health import explaining
+from dangan.store.clock import local
 from dangan.store.names import printable, shown
 from dangan.daemon import logs, service
 from dangan.daemon.alerts import Alerts
@@ -52,7 +53,9 @@ def mirror(args: argparse.Namespace) -> int:
         try:
             with explaining(layout.catalog_path, layout.catalog_copy_path):  # damage: exit 2, in words
                 result = parts.reconciler.run()
-                applied = parts.guard.tick(confirm=args.confirm_deletes)
+                # No watcher runs beside this reconcile: the removals it found are the whole batch,
+                # judged now (held when it is a mass deletion, applied otherwise).
+                applied = parts.guard.tick(confirm=args.confirm_deletes, settled=True)
                 held = parts.guard.held()
                 unmirrored = len(parts.catalog.unmirrored())
         finally:
@@ -66,7 +69,7 @@ def mirror(args: argparse.Namespace) -> int:
     if result.refill:
         print(t("mirror.refilled", count=result.refill, done=result.refill - min(result.refill, unmirrored)))
     if held:
-        print(t("status.held", count=held["count"], since=held["since"]))
+        print(t("status.held", count=held["count"], since=local(held["since"])))
     unreadable = [n for n in alerts.notes if n["kind"] == "unreadable"]
     for note in unreadable:
         print(t("mirror.unreadable", path=printable(str(note["path"])),

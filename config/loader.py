@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from dangan.config.errors import ConfigError
+from dangan.config import words
 from dangan.config.messages import t
 from dangan.config.schema import Config
 
@@ -54,22 +55,22 @@ def load(path: Path) -> Config:
     except FileNotFoundError:
         raise ConfigError(t("config.not_found", path=path)) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(t("config.unreadable", path=path, detail=exc)) from None
+        raise ConfigError(t("config.unreadable", path=path, detail=words.reason(exc))) from None
     return parse(text, path)
 
 
-def parse(text: str, path: Path) -> Config:
-    """Validate config ``text`` (from ``path``, named in messages)."""
+def parse(text: str, path: Path, from_options: bool = False) -> Config:
+    """Validate config ``text`` (from ``path``, named in messages). ``from_options``: the text is
+    what `dangan init` is about to write from its options, so problems are the options' (no file
+    exists yet to blame)."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-        problem = t("config.yaml_syntax", line=line, column=column, problem=exc.problem or exc)
-        raise ConfigError(_render(path, [problem])) from None
-    except yaml.YAMLError as exc:  # e.g. a reader error on control characters
-        raise ConfigError(_render(path, [t("config.yaml_syntax", line="?", column="?", problem=exc)])) from None
+        raise ConfigError(_render(path, [_yaml_problem(exc)])) from None
+    except yaml.YAMLError:  # e.g. a reader error on control characters
+        raise ConfigError(_render(path, [t("config.yaml_syntax", line="?", column="?",
+                                           problem=t("config.yaml.unreadable_char"))])) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -86,8 +87,37 @@ def parse(text: str, path: Path) -> Config:
         problems += [(_nearest_line(_loc(err), lines) or 0, _describe(err, lines)) for err in exc.errors()]
     if problems:
         # In file order, so the admin can fix them top to bottom.
-        raise ConfigError(_render(path, [text for _, text in sorted(problems, key=lambda p: p[0])]))
+        problems_text = [text for _, text in sorted(problems, key=lambda p: p[0])]
+        if from_options:
+            body = "\n".join(f"  - {p}" for p in problems_text)
+            raise ConfigError(f"{t('config.header_options', count=len(problems_text))}\n{body}")
+        raise ConfigError(_render(path, problems_text))
     return Config.model_validate(merged)
+
+
+# PyYAML's problems, in words; "context": the error is where the construct began (an unclosed
+# bracket is noticed lines later, at the next key), else where the parser stopped.
+_YAML_PROBLEMS = [
+    ("expected ',' or ']'", "config.yaml.flow_sequence", True),
+    ("expected ',' or '}'", "config.yaml.flow_mapping", True),
+    ("mapping values are not allowed", "config.yaml.colon_in_value", False),
+    ("'\\t' that cannot start any token", "config.yaml.tab", False),
+    ("could not find expected ':'", "config.yaml.no_colon", True),
+    ("found unexpected end of stream", "config.yaml.unclosed_quote", True),
+    ("expected <block end>", "config.yaml.indent", False),
+    ("found undefined alias", "config.yaml.alias", False),
+    ("that cannot start any token", "config.yaml.start_char", False),
+]
+
+
+def _yaml_problem(exc: yaml.MarkedYAMLError) -> str:
+    """A YAML syntax error in words, at the line where the admin must look."""
+    text = str(exc.problem or "")
+    key, at_context = next(((k, c) for needle, k, c in _YAML_PROBLEMS if needle in text),
+                           ("config.yaml.other", False))
+    mark = (exc.context_mark if at_context else None) or exc.problem_mark or exc.context_mark
+    line, column = (mark.line + 1, mark.column + 1) if mark else ("?", "?")
+    return t("config.yaml_syntax", line=line, column=column, problem=t(key))
 
 
 def _render(path: Path, problems: list[str]) -> str:
@@ -149,6 +179,10 @@ _SIMPLE_REASONS = {
 
 def _describe(err: dict[str, Any], lines: dict[tuple, int]) -> str:
     loc = _loc(err)
+    if not loc and err["type"] == "dangan":
+        # A whole-config check (the roots apart): its reason says it all, the whole config's
+        # values would only bury it.
+        return t("config.problem", where=t("config.whole"), reason=t(err["msg"], **(err.get("ctx") or {})))
     # pydantic reports a whole-model check (the roots apart) at the model's own location.
     key = ".".join(str(p) for p in loc) if loc else "(config)"
     line = _nearest_line(loc, lines)

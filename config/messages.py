@@ -1058,6 +1058,251 @@ MESSAGES: dict[str, dict[str, str]] = {
               "resolving symlinks and mounts). Put the archive, the mirror and the state folder where none "
               "contains another.",
     },
+    # --- h-honest ---
+    "job.spawn_failed": {
+        "zh": "无法启动任务进程：{reason}",
+        "en": "the job's process could not be started: {reason}",
+    },
+    "job.exit_code": {
+        "zh": "任务进程以退出码 {code} 结束",
+        "en": "the job's process ended with exit code {code}",
+    },
+    "job.first_run": {
+        "zh": "任务 {job} 尚未运行过：现在运行第一次",
+        "en": "job {job} has never run: running it now",
+    },
+    "job.missed": {
+        "zh": "服务停止期间错过了任务 {job} 的时间：现在补做一次",
+        "en": "job {job} missed its time while the service was down: running it once now",
+    },
+    "job.starting": {"zh": "开始任务 {job}：dangan {args}", "en": "starting job {job}: dangan {args}"},
+    # each alert kind in words, with its facts (status and the service's log)
+    "alert_text.mirror_missing": {
+        "zh": "镜像盘未挂载（{path} 下没有镜像标记文件）：请挂载镜像盘，服务会自动补齐",
+        "en": ("mirror disk not mounted (no mirror marker under {path}): mount it; the service catches up "
+               "by itself"),
+    },
+    "alert_text.mirror_write": {
+        "zh": "写镜像失败：{reason}；{seconds} 秒后重试",
+        "en": "mirror writes failing: {reason}; retrying in {seconds} s",
+    },
+    "alert_text.mirror_hung": {
+        "zh": "镜像盘无响应（写 {path} 时卡住：{reason}）；暂停写镜像，待办已记入目录库",
+        "en": ("mirror disk hung (stuck writing {path}: {reason}); mirror writes paused, work kept in the "
+               "catalog"),
+    },
+    "alert_text.archive_missing": {
+        "zh": "档案盘未就绪（{path} 下没有档案标记文件）：{pending} 个删除暂不执行；请检查档案盘是否挂载",
+        "en": ("archive disk not ready (no archive marker under {path}): {pending} removals wait; check "
+               "that the disk is mounted"),
+    },
+    "alert_text.deletions_held": {
+        "zh": ("大批删除已暂停：{count} 个文件被删除（自 {since} 起），镜像上的副本保留。确认无误后运行 "
+               "dangan mirror --confirm-deletes"),
+        "en": ("mass deletion held: {count} files removed (since {since}); the mirror keeps them. If "
+               "intended, run dangan mirror --confirm-deletes"),
+    },
+    "alert_text.primary_corrupt": {
+        "zh": "档案盘上的文件内容损坏（未传到镜像）：{path}；请从镜像恢复该文件",
+        "en": "silent corruption on the archive disk (not propagated): {path}; restore it from the mirror",
+    },
+    "alert_text.watch_shortfall": {
+        "zh": ("{unwatched} 个文件夹未被监视（已监视 {watches} 个，上限 {limit}），改为定时核对；请调高 "
+               "/proc/sys/fs/inotify/max_user_watches"),
+        "en": ("{unwatched} folders not watched ({watches} watched, limit {limit}); reconciled on a timer "
+               "instead; raise /proc/sys/fs/inotify/max_user_watches"),
+    },
+    "alert_text.watch_limit_near": {
+        "zh": ("文件夹数 {folders} 接近 inotify 监视上限 {limit}；请调高 "
+               "/proc/sys/fs/inotify/max_user_watches"),
+        "en": ("{folders} folders, near the inotify watch limit {limit}; raise "
+               "/proc/sys/fs/inotify/max_user_watches"),
+    },
+    "alert_text.reload_failed": {
+        "zh": "新配置有误，仍按原配置运行：{detail}",
+        "en": "new config invalid, the old one still runs: {detail}",
+    },
+    "alert_text.job": {
+        "zh": "任务 {job} 失败：{reason}；{retry}后重试",
+        "en": "job {job} failed: {reason}; retrying in {retry}",
+    },
+    "alert_text.other": {"zh": "{title}：{reason}", "en": "{title}: {reason}"},
+    "alert.job": {"zh": "任务 {job} 失败", "en": "job {job} failed"},
+    "alert.raised": {"zh": "告警：{text}", "en": "alert: {text}"},
+    "alert.cleared": {"zh": "告警解除：{title}", "en": "alert cleared: {title}"},
+    "note.inotify_overflow": {
+        "zh": "inotify 事件队列溢出 {count} 次（自 {since} 起）：已安排完整核对，不会漏掉文件",
+        "en": ("the inotify event queue overflowed {count} times (since {since}): a full reconcile is "
+               "scheduled, nothing is missed"),
+    },
+    "duration.minutes": {"zh": "{value} 分钟", "en": "{value} min"},
+    "duration.hours": {"zh": "{value} 小时", "en": "{value} h"},
+    "status.pending_hint_running": {
+        "zh": "（等这批删除完成后由服务执行；一次删除太多会被暂停，等待确认）",
+        "en": (" (the service applies them once the batch is complete; a mass deletion is held for "
+               "confirmation)"),
+    },
+    "status.pending_hint_stopped": {
+        "zh": "（服务未运行：启动服务或运行 dangan mirror 后执行；一次删除太多会被暂停，等待确认）",
+        "en": (" (the service is not running: start it or run dangan mirror; a mass deletion is held for "
+               "confirmation)"),
+    },
+    "status.verification.ok": {"zh": "通过", "en": "passed"},
+    "preflight.what.key": {"zh": "异地备份密钥", "en": "the off-site key"},
+    "preflight.what.rclone_config": {"zh": "rclone 配置文件", "en": "the rclone config file"},
+    "preflight.what.smtp_password": {"zh": "SMTP 密码文件", "en": "the SMTP password file"},
+    "preflight.missing": {
+        "zh": "服务不能启动：找不到{what} {path}。请在配置中改正路径，或把文件放到这里（权限 600）。",
+        "en": ("the service cannot start: {what} {path} does not exist. Correct the path in the config, or "
+               "put the file there (mode 600)."),
+    },
+    "preflight.denied": {
+        "zh": ("服务不能启动：以用户 {user} 运行的服务无法读取{what} {path}（权限不足），"
+               "以后的任务会因此失败。请执行：chown {user} {path} && chmod 600 {path}"),
+        "en": ("the service cannot start: running as {user}, it cannot read {what} {path} (permission "
+               "denied), so later jobs would fail. Run: chown {user} {path} && chmod 600 {path}"),
+    },
+    "preflight.other": {
+        "zh": "服务不能启动：无法读取{what} {path}：{reason}。请在配置中改正路径。",
+        "en": ("the service cannot start: cannot read {what} {path}: {reason}. Correct the path in the "
+               "config."),
+    },
+    "preflight.is_directory": {"zh": "这是一个文件夹，不是文件", "en": "it is a folder, not a file"},
+    "config.yaml.flow_sequence": {
+        "zh": "从这里开始的方括号 [ … ] 没有闭合，或其中的项之间缺少逗号",
+        "en": "the square brackets [ … ] opened here are not closed, or a comma is missing between items",
+    },
+    "config.yaml.flow_mapping": {
+        "zh": "从这里开始的花括号 { … } 没有闭合，或其中的项之间缺少逗号",
+        "en": "the braces { … } opened here are not closed, or a comma is missing between items",
+    },
+    "config.yaml.colon_in_value": {
+        "zh": "这一行多了一个冒号：值里有冒号时请用引号把值括起来，键与冒号后要有空格",
+        "en": ("an extra colon on this line: quote a value that holds a colon; put a space after the key's "
+               "colon"),
+    },
+    "config.yaml.tab": {
+        "zh": "这里用了制表符（Tab）缩进：YAML 只能用空格缩进",
+        "en": "a tab is used for indenting here: YAML indents with spaces only",
+    },
+    "config.yaml.no_colon": {
+        "zh": "这一行缺少冒号（应写成“键: 值”）",
+        "en": "this line lacks its colon (write “key: value”)",
+    },
+    "config.yaml.unclosed_quote": {
+        "zh": "从这里开始的引号没有闭合",
+        "en": "the quote opened here is not closed",
+    },
+    "config.yaml.indent": {
+        "zh": "这一行的缩进与上面同级的行不一致",
+        "en": "this line is indented differently from the lines of its level above",
+    },
+    "config.yaml.alias": {
+        "zh": "以 * 开头的值会被当作引用：请用引号把值括起来",
+        "en": "a value starting with * is read as a reference: quote it",
+    },
+    "config.yaml.start_char": {
+        "zh": "值以特殊字符（如 @ ` % 等）开头：请用引号把值括起来",
+        "en": "a value starts with a special character (such as @ ` %): quote it",
+    },
+    "config.yaml.other": {
+        "zh": "这里的写法不符合 YAML 语法（请对照 dangan init 生成的配置文件检查）",
+        "en": "this is not valid YAML here (compare with the file dangan init writes)",
+    },
+    "config.yaml.unreadable_char": {
+        "zh": "文件中有不可打印的控制字符",
+        "en": "the file holds a non-printable control character",
+    },
+    "log.watching": {"zh": "dangan 开始监视 {path}", "en": "dangan is watching {path}"},
+    "log.stopped": {
+        "zh": "dangan 已停止（正在复制的文件已完成并登记）",
+        "en": "dangan stopped (the copies in flight were finished and registered)",
+    },
+    "log.swept": {
+        "zh": "清理了中断的复制留下的 {count} 个临时文件",
+        "en": "swept {count} temp files left by an interrupted copy",
+    },
+    "log.reload_deferred": {
+        "zh": "镜像盘无响应：重新加载配置推迟到它恢复之后",
+        "en": "reload deferred until the hung mirror disk answers",
+    },
+    "log.reload_refused": {
+        "zh": "拒绝重新加载，仍按原配置运行：{detail}",
+        "en": "reload refused, the running configuration stays: {detail}",
+    },
+    "log.reloading": {"zh": "重新加载配置 {path}", "en": "reloading configuration from {path}"},
+    "log.reconciled": {
+        "zh": ("完整核对：{folders} 个文件夹中 {files} 个文件，新增或修改 {arrived}，删除 {gone}，移动 "
+               "{moved}，用时 {seconds} 秒"),
+        "en": ("reconcile: {files} files in {folders} folders, {arrived} arrived/changed, {gone} gone, "
+               "{moved} moved, {seconds} s"),
+    },
+    "log.job_done": {"zh": "任务 {job} 完成", "en": "job {job} finished"},
+    "log.offsite_failed": {
+        "zh": "异地备份 {run} 失败：{reason}",
+        "en": "off-site run {run} failed: {reason}",
+    },
+    "config.whole": {"zh": "目录设置", "en": "folders"},
+    "config.header_options": {
+        "zh": "dangan init 的参数有 {count} 处问题（配置文件尚未写入）：",
+        "en": "the options of dangan init have {count} problem(s) (no config file was written):",
+    },
+    "error.os": {
+        "zh": "无法使用 {path}：{reason}。请检查这个路径后重试。",
+        "en": "cannot use {path}: {reason}. Check this path and retry.",
+    },
+    "oserror.EEXIST": {"zh": "已经有同名的文件或文件夹", "en": "a file or folder of that name already exists"},
+    "oserror.ENOTEMPTY": {"zh": "文件夹不是空的", "en": "the folder is not empty"},
+    "oserror.EBUSY": {"zh": "正在被占用（例如是挂载点）", "en": "it is busy (a mount point, for example)"},
+    "oserror.ENOENT": {"zh": "不存在", "en": "it does not exist"},
+    "oserror.EACCES": {"zh": "权限不足", "en": "permission denied"},
+    "oserror.EISDIR": {"zh": "这是一个文件夹，不是文件", "en": "it is a folder, not a file"},
+    "oserror.ENOTDIR": {
+        "zh": "路径中有一部分是文件而不是文件夹",
+        "en": "a part of the path is a file, not a folder",
+    },
+    "oserror.ENOSPC": {"zh": "磁盘已满（或超出配额）", "en": "the disk is full (or the quota is used up)"},
+    "oserror.EROFS": {"zh": "磁盘是只读的", "en": "the disk is read-only"},
+    "oserror.EIO": {
+        "zh": "磁盘读写出错（硬件或连接故障）",
+        "en": "a disk input/output error (hardware or cable)",
+    },
+    "oserror.ELOOP": {
+        "zh": "路径中有符号链接，出于安全不跟随",
+        "en": "the path holds a symbolic link, not followed for safety",
+    },
+    "oserror.ENAMETOOLONG": {"zh": "文件名过长", "en": "the name is too long"},
+    "offsite.run_partial": {
+        "zh": ("异地备份已运行，但副本不完整（{kind}，编号 {run}）：本次传送 {files} 个文件、{bytes} 字节；"
+               "清单共 {total} 个文件。清单：{manifest}"),
+        "en": ("off-site run finished, but the copy is incomplete ({kind}, id {run}): shipped {files} "
+               "files, {bytes} bytes; the inventory lists {total} files. Manifest: {manifest}"),
+    },
+    "offsite.incomplete": {
+        "zh": "档案中有 {count} 个文件不在这份异地副本中：它们还没有复制到镜像盘（异地备份从镜像盘传送）。",
+        "en": ("{count} files of the archive are missing from this off-site copy: they are not on the "
+               "mirror disk yet (the off-site copy ships from the mirror). "),
+    },
+    "offsite.incomplete_service": {
+        "zh": "正在运行的服务正在复制它们；稍后再运行 dangan backup（或等下次自动备份）。",
+        "en": ("The running service is copying them; run dangan backup again shortly (or wait for the next "
+               "scheduled run)."),
+    },
+    "offsite.incomplete_alone": {
+        "zh": "请运行 dangan mirror 查看原因（镜像盘是否可用、文件是否可读），处理后再运行 dangan backup。",
+        "en": ("Run dangan mirror to see why (is the mirror disk there, are the files readable), then "
+               "dangan backup again."),
+    },
+    "offsite.caught_up": {
+        "zh": "先核对了档案目录：新增或修改 {arrived} 个、删除 {gone} 个、移动 {moved} 个，已复制到镜像盘。",
+        "en": ("reconciled the archive first: {arrived} new or changed, {gone} removed, {moved} moved, now "
+               "on the mirror."),
+    },
+    "oserror.not_utf8": {
+        "zh": "文件不是 UTF-8 编码（第 {position} 个字节处）：请用 UTF-8 编码另存该文件",
+        "en": "the file is not UTF-8 (at byte {position}): save it as UTF-8",
+    },
+    "status.verification.failed": {"zh": "未通过（{reason}）", "en": "failed ({reason})"},
 }
 
 

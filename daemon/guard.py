@@ -38,14 +38,16 @@ class DeletionGuard:
         value = self.catalog.get_meta(HELD)
         return json.loads(value) if value else None
 
-    def tick(self, confirm: bool = False) -> int:
-        """Apply pending removals if allowed; returns how many were applied."""
+    def tick(self, confirm: bool = False, settled: bool = False) -> int:
+        """Apply pending removals if allowed; returns how many were applied. ``settled``: the batch
+        is known to be complete (a one-off reconcile with no watcher behind it), so it is judged now
+        instead of after the delay that lets a batch of deletions finish."""
         pending = self.catalog.pending_removals()
         confirm = confirm or self.catalog.get_meta(CONFIRM) is not None
         if not pending:
             self._release()
             return 0
-        if not confirm and time.monotonic() - self.last_removal < self.settings.delete_delay_seconds:
+        if not confirm and not settled and time.monotonic() - self.last_removal < self.settings.delete_delay_seconds:
             return 0
         if not self.layout.archive_marker.is_file():
             self.alerts.raise_("archive_missing", path=str(self.layout.archive_root), pending=len(pending))

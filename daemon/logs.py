@@ -6,12 +6,15 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from datetime import timedelta, timezone
 
 from loguru import logger
 
 from dangan.config.schema import Config
+from dangan.store import clock
 
 # sd-daemon(3) priorities, understood by journald on stderr when JOURNAL_STREAM is set.
+FORMAT = "{time:YYYY-MM-DD HH:mm:ss.SSS Z} {level: <7} {message}"  # loguru appends the exception
 PRIORITY = {"TRACE": 7, "DEBUG": 7, "INFO": 6, "SUCCESS": 5, "WARNING": 4, "ERROR": 3, "CRITICAL": 2}
 
 
@@ -27,6 +30,19 @@ class _ToLoguru(logging.Handler):
 def setup(config: Config | None) -> None:
     level = config.log.level if config else "INFO"
     logger.remove()
+    if config is not None:
+        clock.set_zone(config)
+    zone = clock.zone()
+
+    def in_zone(record: dict) -> None:
+        # Log times in the configured zone, with its offset (the service's own TZ may be UTC).
+        # (rebuilt as loguru's own datetime class, which formats its tokens, in the fixed offset of
+        # that moment: loguru asks the tzinfo for utcoffset(None), which a ZoneInfo cannot answer)
+        moment = record["time"]
+        offset = timezone(moment.astimezone(zone).utcoffset() or timedelta(0))
+        record["time"] = type(moment).fromtimestamp(moment.timestamp(), offset)
+
+    logger.configure(patcher=in_zone)
     if os.environ.get("JOURNAL_STREAM"):
         def journal_format(record: dict) -> str:
             # "\<" : a literal "<", not the start of one of loguru's colour tags
@@ -35,7 +51,8 @@ def setup(config: Config | None) -> None:
         logger.add(sys.stderr, level=level, format=journal_format, colorize=False)
     else:
         logger.add(sys.stderr, level=level, colorize=False,
-                   format="{time:YYYY-MM-DD HH:mm:ss.SSS} {level: <7} {message}")
+                   format=FORMAT)
     if config and config.log.file:
-        logger.add(config.log.file, level=level, rotation="10 MB", retention=10, encoding="utf-8")
+        logger.add(config.log.file, level=level, rotation="10 MB", retention=10, encoding="utf-8",
+                   format=FORMAT)
     logging.basicConfig(handlers=[_ToLoguru()], level=logging.WARNING, force=True)

@@ -136,8 +136,8 @@ class Reconciler:
         result.seconds = time.monotonic() - started
         with self.catalog.transaction():
             self.catalog.set_meta("last_reconcile", json.dumps(result.summary()))
-        logger.info("reconcile: {} files in {} folders, {} arrived/changed, {} gone, {} moved, {:.2f}s",
-                    result.files, result.folders, result.arrived, result.gone, result.moved, result.seconds)
+        logger.info(t("log.reconciled", files=result.files, folders=result.folders, arrived=result.arrived,
+                      gone=result.gone, moved=result.moved, seconds=f"{result.seconds:.2f}"))
         return result
 
     def _apply(self, changed: list[bytes], gone: dict[bytes, tuple[int, int, int]], result: ReconcileResult) -> None:

@@ -30,7 +30,7 @@ from dangan.config.schema import Config
 
 from dangan.daemon import logs
 
-from dangan.daemon import metrics
+from dangan.daemon import metrics, preflight
 
 from dangan.store import status
 from dangan.store.atomic import open_existing
@@ -156,13 +156,14 @@ class Service:
         try:
             self.heartbeat.start()
             self._start()
-            logger.info("dangan is watching {}", self.parts.config.archive_root)
+            logger.info(t("log.watching", path=self.parts.config.archive_root))
             while not self.stop_requested:
                 if self.reload_requested:
                     self._reload()
                 self._step()
             self._land()  # SIGTERM finishes the copies in flight and registers them
             notify(stopping=1, status=t("service.stopping"))
+            logger.info(t("log.stopped"))
             return 0
         finally:
             self._shutdown()
@@ -189,18 +190,18 @@ class Service:
             # Its late result must be recorded by the keeper (and catalog) that made the call,
             # and a new keeper's thread must not write beside it.
             if not self.reload_deferred:
-                logger.warning("reload deferred until the hung mirror disk answers")
+                logger.warning(t("log.reload_deferred"))
                 self.reload_deferred = True
             return
         self.reload_requested = self.reload_deferred = False
         try:
             config = loader.load(self.config_path)
         except Exception as exc:  # noqa: BLE001 - a bad new config keeps the old one running
-            logger.error("reload refused, the running configuration stays: {}", exc)
+            logger.error(t("log.reload_refused", detail=exc))
             self.alerts.raise_("reload_failed", detail=str(exc).splitlines()[0])
             return
         self.alerts.clear("reload_failed")
-        logger.info("reloading configuration from {}", self.config_path)
+        logger.info(t("log.reloading", path=self.config_path))
         set_language(config.language)
         logs.setup(config)
         self._land()
@@ -389,6 +390,7 @@ def _own(path: bytes) -> bool:
 
 def run(config_path: Path, config: Config) -> int:
     logs.setup(config)
+    preflight.check(config, config_path)  # what later jobs read is readable now, or no start
     layout = Layout.of(config)
     with explaining(layout.catalog_path, layout.catalog_copy_path):  # damaged: a clear error, not a traceback
         return Service(config_path, config).run()

@@ -22,6 +22,8 @@ from typing import Callable
 import schedule
 from loguru import logger
 
+from dangan.config import words
+from dangan.config.messages import t
 from dangan.config.schema import Config
 
 from dangan.daemon.alerts import Alerts
@@ -75,8 +77,10 @@ class Timetable:
         every.at(job.at, self.config.timezone).do(self._want, job.name)
         state = self._state(job.name)
         job.failures = state.get("failures", 0)
-        if self._missed(job, self._last_success(job.name, state)):
-            logger.info("job {} missed its time while the service was down: running it once now", job.name)
+        last_success = self._last_success(job.name, state)
+        if self._missed(job, last_success):
+            # Never run before is a first run, not a time missed "while the service was down".
+            logger.info(t("job.first_run" if last_success is None else "job.missed", job=job.name))
             job.wanted = True
 
     # -- the loop ---------------------------------------------------------------------------
@@ -111,10 +115,18 @@ class Timetable:
 
     def _start(self, job: Job) -> None:
         job.args = job.argv()
-        command = [str(Path(sys.executable).with_name("dangan")), *job.args, "--config", str(self.config_path)]
-        logger.info("starting job {}: {}", job.name, " ".join(job.args))
-        job.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                       stderr=subprocess.PIPE, text=True)
+        command = [str(dangan_binary()), *job.args, "--config", str(self.config_path)]
+        logger.info(t("job.starting", job=job.name, args=" ".join(job.args)))
+        try:
+            job.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                           stderr=subprocess.PIPE, text=True)
+        except OSError as exc:
+            # A job that cannot start (a broken install, no memory for fork, a full process table)
+            # is the job's failure, retried with back-off; the watcher must go on.
+            job.wanted = False
+            self._save(job.name, last_attempt=now())
+            self._failed(job, t("job.spawn_failed", reason=words.os_error(exc)))
+            return
         job.started = time.monotonic()
         job.wanted = False
         self._save(job.name, last_attempt=now())
@@ -126,16 +138,20 @@ class Timetable:
         stderr = job.process.stderr.read() if job.process.stderr else ""
         job.process = None
         if code == 0:
+            logger.info(t("log.job_done", job=job.name))
             job.failures = 0
             self.alerts.clear(f"job_{job.name}")
             self._save(job.name, last_success=now(), failures=0, last_result="ok",
                        last_kind=" ".join(job.args))
             return
+        self._failed(job, _last_line(stderr) or t("job.exit_code", code=code))
+
+    def _failed(self, job: Job, reason: str) -> None:
+        """The job failed (or could not start): an alert, and another attempt after a back-off."""
         job.failures += 1
         delay = min(RETRY_FIRST * 2 ** (job.failures - 1), RETRY_MAX)
         job.retry_at = time.monotonic() + delay
         job.wanted = True
-        reason = _last_line(stderr) or f"exit code {code}"
         self.alerts.raise_(f"job_{job.name}", reason=reason, retry_in=round(delay))
         self._save(job.name, failures=job.failures, last_result=reason)
 
@@ -191,6 +207,11 @@ class Timetable:
         if last_full is None or datetime.fromisoformat(last_full) < today - timedelta(days=settings.full_every_days):
             return ["backup", "--full"]
         return ["backup"]
+
+
+def dangan_binary() -> Path:
+    """The `dangan` command installed beside this interpreter: each job runs as one."""
+    return Path(sys.executable).with_name("dangan")
 
 
 def _last_line(text: str) -> str:

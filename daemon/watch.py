@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import os
 import queue
+import warnings
 from dataclasses import dataclass
 
 from watchdog.events import (DirCreatedEvent, DirDeletedEvent, DirMovedEvent, FileClosedEvent, FileCreatedEvent,
@@ -19,6 +20,16 @@ from dangan.store.layout import is_own_path
 EVENTS = [FileClosedEvent, FileCreatedEvent, FileModifiedEvent, FileDeletedEvent, FileMovedEvent, DirCreatedEvent,
           DirDeletedEvent, DirMovedEvent]
 OVERFLOW = "overflow"
+# watchdog (6+) warns, with a 4 KB dump of the watch, when a folder's watch gets a callback under an
+# id it already holds (a folder watched again after a move or re-creation); it replaces the
+# callback, which is what is wanted. This one warning only: every other warning still shows.
+DUPLICATE_CALLBACK = r"Callback with id .* already exists for watch"
+
+
+def quiet_duplicate_callbacks() -> None:
+    """Silence watchdog's duplicate-callback RuntimeWarning (set at each start: callers such as
+    test runners reset the warning filters between runs)."""
+    warnings.filterwarnings("ignore", message=DUPLICATE_CALLBACK, category=RuntimeWarning)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +94,7 @@ class Watch:
         self._signal = _OverflowSignal(changes)
 
     def start(self) -> None:
+        quiet_duplicate_callbacks()
         for name in ("watchdog.observers.inotify_c", "watchdog.observers.inotify"):
             logging.getLogger(name).addHandler(self._signal)
         self.observer = InotifyObserver()

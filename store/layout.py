@@ -111,10 +111,11 @@ class Layout:
         if not self.archive_marker.is_file():
             raise EnvironmentProblem(t("archive.no_marker", path=self.archive_root, marker=ARCHIVE_MARKER))
 
-    def create(self, departments: list[str] = ()) -> None:
+    def create(self, departments: list[str] = (), categories: list[str] = ()) -> None:
         """Create the folders and the markers; keep existing markers (and their archive id).
 
-        A new, empty archive also gets its department folders, so staff see where files go.
+        A new, empty archive also gets its department folders and, in each, the category folders
+        (level 2), so staff see where files go: the task folders (level 3) are theirs to make.
         """
         fresh_archive = not self.archive_root.exists() or not any(self.archive_root.iterdir())
         for folder in (self.archive_root, self.mirror_root, self.state_dir):
@@ -122,6 +123,8 @@ class Layout:
         if fresh_archive:
             for department in departments:
                 _mkdir(self.archive_root / department)
+                for category in categories:
+                    _mkdir(self.archive_root / department / category)
         if self.mirror_root.exists() and not self.mirror_marker.exists():
             strangers = [p for p in self.mirror_root.iterdir() if p.name != MIRROR_DIR]
             if strangers:

@@ -13,6 +13,7 @@ from dangan.config.messages import t
 
 from dangan.store.atomic import write_atomic
 from dangan.store.catalog import Catalog
+from dangan.store.clock import local
 from dangan.store.layout import Layout
 from dangan.store.names import printable
 
@@ -113,10 +114,12 @@ def _meta_json(catalog: Catalog, key: str) -> Any:
 
 
 def render(status: dict[str, Any]) -> str:
+    """`dangan status` as text: times in the configured zone (see :mod:`dangan.store.clock`), each
+    alert in its own words."""
     lines = [t("status.running", pid=status["pid"]) if status["running"] else t("status.stopped")]
     reconcile = status.get("last_reconcile")
-    lines.append(t("status.reconcile", at=reconcile["at"], seconds=reconcile["seconds"], files=reconcile["files"])
-                 if reconcile else t("status.reconcile_never"))
+    lines.append(t("status.reconcile", at=local(reconcile["at"]), seconds=reconcile["seconds"],
+                   files=reconcile["files"]) if reconcile else t("status.reconcile_never"))
     lines.append(t("status.queue", queue=status["queue"], files=status["files"]))
     mirror = status["mirror"]
     lines.append(t("status.mirror_ok") if mirror["available"] else t("status.mirror_missing"))
@@ -126,14 +129,17 @@ def render(status: dict[str, Any]) -> str:
         lines.append(t("status.mirror_current"))
     deletions = status["deletions"]
     if deletions["held"]:
-        lines.append(t("status.held", count=deletions["held"]["count"], since=deletions["held"]["since"]))
+        held = deletions["held"]
+        lines.append(t("status.held", count=held["count"], since=local(held["since"])))
     elif deletions["pending"]:
-        lines.append(t("status.pending_deletions", count=deletions["pending"]))
+        # Not held (yet): say who applies them and when, or what to run when nobody will.
+        lines.append(t("status.pending_deletions", count=deletions["pending"]) + t(
+            "status.pending_hint_running" if status["running"] else "status.pending_hint_stopped"))
     offsite = status["offsite"]
     if offsite["last_ok"]:
         ok = offsite["last_ok"]
-        lines.append(t("status.offsite", ended=ok["ended"], files=ok["files"],
-                       verified=ok["verification"] or t("status.offsite_unverified")))
+        lines.append(t("status.offsite", ended=local(ok["ended"]), files=ok["files"],
+                       verified=_verification(ok["verification"])))
     else:
         lines.append(t("status.offsite_never"))
     if offsite.get("verification_failed"):
@@ -141,17 +147,72 @@ def render(status: dict[str, Any]) -> str:
         lines.append(t("status.offsite_verify_failed", run=failed["run"], at=failed["at"],
                        problems=failed["verification"].removeprefix("failed: ")))
     if offsite["last"] and offsite["last"]["result"] == "failed":
-        lines.append(t("status.offsite_failed", ended=offsite["last"]["ended"], reason=offsite["last"]["reason"]))
+        lines.append(t("status.offsite_failed", ended=local(offsite["last"]["ended"]),
+                       reason=offsite["last"]["reason"]))
     lines.append(t("status.violations", errors=status["violations"]["error"],
                    warnings=status["violations"]["warning"]))
     for note in status.get("notes", []):
-        if note.get("kind") == "unreadable":
-            lines.append(t("mirror.unreadable", path=printable(str(note.get("path"))),
-                           reason=printable(str(note.get("reason")))))
+        text = note_text(note)
+        if text:
+            lines.append(printable(text))
     for kind, detail in sorted(status["alerts"].items()):
-        lines.append(t("status.alert", kind=t(f"alert.{kind}") if _known(f"alert.{kind}") else kind,
-                       detail=printable(", ".join(f"{k}={v}" for k, v in detail.items()))))
+        lines.append(t("alert.raised", text=printable(alert_text(kind, detail))))
     return "\n".join(lines)
+
+
+def note_text(note: dict[str, Any]) -> str:
+    """A note (something that happened, not a lasting condition) in words; empty if unknown."""
+    kind = note.get("kind")
+    try:
+        if kind == "unreadable":
+            return t("mirror.unreadable", path=note["path"], reason=note["reason"])
+        if _known(f"note.{kind}"):
+            return t(f"note.{kind}", **(note | {"since": local(note.get("since") or note.get("at"))}))
+    except (KeyError, IndexError, ValueError):
+        pass
+    return ""
+
+
+def alert_title(kind: str) -> str:
+    """An alert kind's short name in words."""
+    if kind.startswith("job_"):
+        return t("alert.job", job=kind[4:])
+    return t(f"alert.{kind}") if _known(f"alert.{kind}") else kind
+
+
+def alert_text(kind: str, detail: dict[str, Any]) -> str:
+    """One alert in words with its facts: each kind has its own sentence (never ``key=value``)."""
+    facts = dict(detail)
+    if "since" in facts:
+        facts["since"] = local(facts["since"])
+    try:
+        if kind.startswith("job_"):
+            return t("alert_text.job", job=kind[4:], reason=facts["reason"],
+                     retry=_duration(facts["retry_in"]))
+        if _known(f"alert_text.{kind}"):
+            return t(f"alert_text.{kind}", **facts)
+    except (KeyError, IndexError, ValueError):
+        pass  # an older or partial detail: the title and whatever reason it has
+    reason = facts.get("reason") or facts.get("detail")
+    return t("alert_text.other", title=alert_title(kind), reason=reason) if reason else alert_title(kind)
+
+
+def _verification(value: str | None) -> str:
+    """The off-site copy's verification verdict in words ("ok" or "failed: <problems>" stored)."""
+    if not value:
+        return t("status.offsite_unverified")
+    if value == "ok":
+        return t("status.verification.ok")
+    if value.startswith("failed: "):
+        return t("status.verification.failed", reason=value.removeprefix("failed: "))
+    return value
+
+
+def _duration(seconds: Any) -> str:
+    seconds = float(seconds)
+    if seconds >= 3600:
+        return t("duration.hours", value=f"{seconds / 3600:g}")
+    return t("duration.minutes", value=f"{max(seconds / 60, 1):.0f}")
 
 
 def _known(key: str) -> bool:

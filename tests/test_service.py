@@ -233,7 +233,7 @@ def test_logs_carry_journald_priorities_under_systemd(archive):
                           timeout=60, env=env)
     lines = [line for line in done.stderr.splitlines() if line]
     assert lines and all(line.startswith("<") and line[2] == ">" for line in lines), done.stderr
-    assert any(line.startswith("<6>reconcile:") for line in lines)
+    assert any(line.startswith("<6>完整核对：") for line in lines)  # language: zh, the log's too
     plain = subprocess.run([DANGAN, "mirror", "--config", str(archive.config)], capture_output=True, text=True,
                            timeout=60, env={k: v for k, v in os.environ.items() if k != "JOURNAL_STREAM"})
     assert " INFO " in plain.stderr and not plain.stderr.startswith("<")
