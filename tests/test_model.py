@@ -23,6 +23,7 @@ import os
 import random
 import shutil
 import signal
+import sqlite3
 import subprocess
 import tempfile
 import time
@@ -43,7 +44,8 @@ ROOT_OWN = {"archive": {b".dangan-archive"}, "mirror": {b".dangan"}}  # dangan's
 # how often each operation is drawn: mostly everyday work, now and then a fault
 WEIGHTS = {"create": 6, "change": 5, "rename": 3, "move_folder": 1, "change_kind": 2, "delete_during_copy": 1,
            "delete": 2, "sparse": 1, "hard_link": 1, "symlink": 1, "chmod": 1, "kill_and_restart": 1,
-           "mirror_copy_vanishes": 1, "mirror_unmounted": 1, "state_lost": 1}
+           "mirror_copy_vanishes": 1, "mirror_unmounted": 1, "state_lost": 1, "mirror_replaced": 1,
+           "catalog_damaged": 1}
 FIGURES = {"steps": 0, "kills": 0, "checks": 0, "contents": 0, "ops": {}}
 NAMES = ["a.pdf", "b.jpg", "会议纪要.docx", "20210205开幕式.jpg", ".dangan-notes.txt", "x", "报告 (1).pdf",
          "long-" + "名" * 40 + ".pdf"]
@@ -294,6 +296,35 @@ class Installation(RuleBasedStateMachine):
         assert done.returncode == 2, (done.returncode, done.stdout, done.stderr)
         assert "--adopt" in done.stdout + done.stderr
         assert (self.archive.mirror / ".dangan" / "catalog.sqlite").read_bytes() == copy_before
+        adopted = _dangan(self.archive, "init", "--adopt")
+        assert adopted.returncode == 0, (adopted.stdout, adopted.stderr)
+        self._restart()
+
+    def op_mirror_replaced(self, r: random.Random) -> None:
+        """The mirror disk failed and a new, empty one is mounted with dangan's marker put back: every
+        copy is refilled from the archive (the old disk's versions are gone with it)."""
+        kill9(self.running)
+        old = self.base / f"failed-disk-{self.serial}"
+        os.rename(self.archive.mirror, old)
+        (self.archive.mirror / ".dangan").mkdir(parents=True)
+        shutil.copy2(old / ".dangan" / "marker", self.archive.mirror / ".dangan" / "marker")
+        self.must_keep.clear()  # what only the failed disk held went with it
+        self._restart()
+
+    def op_catalog_damaged(self, r: random.Random) -> None:
+        """Bytes flipped in the catalog: commands refuse in words and point to `init --adopt`, which
+        takes the mirror's copy; the service then catches up with the archive."""
+        kill9(self.running)
+        path = self.archive.state / "catalog.sqlite"
+        with sqlite3.connect(path) as db:  # what the WAL holds goes into the file first
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        db.close()
+        with open(path, "r+b") as f:
+            f.seek(4096 + 100)  # page 2: the root of a table
+            f.write(bytes(b ^ 0xA5 for b in os.urandom(200)))
+        done = _dangan(self.archive, "mirror")
+        assert done.returncode == 2, (done.returncode, done.stdout, done.stderr)
+        assert "--adopt" in done.stdout + done.stderr
         adopted = _dangan(self.archive, "init", "--adopt")
         assert adopted.returncode == 0, (adopted.stdout, adopted.stderr)
         self._restart()
