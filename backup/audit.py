@@ -31,7 +31,8 @@ from dangan.store.catalog import Catalog, Event, now
 from dangan.store.catalog.health import integrity_of
 from dangan.store.hashing import hash_file
 from dangan.store.layout import Layout
-from dangan.store.mirror import ContentMismatch, Mirror, MirrorUnavailable, MirrorWriteError, SourceChanged, SourceUnreadable
+from dangan.store.mirror import (ContentMismatch, Mirror, MirrorUnavailable, MirrorWriteError, SourceChanged,
+                                 SourceUnreadable)
 from dangan.store.names import show
 from dangan.store.atomic import copy_into
 from dangan.store.tree import Tree, open_dir, open_file

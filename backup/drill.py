@@ -45,7 +45,9 @@ def run_drill(config: Config, layout: Layout, catalog: Catalog,
         total_bytes = sum(max(item.size, 0) for item in everything)
         wanted = max(config.drill.min_files, round(len(everything) * config.drill.share))
         sample = random.sample(everything, min(wanted, len(everything)))
-        sources: list[tuple[str, Callable[[Path], Fetch]]] = [("mirror", lambda _: mirror_fetch(view, layout.mirror_root))]
+        sources: list[tuple[str, Callable[[Path], Fetch]]] = [
+            ("mirror", lambda _: mirror_fetch(view, layout.mirror_root)),
+        ]
         if offsite is not None:
             sources.append(("offsite", offsite))
         results = [_one(name, make, sample, total_bytes, layout, config) for name, make in sources]

@@ -46,7 +46,8 @@ from dangan.store.layout import Layout, MIRROR_DIR
 from dangan.store.mirror import Mirror
 
 from dangan.backup.keys import OffsiteKey, key_path, require_private
-from dangan.backup.manifest import (SUFFIX, Entry, Manifest, current_entries, entries_of, object_name, rebuild, register_sheet,
+from dangan.backup.manifest import (SUFFIX, Entry, Manifest, current_entries, entries_of, object_name, rebuild,
+                       register_sheet,
                        run_of)
 from dangan.backup.rclone import CRYPT, Rclone, RcloneError, Transfer, TransferChild, _kill_group, last_error, obscure
 
@@ -327,7 +328,8 @@ class Offsite:
         local = self.manifests / f"{manifest.name}{SUFFIX}"
         sheet = self.manifests / f"{manifest.name}-清单.txt"
         write_atomic(local, manifest.to_bytes(), mode=0o600)
-        text = register_sheet(manifest.run_id, manifest.kind, manifest.created, per_department, shipped_files, shipped_bytes,
+        text = register_sheet(manifest.run_id, manifest.kind, manifest.created, per_department, shipped_files,
+                              shipped_bytes,
                               manifest if manifest.base else None)
         write_atomic(sheet, text.encode("utf-8"), mode=0o600)
         return [local, sheet]

@@ -392,7 +392,8 @@ def main(argv: list[str] | None = None) -> int:
     for k in ("lsyncd", "rsync", "watchdog", "inotify"):
         facts.pop(k, None)
     facts.update(commit=commit, argv=sys.argv,
-                 sha256sum=subprocess.run(["sha256sum", "--version"], capture_output=True, text=True).stdout.splitlines()[0],
+                 sha256sum=subprocess.run(["sha256sum", "--version"], capture_output=True,
+                                          text=True).stdout.splitlines()[0],
                  cat=subprocess.run(["cat", "--version"], capture_output=True, text=True).stdout.splitlines()[0])
     print(f"[run] {facts['date']} nproc={facts['nproc']} {facts['cpu']} kernel={facts['kernel']}"
           f" python={facts['python']} dangan={commit[:12]} {facts['sha256sum']}", flush=True)
@@ -469,7 +470,8 @@ def main(argv: list[str] | None = None) -> int:
             runs.append(run)
             print(f"[round {r}] {kind:6} {run['seconds']:7.2f} s  {run['bytes'] / 1e6 / run['seconds']:6.0f} MB/s"
                   f"  cpu {run['cpu_seconds']:5.1f} s (main {run['main_cpu_seconds']:.1f}, orphans"
-                  f" {run['orphan_cpu_seconds']:.1f} in {run['orphans']}, gone after {run['orphan_linger_seconds']:.2f} s)"
+                  f" {run['orphan_cpu_seconds']:.1f} in {run['orphans']},"
+                  f" gone after {run['orphan_linger_seconds']:.2f} s)"
                   f"  others {run['others_cpu_seconds']:.1f} s, iowait {run['iowait_seconds']:.1f} s"
                   f"  tree rss {run['tree_rss_mib']:.0f} MiB ({run['tree_procs']})  {extra}", flush=True)
     results["runs"] = runs
@@ -494,7 +496,8 @@ def profile(work: Path, config: Path, archive: Path, commit: str) -> dict:
     import pstats
 
     prof = work / f"profile-audit-{commit[:12]}.prof"
-    run = timed([sys.executable, "-c", PROFILE_SNIPPET, str(config), str(prof), "audit", "--format", "json"], cwd="/tmp")
+    run = timed([sys.executable, "-c", PROFILE_SNIPPET, str(config), str(prof), "audit", "--format", "json"],
+                cwd="/tmp")
     stats = lambda key, n: io_capture(lambda: pstats.Stats(str(prof)).sort_stats(key).print_stats(n))  # noqa: E731
     head = (f"== cProfile of the main process of dangan audit: {run['seconds']:.2f} s wall under the profiler,"
             f" exit {run['exit_code']}, cpu {run['cpu_seconds']:.1f} s (main {run['main_cpu_seconds']:.1f},"
@@ -512,7 +515,8 @@ def profile(work: Path, config: Path, archive: Path, commit: str) -> dict:
         for name, v in worker.items():
             if isinstance(v, dict):
                 print(f"  {name:42} {v['seconds']:6.2f} s wall, {v['cpu_seconds']:6.2f} s CPU,"
-                      f" {worker['bytes'] / 1e6 / v['seconds']:6.0f} MB/s, {v['seconds'] / worker['files'] * 1e3:.3f} ms/file")
+                      f" {worker['bytes'] / 1e6 / v['seconds']:6.0f} MB/s,"
+                      f" {v['seconds'] / worker['files'] * 1e3:.3f} ms/file")
     else:
         print(worker)
     mirror = archive.parent / "M"
@@ -559,15 +563,18 @@ def report(results: dict, files: int) -> dict:
     own = [r["report"]["seconds"] for r in audits if r.get("report", {}).get("seconds")]
     if own:
         bytes_read = med([r["bytes"] for r in audits])
-        print(f"\naudit: bytes_read {bytes_read:,.0f}; effective {bytes_read / 1e6 / summary['audit']['median']:,.0f} MB/s"
+        print(f"\naudit: bytes_read {bytes_read:,.0f};"
+              f" effective {bytes_read / 1e6 / summary['audit']['median']:,.0f} MB/s"
               f" on wall time, {bytes_read / 1e6 / med(own):,.0f} MB/s on its own 'seconds' (median {med(own):.2f} s);"
               f" ÷ cat primary only {summary['audit']['median'] / summary['cat_p']['median']:.2f}×,"
               f" ÷ sha256sum primary only {summary['audit']['median'] / summary['sha_p']['median']:.2f}×")
     a = summary["audit"]
     summary["goal_cat"] = {"limit": 1.2, "ratio": a["ratio_cat_pm"], "met": a["ratio_cat_pm"] <= 1.2}
     summary["goal_sha"] = {"limit": 1.0, "ratio": a["ratio_sha_pm"], "met": a["ratio_sha_pm"] < 1.0}
-    print(f"goal audit ≤ 1.2× cat (p+m): {a['ratio_cat_pm']:.2f}× → {'met' if summary['goal_cat']['met'] else 'MISSED'};"
-          f" goal audit < sha256sum (p+m): {a['ratio_sha_pm']:.2f}× → {'met' if summary['goal_sha']['met'] else 'MISSED'}")
+    print(f"goal audit ≤ 1.2× cat (p+m): {a['ratio_cat_pm']:.2f}×"
+          f" → {'met' if summary['goal_cat']['met'] else 'MISSED'};"
+          f" goal audit < sha256sum (p+m): {a['ratio_sha_pm']:.2f}×"
+          f" → {'met' if summary['goal_sha']['met'] else 'MISSED'}")
     results["summary"] = summary
     return summary
 

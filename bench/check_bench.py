@@ -68,7 +68,8 @@ PEOPLE = ["全体教研室教师", "校领导及各处室负责人", "2020级学
 RESULTS = ["形成会议纪要一份", "获得省级二等奖", "完成阶段性目标", "评价良好", "签订合作协议"]
 PHONES = [("HUAWEI", "ELS-AN00"), ("Xiaomi", "M2011K2C"), ("Apple", "iPhone 12"), ("OPPO", "PDEM10"),
           ("vivo", "V2031A")]
-PHRASES = ["根据学校年度工作安排", "本次活动由相关处室组织实施", "参加人员认真学习了有关文件精神", "会议讨论了下一阶段的重点任务",
+PHRASES = ["根据学校年度工作安排", "本次活动由相关处室组织实施", "参加人员认真学习了有关文件精神",
+           "会议讨论了下一阶段的重点任务",
            "各项工作按计划有序推进", "存在的问题及改进措施如下", "请各部门按要求做好归档工作", "经研究决定"]
 
 JPEG_MAX = 30 * 1024
@@ -486,7 +487,8 @@ def main(argv: list[str] | None = None) -> int:
     if pinned and not args.dangan:
         dangan = str(launcher(work, pinned))  # the revision's own entry point, not the installed one
     facts = {"date": stamp(), "nproc": os.cpu_count(), "kernel": platform.release(),
-             "python": platform.python_version(), "git": {"commit": pinned[:7], "dirty": [], "pinned": True} if pinned else git_facts(repo),
+             "python": platform.python_version(),
+             "git": {"commit": pinned[:7], "dirty": [], "pinned": True} if pinned else git_facts(repo),
              "source": source_digest(),
              "tree": info, "argv": sys.argv}
     print(f"[run] {facts['date']} nproc={facts['nproc']} kernel={facts['kernel']} python={facts['python']}"

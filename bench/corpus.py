@@ -363,9 +363,11 @@ CAMERAS = [
     ("Samsung", "samsung", "SM-G9910", None), ("Google", "Google", "Pixel 7", None),
     ("Canon camera", "Canon", "Canon EOS 5D Mark IV", "EF24-70mm f/2.8L II USM"),
     ("Nikon", "NIKON CORPORATION", "NIKON D750", "24.0-120.0 mm f/4.0"),
-    ("Sony", "SONY", "ILCE-7M3", "FE 24-105mm F4 G OSS"), ("Fujifilm camera", "FUJIFILM", "X-T4", "XF16-80mmF4 R OIS WR"),
+    ("Sony", "SONY", "ILCE-7M3", "FE 24-105mm F4 G OSS"),
+    ("Fujifilm camera", "FUJIFILM", "X-T4", "XF16-80mmF4 R OIS WR"),
     ("Ricoh camera", "RICOH IMAGING COMPANY, LTD.", "RICOH GR III", None),
-    ("Panasonic", "Panasonic", "DC-GH5", "LUMIX G VARIO 12-60/F3.5-5.6"), ("Olympus", "OLYMPUS CORPORATION", "E-M10MarkIII", None),
+    ("Panasonic", "Panasonic", "DC-GH5", "LUMIX G VARIO 12-60/F3.5-5.6"),
+    ("Olympus", "OLYMPUS CORPORATION", "E-M10MarkIII", None),
 ]
 EXIF_IFD, GPS_IFD = 0x8769, 0x8825
 
@@ -479,7 +481,8 @@ class Builder:
             ext = path.suffix.lower().lstrip(".")
             lab = label_sdist_file(path, member, project, version, verdict)
             rel = str(path.relative_to(self.files))
-            self.entries.append({"path": rel, "format": family_of(ext), "origin": f"sdist {project} {version}: {member}",
+            self.entries.append({"path": rel, "format": family_of(ext),
+                                 "origin": f"sdist {project} {version}: {member}",
                                  "license": licence, "scan": False, "tools": verdict["tools"], **lab})
             if lab["labels"].get("readable.corrupt") is False and not verdict["encrypted"]:
                 pool.append((path, family_of(ext), f"{project} {version}: {member}"))
@@ -551,7 +554,8 @@ class Builder:
                     basis["format.mismatch"] = "damaged, not another format: its structure is the extension's"
                 else:
                     disputed.append(f"{how}: tools call it intact (damage no reader here sees)")
-            self.entries.append({"path": rel, "format": family_of(Path(rel).suffix.lstrip(".").lower()), "origin": f"derived: {origin}",
+            self.entries.append({"path": rel, "format": family_of(Path(rel).suffix.lstrip(".").lower()),
+                                 "origin": f"derived: {origin}",
                                  "license": "as its source", "scan": False, "tools": verdict["tools"],
                                  "labels": labels, "basis": basis, "disputed": disputed})
 
@@ -565,7 +569,8 @@ class Builder:
                 with pikepdf.open(path) as pdf:
                     out = io.BytesIO()
                     allow = pikepdf.Permissions(extract=False, print_highres=False, modify_other=False)
-                    pdf.save(out, encryption=pikepdf.Encryption(owner="archive-owner", user="" if owner_only else "1234",
+                    pdf.save(out, encryption=pikepdf.Encryption(owner="archive-owner",
+                                                               user="" if owner_only else "1234",
                                                                R=6 if i % 3 else 4, allow=allow))
             except Exception:  # noqa: BLE001 - a source pikepdf cannot rewrite is skipped
                 continue
@@ -610,7 +615,8 @@ class Builder:
             out = io.BytesIO()
             book.save(out)
             rel = f"made/xls/xlwt_{i:02d}.xls"
-            target = self.add(rel, out.getvalue(), format="xls", origin="made: xlwt workbook", license="this project (MIT)",
+            target = self.add(rel, out.getvalue(), format="xls", origin="made: xlwt workbook",
+                              license="this project (MIT)",
                               scan=False)
             verdict = tool_verdict(target, "xls")
             entry = self.entries[-1]

@@ -773,7 +773,8 @@ def main(argv: list[str] | None = None) -> int:
     results: dict = {"facts": facts}
     results["calibration"] = calibrate(work)
     c = results["calibration"]
-    print(f"[run] idle wake-up tax: small job {c['back_to_back_ms']:.2f} ms back-to-back, {c['after_sleep_0_5_ms']:.2f} ms"
+    print(f"[run] idle wake-up tax: small job {c['back_to_back_ms']:.2f} ms back-to-back,"
+          f" {c['after_sleep_0_5_ms']:.2f} ms"
           f" after sleep(0.5): {c['tax']:.1f}x (anchor machine: 13.4x)", flush=True)
     rng = random.Random(20261121)
 
@@ -880,24 +881,24 @@ def report(results: dict) -> None:
                 "hwm": max(s["hwm_mib"] for s in ss) if ss else float("nan"),
                 "close_us": med([x for s in ss for x in s["close_us"]]),
             }
-        d, l = rows["dangan"], rows["lsyncd"]
+        d, ls = rows["dangan"], rows["lsyncd"]
 
         def line(label: str, a: str, b: str, ratio: str = "") -> None:
             print(f"| {label} | {a} | {b} | {ratio} |")
 
-        line("p50 over all files, ms", f"**{d['p50']:.1f}**", f"{l['p50']:.1f}", f"{d['p50'] / l['p50']:.2f}×")
-        line("p95 (nearest rank), ms", f"**{d['p95']:.1f}**", f"{l['p95']:.1f}", f"{d['p95'] / l['p95']:.2f}×")
-        line("min – max, ms", f"{d['min']:.1f} – {d['max']:.1f}", f"{l['min']:.1f} – {l['max']:.1f}")
+        line("p50 over all files, ms", f"**{d['p50']:.1f}**", f"{ls['p50']:.1f}", f"{d['p50'] / ls['p50']:.2f}×")
+        line("p95 (nearest rank), ms", f"**{d['p95']:.1f}**", f"{ls['p95']:.1f}", f"{d['p95'] / ls['p95']:.2f}×")
+        line("min – max, ms", f"{d['min']:.1f} – {d['max']:.1f}", f"{ls['min']:.1f} – {ls['max']:.1f}")
         line("p50 per series, ms", ", ".join(f"{x:.1f}" for x in d["series_p50"]),
-             ", ".join(f"{x:.1f}" for x in l["series_p50"]))
+             ", ".join(f"{x:.1f}" for x in ls["series_p50"]))
         line("p95 per series, ms", ", ".join(f"{x:.1f}" for x in d["series_p95"]),
-             ", ".join(f"{x:.1f}" for x in l["series_p95"]))
-        line("files timed / missing", f"{d['n']} / {d['missing']}", f"{l['n']} / {l['missing']}")
-        line("events where the target was not yet identical", str(d["partial"]), str(l["partial"]))
+             ", ".join(f"{x:.1f}" for x in ls["series_p95"]))
+        line("files timed / missing", f"{d['n']} / {d['missing']}", f"{ls['n']} / {ls['missing']}")
+        line("events where the target was not yet identical", str(d["partial"]), str(ls["partial"]))
         line("CPU per file (daemon + children), ms, median of series", f"{d['cpu_per_file_ms']:.1f}",
-             f"{l['cpu_per_file_ms']:.1f}", f"{d['cpu_per_file_ms'] / l['cpu_per_file_ms']:.2f}×")
-        line("peak RSS of the daemon (VmHWM), MiB", f"{d['hwm']:.1f}", f"{l['hwm']:.1f}")
-        line("writer's close() duration, µs (median)", f"{d['close_us']:.0f}", f"{l['close_us']:.0f}")
+             f"{ls['cpu_per_file_ms']:.1f}", f"{d['cpu_per_file_ms'] / ls['cpu_per_file_ms']:.2f}×")
+        line("peak RSS of the daemon (VmHWM), MiB", f"{d['hwm']:.1f}", f"{ls['hwm']:.1f}")
+        line("writer's close() duration, µs (median)", f"{d['close_us']:.0f}", f"{ls['close_us']:.0f}")
         results["latency_summary"] = rows
     if "burst" in results:
         bursts = results["burst"]
@@ -912,21 +913,21 @@ def report(results: dict) -> None:
                           "cpu": med([b["cpu_seconds"] for b in bs]), "hwm": max(b["hwm_mib"] for b in bs),
                           "tree": max(b["tree_rss_mib"] for b in bs),
                           "missing": sum(b["missing"] for b in bs), "mismatched": sum(b["mismatched"] for b in bs)}
-        d, l = rows["dangan"], rows["lsyncd"]
+        d, ls = rows["dangan"], rows["lsyncd"]
         per_round = [b["seconds"] for b in bursts if b["kind"] == "dangan"]
         per_round_l = [b["seconds"] for b in bursts if b["kind"] == "lsyncd"]
         ratios = ", ".join(f"{a / b:.2f}" for a, b in zip(per_round, per_round_l))
         print(f"| first write → all identical at target, s: median (min–max, n) | **{d['median']:.2f}**"
-              f" ({d['min']:.2f}–{d['max']:.2f}, {d['n']}) | {l['median']:.2f} ({l['min']:.2f}–{l['max']:.2f},"
-              f" {l['n']}) | {d['median'] / l['median']:.2f}× (per round: {ratios}) |")
-        print(f"| writer time, s | {d['writer']:.2f} | {l['writer']:.2f} | |")
-        print(f"| lag after the last close, s | {d['lag']:.2f} | {l['lag']:.2f} | {d['lag'] / l['lag']:.2f}× |")
-        print(f"| CPU during the burst (daemon + children), s | {d['cpu']:.1f} | {l['cpu']:.1f} |"
-              f" {d['cpu'] / l['cpu']:.2f}× |")
+              f" ({d['min']:.2f}–{d['max']:.2f}, {d['n']}) | {ls['median']:.2f} ({ls['min']:.2f}–{ls['max']:.2f},"
+              f" {ls['n']}) | {d['median'] / ls['median']:.2f}× (per round: {ratios}) |")
+        print(f"| writer time, s | {d['writer']:.2f} | {ls['writer']:.2f} | |")
+        print(f"| lag after the last close, s | {d['lag']:.2f} | {ls['lag']:.2f} | {d['lag'] / ls['lag']:.2f}× |")
+        print(f"| CPU during the burst (daemon + children), s | {d['cpu']:.1f} | {ls['cpu']:.1f} |"
+              f" {d['cpu'] / ls['cpu']:.2f}× |")
         print(f"| peak RSS: daemon VmHWM / process tree (sampled), MiB | {d['hwm']:.1f} / {d['tree']:.1f} |"
-              f" {l['hwm']:.1f} / {l['tree']:.1f} | |")
+              f" {ls['hwm']:.1f} / {ls['tree']:.1f} | |")
         print(f"| files missing / not byte-identical | {d['missing']} / {d['mismatched']} |"
-              f" {l['missing']} / {l['mismatched']} | |")
+              f" {ls['missing']} / {ls['mismatched']} | |")
         results["burst_summary"] = rows
     if "scan" in results:
         runs = results["scan"]

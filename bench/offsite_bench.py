@@ -170,7 +170,8 @@ def profile_backup(config: Path, out: Path, label: str, lines: int = 30) -> str:
     """cProfile of one ``dangan backup`` in a child (the pinned code on PYTHONPATH); its top entries."""
     import pstats
 
-    run = timed([sys.executable, "-c", PROFILE_SNIPPET, str(config), str(out), "backup", "--format", "json"], cwd="/tmp")
+    run = timed([sys.executable, "-c", PROFILE_SNIPPET, str(config), str(out), "backup", "--format", "json"],
+                cwd="/tmp")
     text = io_capture(lambda: pstats.Stats(str(out)).sort_stats("cumulative").print_stats(lines))
     return f"== cProfile of {label}: {run['seconds']:.2f} s wall under the profiler, exit {run['exit_code']}\n" + text
 
@@ -246,7 +247,8 @@ def main(argv: list[str] | None = None) -> int:
     setup["mirror"] = {k: m[k] for k in ("seconds", "cpu_seconds", "files", "arrived", "hwm_mib")}
     print(f"[setup] dangan mirror: {m['seconds']:.1f} s, {m['files']} files, {m['arrived']} new", flush=True)
     if m["files"] != info["files"] or m["arrived"] != info["files"]:
-        raise SystemExit(f"the first dangan mirror saw {m['files']} files ({m['arrived']} new), expected {info['files']}")
+        raise SystemExit(f"the first dangan mirror saw {m['files']} files ({m['arrived']} new),"
+                         f" expected {info['files']}")
     subprocess.run(["cp", "-a", str(state), str(template)], check=True)
     setup["distinct_contents"] = distinct_hashes(state)
     setup["archive_files"], setup["archive_bytes"] = count_files(archive)  # the records + init's .dangan-archive
@@ -313,7 +315,8 @@ def main(argv: list[str] | None = None) -> int:
                     f.write(f"\n补充说明：第 {r} 轮修改 {rng.random():.6f}\n".encode("utf-8"))
             m = dangan_mirror(dangan, config)
             if m["arrived"] != args.changed:
-                print(f"[incr]   WARNING: dangan mirror found {m['arrived']} changed, expected {args.changed}", flush=True)
+                print(f"[incr]   WARNING: dangan mirror found {m['arrived']} changed, expected {args.changed}",
+                      flush=True)
             timed_sync()
             for kind in (("dangan", "rclone") if r % 2 else ("rclone", "dangan")):
                 if kind == "dangan":
@@ -451,7 +454,8 @@ def _json_or_text(text: str):
 
 def report(results: dict) -> None:
     facts, setup = results["facts"], results["setup"]
-    print(f"\ndangan {facts['commit'][:12]}; {facts['date']}; nproc {facts['nproc']} ({facts['cpu']}); {facts['rclone']}")
+    print(f"\ndangan {facts['commit'][:12]}; {facts['date']};"
+          f" nproc {facts['nproc']} ({facts['cpu']}); {facts['rclone']}")
     files, size = setup["records"], setup["record_bytes"]
     for name, label in (("full", f"first full run, {files:,} files / {size / 1e6:.0f} MB"),
                         ("incremental", "incremental run after changing files")):

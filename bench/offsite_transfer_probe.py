@@ -87,7 +87,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dir", type=Path, default=Path("/tmp/dangan-bench-offsite"))
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--dangan", action="store_true", help="also a whole dangan backup, its rclone's lifetime sampled")
+    parser.add_argument("--dangan", action="store_true",
+                        help="also a whole dangan backup, its rclone's lifetime sampled")
     parser.add_argument("--only", default="sorted,priority,rp-sorted,rp-priority")
     parser.add_argument("--rev", default="HEAD", help="git revision of dangan for --dangan (default: %(default)s)")
     args = parser.parse_args()

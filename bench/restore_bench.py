@@ -139,7 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = bench_parser(__doc__, "/tmp/dangan-bench-restore",
                           "work dir: cached tree, archive, mirror, state, partner, anchor, targets")
     parser.add_argument("--files", type=int, default=20_000)
-    parser.add_argument("--bytes", type=int, default=1_000_000_000, help="total size of the tree (default: %(default)s)")
+    parser.add_argument("--bytes", type=int, default=1_000_000_000,
+                        help="total size of the tree (default: %(default)s)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--only", default="mirror,offsite", help="comma list of mirror,offsite")
     parser.add_argument("--quick", action="store_true", help="smoke run: 1,000 files, 20 MB, 1 round")
@@ -291,7 +292,8 @@ def main(argv: list[str] | None = None) -> int:
 def report(results: dict, pairs: list[tuple[str, str]]) -> None:
     facts, info = results["facts"], results["setup"]["tree"]
     files, size = info["files"], info["bytes"]
-    print(f"\ndangan {facts['commit'][:12]}; {facts['date']}; nproc {facts['nproc']} ({facts['cpu']}); {facts['rclone']}")
+    print(f"\ndangan {facts['commit'][:12]}; {facts['date']};"
+          f" nproc {facts['nproc']} ({facts['cpu']}); {facts['rclone']}")
     print(f"\n| restore of {files:,} files / {size / 1e9:.2f} GB | median s (min–max, n) | MB/s · files/s |"
           f" ÷ anchor time (per round) | throughput ÷ anchor | + sync: s, throughput ÷ anchor |"
           f" CPU s (user + sys) | peak RSS MiB: largest / tree |")

@@ -203,7 +203,8 @@ def main(argv: list[str] | None = None) -> int:
     labelled = [e for e in entries if e.get("labels")]
     print(f"corpus: {len(entries)} files ({size / 1e6:.1f} MB), {len(labelled)} labelled, "
           f"{sum(1 for e in entries if e.get('disputed'))} disputed (kept out of the scores)")
-    print("labelled by format:", ", ".join(f"{k} {v}" for k, v in sorted(Counter(e['format'] for e in labelled).items())))
+    print("labelled by format:", ", ".join(f"{k} {v}" for k, v in sorted(Counter(
+        e['format'] for e in labelled).items())))
     print("labelled by origin:", ", ".join(f"{k} {v}" for k, v in sorted(Counter(
         e["origin"].split(":")[0].split(" ")[0] for e in labelled).items())))
     print()

@@ -79,7 +79,8 @@ def parse(text: str, path: Path, from_options: bool = False) -> Config:
     duplicates: list[tuple[int, str]] = []
     _line_map(node, (), lines, duplicates)
     merged = _merge(yaml.safe_load(default_text()), data)
-    problems = [(line, t("config.problem", where=f"{t('config.line', line=line)} {key}", reason=t("config.duplicate_key")))
+    problems = [(line, t("config.problem", where=f"{t('config.line', line=line)} {key}",
+                         reason=t("config.duplicate_key")))
                 for line, key in duplicates]
     try:
         Config.model_validate(merged)

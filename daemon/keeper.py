@@ -31,7 +31,8 @@ from dangan.daemon.backoff import PathBackoff, record_displaced
 from dangan.daemon.judge import Judge
 from dangan.store.catalog import Catalog, Event, FileRecord, now
 from dangan.store.layout import Layout
-from dangan.store.mirror import (ContentMismatch, Copied, KeptVersion, Mirror, MirrorUnavailable, MirrorWriteError, SourceChanged,
+from dangan.store.mirror import (ContentMismatch, Copied, KeptVersion, Mirror, MirrorUnavailable, MirrorWriteError,
+                     SourceChanged,
                      SourceGone, SourceUnreadable)
 from dangan.store.names import show
 from dangan.rules.rulebook import Rulebook

@@ -61,7 +61,8 @@ def test_imports_point_one_way(package, path):
 
 SQL_CALLS = {"execute", "executemany", "executescript"}
 CATALOG_LAYER = REPO / "store" / "catalog"
-OUTSIDE = sorted(p for package in PACKAGES for p in (REPO / package).rglob("*.py") if not p.is_relative_to(CATALOG_LAYER))
+OUTSIDE = sorted(p for package in PACKAGES for p in (REPO / package).rglob("*.py")
+                 if not p.is_relative_to(CATALOG_LAYER))
 
 
 def _speaks_sql(path: Path) -> list[str]:

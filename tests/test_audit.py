@@ -352,7 +352,8 @@ def test_hasher_compares_each_twin_byte_for_byte(tmp_path):
 
     primary, mirror = tmp_path / "p", tmp_path / "m"
     data = os.urandom(2 * CHUNK + 99)
-    twins = {"same.bin": data, "last.bin": data[:-1] + bytes([data[-1] ^ 1]), "first.bin": bytes([data[0] ^ 1]) + data[1:],
+    twins = {"same.bin": data, "last.bin": data[:-1] + bytes([data[-1] ^ 1]),
+             "first.bin": bytes([data[0] ^ 1]) + data[1:],
              "longer.bin": data + b"\0", "shorter.bin": data[:-1], "empty.bin": None}
     for folder in ("任务", "只在主盘"):
         (primary / folder).mkdir(parents=True)

@@ -150,7 +150,8 @@ def test_restore_without_dangan_follows_the_document(shipped, tmp_path):
         original = os.stat(os.path.join(os.fsencode(root), rel)).st_mtime_ns
         assert os.stat(os.path.join(os.fsencode(work / "restored"), rel)).st_mtime_ns == original
     # a past state: the first run, given by its id as the document says
-    runs = sorted(p.name.split("-")[0].removesuffix(".json.gz") for p in (work / "partner-copy" / "manifests").iterdir())
+    runs = sorted(p.name.split("-")[0].removesuffix(".json.gz")
+                  for p in (work / "partner-copy" / "manifests").iterdir())
     back = subprocess.run(["python3", "restore_copy.py", "./partner-copy", "./first", runs[0]], cwd=work, env=env,
                           capture_output=True, text=True, timeout=300)
     assert back.returncode == 0, back.stderr

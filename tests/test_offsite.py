@@ -178,7 +178,8 @@ def test_shell_metacharacters_in_names_are_data(archive, sftp_partner, tmp_path)
 @pytest.mark.faults  # also a case of the fault suite (issue 7)
 def test_long_cjk_and_gbk_names_round_trip(archive, sftp_partner, tmp_path):
     use_partner(archive, sftp_partner)
-    long_name = ("关于举办二〇二一年全校师生运动会暨教职工趣味运动会开幕式的通知及活动方案和获奖名单汇总表格" * 2)[:78] + ".txt"
+    long_name = ("关于举办二〇二一年全校师生运动会暨教职工趣味运动会"
+                 "开幕式的通知及活动方案和获奖名单汇总表格" * 2)[:78] + ".txt"
     assert 200 < len(long_name.encode()) <= 255  # legal on ext4, far past crypt's ~140-byte limit
     gbk = os.fsencode(TASK) + b"/" + "校运动会.txt".encode("gbk")
     archive.write(f"{TASK}/{long_name}", b"long")

@@ -44,7 +44,8 @@ def test_wheel_layout(tmp_path):
     wheel = next(tmp_path.glob("dangan-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     code = [n for n in names if not n.startswith("dangan-")]
-    assert "dangan/cli/main.py" in code and "dangan/store/catalog/core.py" in code and "dangan/config/default.yaml" in code
+    assert ("dangan/cli/main.py" in code and "dangan/store/catalog/core.py" in code
+            and "dangan/config/default.yaml" in code)
     assert "dangan/backup/__init__.py" in code
     assert {"dangan/backup/templates/report.html.j2", "dangan/backup/templates/report.css",
             "dangan/backup/templates/charts.svg.j2"} <= set(code)  # the report's templates ship

@@ -521,7 +521,8 @@ class Catalog:
             else:
                 if (old.severity, old.detail) != (severity, detail):
                     self.db.execute(
-                        "UPDATE violations SET severity = ?, detail = ? WHERE path = ? AND rule = ? AND fixed_at IS NULL",
+                        "UPDATE violations SET severity = ?, detail = ? WHERE path = ? AND rule = ?"
+                        " AND fixed_at IS NULL",
                         (severity, detail, path, rule),
                     )
                 first_seen[key] = old.first_seen

@@ -209,7 +209,8 @@ def test_a_disk_mounted_inside_the_mirror_is_synced_too(archive, ext4_mirror, tm
         config = loader.load(archive.config)
         mirror = Mirror(Layout.of(config), config.hash_algorithm)
         # outer files first: a single syncfs would go to the outer disk only
-        paths = [f"{outer}/{i:02d}.pdf" for i in range(SPLIT_FROM)] + [f"{inner}/{i:02d}.pdf" for i in range(SPLIT_FROM)]
+        paths = ([f"{outer}/{i:02d}.pdf" for i in range(SPLIT_FROM)]
+                 + [f"{inner}/{i:02d}.pdf" for i in range(SPLIT_FROM)])
         for i, rel in enumerate(paths):
             archive.write(rel, b"record %d " % i * 500)
         root = os.fsencode(archive.root)

@@ -167,7 +167,8 @@ def test_soak(archive):
             except AssertionError:
                 archive_now, mirror_now = tree_files(archive.root), tree_files(archive.mirror)
                 raise AssertionError(
-                    f"round {rounds} (seed {seed}): archive as the model says {_soak_part(archive_now) == model.files}; "
+                    f"round {rounds} (seed {seed}): archive as the model says"
+                    f" {_soak_part(archive_now) == model.files}; "
                     f"mirror lacks "
                     f"{sorted(set(archive_now) - set(mirror_now))[:5]}, has extra "
                     f"{sorted(set(mirror_now) - set(archive_now))[:5]}, differs "
