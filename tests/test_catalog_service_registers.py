@@ -19,7 +19,7 @@ def _stat(tmp_path, name: str, data: bytes, inode_of: str | None = None) -> os.s
 
 
 def test_gauges_count_present_records_bytes_unmirrored_and_open_findings(tmp_path):
-    with Catalog(tmp_path / "c.sqlite") as catalog, catalog.transaction():
+    with Catalog(tmp_path / "c.sqlite", create=True) as catalog, catalog.transaction():
         catalog.register(b"a/1.txt", _stat(tmp_path, "1", b"one"), "h1", {}, "sha256", "2026-01-01T00:00:00")
         catalog.register(b"a/2.txt", _stat(tmp_path, "2", b"two!"), "h2", {}, "sha256", "2026-01-01T00:00:00")
         catalog.set_mirrored(b"a/1.txt", "h1")
@@ -35,7 +35,7 @@ def test_gauges_count_present_records_bytes_unmirrored_and_open_findings(tmp_pat
 
 
 def test_the_last_good_offsite_runs_and_the_last_audit(tmp_path):
-    with Catalog(tmp_path / "c.sqlite") as catalog:
+    with Catalog(tmp_path / "c.sqlite", create=True) as catalog:
         assert catalog.offsite.last_good_run() is None
         assert catalog.offsite.last_good_start_by_kind() == {}
         assert catalog.audits.latest() is None
@@ -54,7 +54,7 @@ def test_the_last_good_offsite_runs_and_the_last_audit(tmp_path):
 
 
 def test_shelf_lists_versions_kept_before_a_time_and_drops_them(tmp_path):
-    with Catalog(tmp_path / "c.sqlite") as catalog:
+    with Catalog(tmp_path / "c.sqlite", create=True) as catalog:
         with catalog.transaction():
             catalog.add_version(b"a.txt", "h", 1, 1, "2026-01-01T00:00:00", "change", b"loc/old")
             catalog.add_version(b"a.txt", "h2", 1, 1, "2026-03-01T00:00:00", "change", b"loc/new")
@@ -66,7 +66,7 @@ def test_shelf_lists_versions_kept_before_a_time_and_drops_them(tmp_path):
 
 
 def test_backup_writes_a_consistent_copy_and_its_signature_follows_changes(tmp_path):
-    with Catalog(tmp_path / "c.sqlite") as catalog:
+    with Catalog(tmp_path / "c.sqlite", create=True) as catalog:
         before = catalog.backup.signature()
         with catalog.transaction():
             catalog.register(b"a.txt", _stat(tmp_path, "1", b"one"), "h1", {}, "sha256", "2026-01-01T00:00:00")
@@ -80,7 +80,7 @@ def test_backup_writes_a_consistent_copy_and_its_signature_follows_changes(tmp_p
 
 
 def test_links_give_the_other_present_names_of_an_inode(tmp_path):
-    with Catalog(tmp_path / "c.sqlite") as catalog, catalog.transaction():
+    with Catalog(tmp_path / "c.sqlite", create=True) as catalog, catalog.transaction():
         st = _stat(tmp_path, "1", b"one")
         catalog.register(b"a.txt", st, "h1", {}, "sha256", "2026-01-01T00:00:00")
         catalog.register(b"b.txt", _stat(tmp_path, "2", b"", inode_of="1"), "h1", {}, "sha256", "2026-01-01")

@@ -27,20 +27,12 @@ CORPUS = Path(__file__).parent / "corpus"
 SCAN = "01办公室/A标准建设/A2获奖证书"  # a scan-only context
 ENTRIES = [json.loads(line) for line in (CORPUS / "labels.jsonl").read_text(encoding="utf-8").splitlines()
            if line.strip()]
-# Classes of mistake the rules still make (issue 14, measured by bench/rules_bench.py; see the report).
-OOXML_TYPES = "one OOXML type under another's extension: .docx/.xlsx/.pptx each accept every zip kind"
-PNG_FRAMES = "PNG: load() decodes the first frame only and checks no chunk CRC (Image.verify() does)"
-ZIP_TAIL = ("truncated OOXML whose tail holds an embedded package's end record: zipfile opens the embedded "
-            "workbook as the archive")
-TIFF_STRIPS = "damaged TIFF strip data Pillow decodes without complaint (libtiff's tiffinfo -D reports it)"
-TIFF_DECODER = "Pillow's 'decoder error -2' (damaged data) taken for a missing codec: a warning, not an error"
-WPS_MAIN = ".wps with its directory sector zeroed: the main-stream check covers .doc/.xls/.ppt only"
-# Labels the rules still get wrong: (file, rule) -> the class of mistake. Strict: when a rule is fixed
-# its cases pass, the xfail fails, and the entry must go.
-KNOWN: dict[tuple[str, str], str] = {
-    ("files/07_zero-sector-tests-test-files-little-endi.tif", "readable.corrupt"): TIFF_STRIPS,
-    ("files/08_flip-data-tests-test-files-little-endian.tif", "readable.corrupt"): TIFF_STRIPS,
-}
+# Labels the rules still get wrong: (file, rule) -> the class of mistake (issue 14, measured by
+# bench/rules_bench.py). Strict: when a rule is fixed its cases pass, the xfail fails, and the entry must
+# go. Every class the corpus found is fixed: OOXML types under each other's names, PNG chunks and later
+# APNG frames, zips found at a truncated document's tail, libtiff's damage warnings, Pillow's decoder
+# errors taken for missing codecs, WPS containers without their main stream.
+KNOWN: dict[tuple[str, str], str] = {}
 
 
 @pytest.fixture(scope="module")

@@ -120,7 +120,7 @@ def test_watch_exhaustion_at_run_time_is_detected_and_polled(archive):
         assert status["last_reconcile"]["at"] > before["last_reconcile"]["at"]  # the full reconcile ran
         text = subprocess.run([DANGAN, "status", "--config", str(archive.config)], capture_output=True,
                               text=True).stdout
-        assert "部分文件夹未被监视" in text
+        assert "个文件夹未被监视" in text
         # a file that arrives later in an unwatched folder is found by the poll too
         archive.write(f"{TASK}/new7/photos/later.txt", b"later")
         wait_for(lambda: same_on_mirror(archive, f"{TASK}/new7/photos/later.txt"), timeout=15)

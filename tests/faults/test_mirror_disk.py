@@ -178,13 +178,13 @@ def test_hung_mirror_times_out_with_an_alert_and_catches_up(archive, ext4_mirror
         running.proc.send_signal(signal.SIGHUP)  # a reload now must not hang the service on the frozen disk
         archive.write(f"{TASK}/late.txt", b"while still frozen")
         wait_for(lambda: running.status()["files"] >= 22, timeout=15)
-        assert "reload deferred" in running.output()
+        assert "重新加载配置推迟" in running.output()  # the log follows language: zh
         assert run("fsfreeze", "-u", str(archive.mirror)).returncode == 0
         frozen = False
         wait_for(lambda: tree_files(archive.mirror) == tree_files(archive.root), timeout=60)
         wait_for(lambda: "mirror_hung" not in running.status()["alerts"], timeout=15)
         assert running.status()["mirror"]["unmirrored"] == 0
-        wait_for(lambda: "reloading configuration" in running.output(), timeout=15)  # done once it answered
+        wait_for(lambda: "重新加载配置 " in running.output(), timeout=15)  # done once it answered
     finally:
         if frozen:
             run("fsfreeze", "-u", str(archive.mirror))  # ALWAYS: a frozen fs hangs anything touching it
