@@ -39,6 +39,7 @@ from dangan.store.catalog import ReadOnlyCatalog
 from dangan.store.hashing import hash_fd
 from dangan.store.layout import CATALOG_FILE, Layout, MIRROR_DIR, is_temp
 from dangan.store.mirror import TEMP_PREFIX, SourceUnreadable, copy_fd, unlink_quietly
+from dangan.store.tree import open_file
 from dangan.store.names import printable, show, shown
 from dangan.store import clock
 from dangan.store.clock import local
@@ -250,6 +251,7 @@ class Copy:
     mtime_ns: int
     movable: bool = False  # a downloaded object on the target's disk that no other path needs: moved, not copied
     keep_mode: bool = False  # a mirror copy carries the record's permission bits: the restore keeps them
+    under: bytes = b""  # the root ``path`` lies below: opened from there when the whole path passes PATH_MAX
 
 
 Job = tuple[Item, Iterator[Copy], str]
@@ -535,7 +537,7 @@ class Target:
         target itself refused so that no other copy can help)."""
         mtime_ns = copy.mtime_ns if copy.mtime_ns >= 0 else item.mtime_ns
         try:
-            source = os.open(copy.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+            source = _open_copy(copy)
         except OSError:
             return None, None, False
         temp = b""
@@ -613,12 +615,23 @@ Fetch = Callable[[list[Item]], Iterator[Job]]
 """A source: a job (candidate copies, reason when there is none) for each item."""
 
 
+def _open_copy(copy: Copy) -> int:
+    """A copy opened read-only, never through a symlink at its name; a path longer than PATH_MAX
+    (an archive may be deeper than that) is walked from its root, folder by folder."""
+    try:
+        return os.open(copy.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError as exc:
+        if exc.errno != errno.ENAMETOOLONG or not copy.under:
+            raise
+    return open_file(copy.under, copy.path[len(copy.under):].lstrip(b"/"))
+
+
 def mirror_fetch(view: CatalogView, mirror_root: Path) -> Fetch:
     root = os.fsencode(mirror_root)
 
     def fetch(items: list[Item]) -> Iterator[Job]:
         for item in items:
-            copies = (Copy(path, mtime_ns, keep_mode=True)
+            copies = (Copy(path, mtime_ns, keep_mode=True, under=root)
                       for path, _, mtime_ns in view.copies(item.hash, root))
             yield item, copies, t("restore.no_copy")
     return fetch

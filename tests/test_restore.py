@@ -461,3 +461,28 @@ def test_a_different_file_at_the_target_is_named_as_the_reason(archive, tmp_path
     assert (target / TASK / "纪要.pdf").read_bytes() == b"someone else's file"
     objects = target / ".dangan-restore" / "objects"
     assert not objects.exists() or not [p for p in objects.rglob("*") if p.is_file()]  # nothing downloaded
+
+
+def test_paths_deeper_than_path_max_come_back_from_the_mirror(archive, tmp_path):
+    """22 levels of 200-byte folder names: checked and mirrored, and restored from the mirror too
+    (its copy is opened folder by folder from the mirror root, not by a path past PATH_MAX)."""
+    names = [(f"{i:02d}" + "档" * 66).encode()[:200] for i in range(22)]
+    fd = os.open(archive.path(TASK), os.O_RDONLY) if os.path.isdir(archive.path(TASK)) else None
+    if fd is None:
+        os.makedirs(archive.path(TASK))
+        fd = os.open(archive.path(TASK), os.O_RDONLY)
+    for name in names:
+        os.mkdir(name, dir_fd=fd)
+        child = os.open(name, os.O_RDONLY, dir_fd=fd)
+        os.close(fd)
+        fd = child
+    out = os.open(b"deep.txt", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
+    os.write(out, b"deep content")
+    os.close(out)
+    os.close(fd)
+    assert len(os.fsencode(archive.root)) + sum(len(n) + 1 for n in names) > 4096
+    mirror(archive)
+    code, report = restore(archive, "--from", "mirror", "--to", str(tmp_path / "new-disk"))
+    assert code == 0 and report["restored"] == 1, report
+    drill = dangan(archive, "drill")
+    assert drill.returncode in (0, 1) and "失败" not in drill.stdout.split("镜像")[1].split("\n")[0], drill.stdout
