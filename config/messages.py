@@ -1303,6 +1303,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "the file is not UTF-8 (at byte {position}): save it as UTF-8",
     },
     "status.verification.failed": {"zh": "未通过（{reason}）", "en": "failed ({reason})"},
+    # --- lead ---
+    "catalog.symlink": {
+        "zh": "{path} 是符号链接：dangan 不会通过它读写目录数据库（那会写到别处）。请删除这个链接，把真正的目录库文件放回原处（或运行 dangan init --adopt 从镜像盘上的副本取回）。",
+        "en": "{path} is a symlink: dangan does not read or write the catalog through it (that would write elsewhere). Remove the link and put the real catalog file back (or run dangan init --adopt to take the mirror's copy).",
+    },
 }
 
 

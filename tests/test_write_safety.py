@@ -333,3 +333,18 @@ def test_restore_onto_a_full_disk_says_so_and_resumes_after_space_is_freed(archi
         assert report["ok"] and report["already"] >= 1 and report["already"] + report["restored"] == 6
     finally:
         subprocess.run(["umount", "-l", str(disk)], capture_output=True)
+
+
+@pytest.mark.parametrize("name", ["catalog.sqlite", "catalog.sqlite-wal"])
+def test_a_symlink_planted_at_the_catalog_is_refused(archive, tmp_path, name):
+    """SQLite opens its files by name: a symlink at the catalog or its WAL would have it write elsewhere."""
+    outside = tmp_path / "outside.sqlite"
+    outside.write_bytes(b"not yours")
+    target = archive.state / name
+    if target.exists():
+        target.unlink()
+    target.symlink_to(outside)
+    done = subprocess.run([str(Path(sys.executable).with_name("dangan")), "check", "--config", str(archive.config)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "符号链接" in done.stderr, (done.returncode, done.stderr)
+    assert outside.read_bytes() == b"not yours"

@@ -262,6 +262,14 @@ def _under(column: str, prefixes: list[bytes] | None) -> tuple[str, list[bytes]]
     return "(" + " OR ".join(clauses) + ")", params
 
 
+def _refuse_symlinks(path: Path) -> None:
+    """SQLite opens its files by name: a symlink planted at the catalog, its WAL or its shared-memory
+    file (or the folder holding them) would have it write elsewhere. Refused, in words."""
+    for candidate in (path.parent, path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if candidate.is_symlink():
+            raise CatalogError(t("catalog.symlink", path=candidate))
+
+
 class Catalog:
     """The SQLite catalog of one archive. Use as a context manager or call :meth:`close`.
 
@@ -274,6 +282,7 @@ class Catalog:
     def __init__(self, path: Path, *, create: bool = False, copy: Path | None = None) -> None:
         self.path = path
         self.copy = copy
+        _refuse_symlinks(path)
         health.require_present(path, copy, create)
         try:
             if create:
