@@ -165,3 +165,9 @@ def test_the_readme_gives_the_same_commands():
 
 def test_the_recovery_sheet_names_the_document(shipped):
     assert "docs/FORMAT.md" in shipped[3] and "password2" in shipped[3]
+
+
+def test_the_document_names_the_schema_version_the_code_writes():
+    from dangan.store.catalog import SCHEMA_VERSION
+
+    assert f"catalog schema version {SCHEMA_VERSION} " in DOC.read_text(encoding="utf-8")
