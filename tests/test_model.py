@@ -318,9 +318,11 @@ class Installation(RuleBasedStateMachine):
         path = self.archive.state / "catalog.sqlite"
         with sqlite3.connect(path) as db:  # what the WAL holds goes into the file first
             db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            root = db.execute("SELECT rootpage FROM sqlite_master WHERE name = 'files'").fetchone()[0]
+            size = db.execute("PRAGMA page_size").fetchone()[0]
         db.close()
-        with open(path, "r+b") as f:
-            f.seek(4096 + 100)  # page 2: the root of a table
+        with open(path, "r+b") as f:  # the records table's root page: every command reads it
+            f.seek((root - 1) * size + 8)
             f.write(bytes(b ^ 0xA5 for b in os.urandom(200)))
         done = _dangan(self.archive, "mirror")
         assert done.returncode == 2, (done.returncode, done.stdout, done.stderr)
