@@ -64,3 +64,16 @@ def leaves_nothing_running():
         time.sleep(0.05)
     assert not extra_threads, f"threads left running: {[t.name for t in extra_threads]}"
     assert not extra_children, f"child processes left running: {sorted(extra_children)}"
+
+
+@pytest.fixture
+def service(archive):
+    """The service running on the archive with fast mirror settings (max 20 deletions at once)."""
+    from service_helpers import Running, set_mirror_settings
+
+    set_mirror_settings(archive, max_delete_count=20)
+    running = Running(archive)
+    running.wait_ready()
+    yield running
+    if running.proc.poll() is None:
+        running.stop()

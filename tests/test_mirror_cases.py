@@ -27,16 +27,6 @@ from dangan.store.mirror import Mirror, MirrorWriteError
 from dangan.store.tree import open_file
 
 
-@pytest.fixture
-def service(archive):
-    set_mirror_settings(archive, max_delete_count=20)
-    running = Running(archive)
-    running.wait_ready()
-    yield running
-    if running.proc.poll() is None:
-        running.stop()
-
-
 def _same(archive, rel: str) -> bool:
     """same_on_mirror, false while the mirror still holds the path's old kind (NotADirectory)."""
     try:

@@ -14,16 +14,6 @@ from service_helpers import (DANGAN, Running, kill9, ledger, mirror_file, same_o
                              tree_files, versions, wait_for)
 
 
-@pytest.fixture
-def service(archive):
-    set_mirror_settings(archive, max_delete_count=20)
-    running = Running(archive)
-    running.wait_ready()
-    yield running
-    if running.proc.poll() is None:
-        running.stop()
-
-
 def test_ready_and_utf8_status_reach_systemd(service):
     wait_for(lambda: any("STATUS=" in m and "待处理" in m for m in service.read_notify()), timeout=10)
     assert service.stop() == 0
