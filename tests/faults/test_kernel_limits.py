@@ -114,8 +114,9 @@ def test_watch_exhaustion_at_run_time_is_detected_and_polled(archive):
             archive.write(f"{TASK}/new{i}/photos/{i}.txt", f"photo {i}".encode())
             archive.write(f"{TASK}/new{i}/minutes.txt", f"minutes {i}".encode())
         wait_for(lambda: tree_files(archive.mirror) == tree_files(archive.root), timeout=30)
-        status = running.status()
-        assert status["alerts"]["watch_shortfall"]["unwatched"] >= 5
+        # the shortfall is measured after the reconcile the failures start: wait for it, do not sample once
+        status = wait_for(lambda: (s := running.status())["alerts"].get("watch_shortfall", {}).get("unwatched", 0)
+                          >= 5 and s, timeout=30)
         assert status["inotify"]["watch_failures"] >= 5 and status["inotify"]["max_user_watches"] == held + 3
         assert status["last_reconcile"]["at"] > before["last_reconcile"]["at"]  # the full reconcile ran
         text = subprocess.run([DANGAN, "status", "--config", str(archive.config)], capture_output=True,
