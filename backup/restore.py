@@ -311,7 +311,7 @@ class Target:
         self.journal_path = self.work / JOURNAL
         resuming = _exists_at(JOURNAL.encode(), self._work_fd)
         self.done = self._load_journal()
-        if resuming:  # an interrupted run may have left temp files
+        if resuming or not self.empty:  # an interrupted run may have left temp files (even before its journal)
             for _, _, files, dirfd in os.fwalk(self.root, follow_symlinks=False):
                 for name in files:
                     if is_temp(name):

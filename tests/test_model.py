@@ -332,6 +332,10 @@ class Installation(RuleBasedStateMachine):
         path = self.archive.state / "catalog.sqlite"
         with sqlite3.connect(path) as db:  # what the WAL holds goes into the file first
             db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            if not db.execute("SELECT count(*) FROM files").fetchone()[0]:
+                db.close()
+                self._restart()
+                return  # an empty table's root page holds no cell a flipped byte could break
             root = db.execute("SELECT rootpage FROM sqlite_master WHERE name = 'files'").fetchone()[0]
             size = db.execute("PRAGMA page_size").fetchone()[0]
         db.close()
