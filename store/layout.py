@@ -36,7 +36,7 @@ TOP_NAMES = frozenset({MIRROR_DIR.encode(), ARCHIVE_MARKER.encode(), RESTORE_DIR
 # The temp files dangan writes anywhere: TEMP_PREFIX and 12 hex digits (temp_name), and the
 # shapes older versions wrote (tempfile's 8 characters, the audit's fixed repair temp), so that
 # their leftovers are still recognised and swept.
-_TEMP = re.compile(rb"\.dangan-tmp-(?:[0-9a-f]{12}|[a-z0-9_]{8}|repair)\Z")
+_TEMP = re.compile(rb"\.dangan-tmp-(?:[0-9a-f]{12}|[0-9a-f]{16}|[a-z0-9_]{8}|repair)\Z")  # 16 hex: store/atomic.py
 
 
 def temp_name() -> bytes:
