@@ -291,6 +291,7 @@ class Config(_Section):
     """A validated dangan configuration. Build it with :func:`dangan.config.loader.load`."""
 
     language: Literal["zh", "en"]
+    school: Annotated[str, BeforeValidator(_none_as_empty)]
     timezone: Annotated[str, AfterValidator(_timezone)]
     archive_root: AbsolutePath
     mirror_root: AbsolutePath
