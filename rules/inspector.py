@@ -28,8 +28,9 @@ from dangan.store.hashing import CHUNK, INLINE_LIMIT, hash_bytes
 from dangan.store.tree import open_file
 
 # Facts of an older version are read again: 2 graded camera evidence, validated OLE/PDF/JPEG strictly and
-# measured resolution per axis; 3 added the OOXML main part and PNG chunk checksums.
-FACTS_VERSION = 3
+# measured resolution per axis; 3 added the OOXML main part and PNG chunk checksums; 4 finds the main part
+# under any case and either separator.
+FACTS_VERSION = 4
 # Files up to this size are read into memory once and both hashed and parsed from there.
 HEADER = 8192
 DESCRIPTION_EXCERPT = 4000
@@ -496,10 +497,12 @@ def _zip_facts(source: BinaryIO, facts: dict[str, Any]) -> None:
             if bad is not None:
                 facts["corrupt"] = f"member:{clean_text(bad)}"
                 return
-            names = set(zf.namelist())
+            # a part name as OPC compares it: case-insensitive; some writers separate with "\\" (xlrd's
+            # apachepoi_49609.xlsx), which Office, POI and xlrd accept
+            names = {name.replace("\\", "/").lower(): name for name in zf.namelist()}
             facts["ooxml"] = next((kind for kind, part in OOXML_MAIN_PARTS.items() if part in names), None)
             if "word/document.xml" in names:
-                facts["text"] = docx_text(zf.read("word/document.xml"))
+                facts["text"] = docx_text(zf.read(names["word/document.xml"]))
     except zipfile.BadZipFile:
         facts["corrupt"] = "truncated"
 

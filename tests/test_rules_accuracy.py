@@ -148,6 +148,27 @@ def test_a_legacy_file_renamed_to_its_ooxml_name_is_a_mismatch(archive, capsys):
     assert "XLS" in _findings(archive, capsys, f"{TASK}/名单.doc")["format.mismatch"]["message"]
 
 
+def test_ooxml_part_names_written_with_backslashes_and_other_case_are_still_their_type(archive, capsys):
+    """Some writers store "xl\\workbook.xml" or "[content_types].xml" (xlrd's apachepoi_49609.xlsx; Excel, POI and
+    xlrd open them): the package is still a workbook, not a bare ZIP — and still not a Word document."""
+    import zipfile
+
+    import docx
+
+    plain = io.BytesIO()
+    document = docx.Document()
+    document.add_paragraph("时间：2021年2月5日")
+    document.save(plain)
+    odd = io.BytesIO()
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(odd, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename.replace("/", "\\").replace("Content_Types", "content_types"), src.read(info))
+    archive.write(f"{TASK}/20210205说明.docx", odd.getvalue())
+    assert not _findings(archive, capsys, f"{TASK}/20210205说明.docx")
+    archive.write(f"{TASK}/20210205说明.xlsx", odd.getvalue())
+    assert "DOCX" in _findings(archive, capsys, f"{TASK}/20210205说明.xlsx")["format.mismatch"]["message"]
+
+
 # -- 3. variants of each format; damage in the family is corrupt, not mismatched ------------
 def _png(frames: int = 1) -> bytes:
     from PIL import Image
