@@ -29,7 +29,7 @@ from dangan.store.tree import open_file
 
 # Facts of an older version are read again: 2 graded camera evidence, validated OLE/PDF/JPEG strictly and
 # measured resolution per axis; 3 added the OOXML main part and PNG chunk checksums; 4 finds the main part
-# under any case and either separator.
+# under any case and either separator, and a TIFF whose tags lie past its end as cut short.
 FACTS_VERSION = 4
 # Files up to this size are read into memory once and both hashed and parsed from there.
 HEADER = 8192
@@ -184,7 +184,22 @@ def _unsupported(exc: BaseException) -> bool:
 
 
 # -- images ---------------------------------------------------------------------------------
+# Pillow's words (warnings, the tag skipped) when a TIFF's own directory points past the end of the file.
+_TIFF_CUT = ("Tag data larger than file", "Truncated File Read", "Corrupt EXIF data", "Possibly corrupt EXIF data")
+
+
 def _image_facts(source: BinaryIO, facts: dict[str, Any]) -> None:
+    """An image's facts; a TIFF whose tags lie past its end is cut short even when every pixel decodes
+    (Photoshop writes large tags after the pixels: a truncation loses only them, and Pillow merely warns)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        image_format = _read_image(source, facts)
+    if image_format == "TIFF" and not facts.keys() & {"corrupt", "unverified"} \
+            and any(str(w.message).startswith(_TIFF_CUT) for w in caught):
+        facts["corrupt"] = "truncated"
+
+
+def _read_image(source: BinaryIO, facts: dict[str, Any]) -> str | None:
     im = Image.open(source)
     with im:
         dpi = declared_dpi(im)
@@ -213,6 +228,7 @@ def _image_facts(source: BinaryIO, facts: dict[str, Any]) -> None:
                 im.load()
         except Exception as exc:  # noqa: BLE001 - damage, or a codec this build lacks
             _failed(facts, exc)
+        return im.format
 
 
 _STDERR_LOCK = threading.Lock()

@@ -198,6 +198,33 @@ def _bigtiff() -> bytes:
     return bytes(out)
 
 
+def _tiff_with_tail_tag(cut: int = 0) -> bytes:
+    """A one-strip grey TIFF laid out as Photoshop writes them: pixels, the directory, then a large tag's data
+    (XMP) at the end of the file — so a cut file keeps every pixel and loses only the tail."""
+    width, height = 16, 8
+    pixels = bytes(range(width * height))
+    xmp = b"<x:xmpmeta xmlns:x='adobe:ns:meta/'>" + b" " * 2000 + b"</x:xmpmeta>"
+    entries = [(256, 3, 1, width), (257, 3, 1, height), (258, 3, 1, 8), (259, 3, 1, 1), (262, 3, 1, 1),
+               (273, 4, 1, 8), (277, 3, 1, 1), (278, 3, 1, height), (279, 4, 1, len(pixels)), (700, 1, len(xmp), 0)]
+    ifd_at = 8 + len(pixels)
+    xmp_at = ifd_at + 2 + 12 * len(entries) + 4
+    out = bytearray(b"II*\x00" + struct.pack("<I", ifd_at)) + pixels + struct.pack("<H", len(entries))
+    for tag, kind, count, value in entries:
+        out += struct.pack("<HHI", tag, kind, count) + (struct.pack("<I", xmp_at) if tag == 700 else
+                                                       struct.pack("<HH", value, 0) if kind == 3 else
+                                                       struct.pack("<I", value))
+    out += struct.pack("<I", 0) + xmp
+    return bytes(out[:len(out) - cut])
+
+
+def test_a_tiff_cut_in_its_tag_data_is_corrupt_though_every_pixel_decodes(archive, capsys):
+    archive.write(f"{TASK}/20210205整.tif", _tiff_with_tail_tag())
+    assert not _findings(archive, capsys, f"{TASK}/20210205整.tif")
+    archive.write(f"{TASK}/20210205截断.tif", _tiff_with_tail_tag(cut=1000))
+    found = _findings(archive, capsys, f"{TASK}/20210205截断.tif")
+    assert found["readable.corrupt"]["severity"] == "error" and "format.mismatch" not in found
+
+
 def test_apng_and_bigtiff_and_excel4_are_their_formats(archive, capsys):
     archive.write(f"{TASK}/动画.png", _png(frames=3))
     archive.write(f"{TASK}/20210205大图.tif", _bigtiff())
