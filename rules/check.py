@@ -131,7 +131,7 @@ class Checker:
         root = os.fsencode(self.layout.archive_root)
         jobs = [(root, item.path, item.st.st_size, algorithm) for item in todo]
         fresh: dict[bytes, tuple[str, dict]] = {}
-        for item, outcome in zip(todo, parallel_map(inspector.inspect_job, jobs)):
+        for item, outcome in zip(todo, parallel_map(inspector.inspect_job, jobs, inspector.LIBRARIES)):
             if isinstance(outcome, str):
                 # Unreadable now (permissions, vanished mid-check): judged next time, never dropped.
                 skipped.append(Skipped(item.path, "unreadable", outcome))

@@ -69,6 +69,10 @@ SHOT_TAGS = ((0x829A, "ExposureTime"), (0x829D, "FNumber"), (0x920A, "FocalLengt
 PHONE_MAKERS = ("apple", "samsung", "huawei", "honor", "xiaomi", "redmi", "oppo", "vivo", "oneplus", "realme", "meizu",
                 "iqoo", "google", "nothing", "zte", "nubia", "smartisan", "coolpad", "tecno", "infinix")
 
+# What inspecting needs (some imported lazily: most single files need one of them): a worker pool imports
+# them once, before forking its workers.
+LIBRARIES = ("dangan.rules.inspector", "pypdf", "pikepdf", "simplejpeg", "msoffcrypto", "olefile")
+
 # Scanned archives are large; decoding them is wanted (damage shows only when decoding), but
 # refusing them as "decompression bombs" is not.
 Image.MAX_IMAGE_PIXELS = None

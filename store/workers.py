@@ -21,15 +21,18 @@ BATCH_FILES = 32  # files per hashing task: few round trips, yet every core stay
 BATCH_BYTES = 64 << 20
 
 
-def parallel_map(fn: Callable[[T], R], jobs: Sequence[T]) -> Iterator[R]:
+def parallel_map(fn: Callable[[T], R], jobs: Sequence[T], preload: Sequence[str] = ()) -> Iterator[R]:
     """``map(fn, jobs)`` in order, on every core when there are enough jobs; results come as they
-    are ready (so a caller can show progress)."""
+    are ready (so a caller can show progress). ``preload`` names the modules ``fn`` needs: imported
+    once in the fork server, every worker forked from it has them (instead of importing them each)."""
     workers = os.cpu_count() or 1
     if len(jobs) < POOL_THRESHOLD or workers < 2:
         yield from map(fn, jobs)
         return
     # forkserver: the service that calls this has threads, and fork() with threads is unsafe.
     context = multiprocessing.get_context("forkserver")
+    if preload:  # takes effect when this process starts its fork server (later calls share it)
+        context.set_forkserver_preload(list(preload))
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         yield from pool.map(fn, jobs, chunksize=32)
 
