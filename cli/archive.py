@@ -19,14 +19,16 @@ from dangan.store.layout import Layout
 from dangan.rules.check import Checker
 from dangan.rules.findings import to_json, to_text
 from dangan.rules.rulebook import DEFAULT_SEVERITY, rule_title
-from dangan.backup.keys import OffsiteKey, key_path
 
-from dangan.cli import copies
 from dangan.cli.common import load_config, setup
 from dangan.cli.exits import EXIT_OK, EXIT_PROBLEMS
 
 
 def init(args: argparse.Namespace) -> int:
+    # imported here: `dangan check` (this module too) never needs the off-site copies
+    from dangan.backup.keys import OffsiteKey, key_path
+    from dangan.cli import copies
+
     path = loader.resolve_path(args.config)
     if args.adopt and path.exists() and not args.force:
         return copies.adopt(args)
