@@ -167,9 +167,11 @@ def bare_run(paths: list[Path]) -> tuple[float, float, Counter]:
     start, cpu = time.perf_counter(), time.process_time()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        streams = sys.stdout, sys.stderr
         for path in paths:
             with open(path, "rb") as f:
                 outcomes[bare_validate(f.read())] += 1
+            sys.stdout, sys.stderr = streams  # pikepdf 10.18's check_pdf_syntax leaves sys.stderr at a StringIO
     return time.perf_counter() - start, time.process_time() - cpu, outcomes
 
 

@@ -437,7 +437,12 @@ def _qpdf_pass(source: BinaryIO, pages: int, scans: dict[int, tuple]) -> tuple[s
         with pikepdf.open(source) as pdf:
             if len(pdf.pages) != pages:
                 return f"pages:{len(pdf.pages)}:{pages}", drawn
-            problems = [p for p in pdf.check_pdf_syntax() if "error" in p.lower() or "damaged" in p.lower()]
+            streams = sys.stdout, sys.stderr
+            try:
+                found = pdf.check_pdf_syntax()
+            finally:  # its linearization check (pikepdf 10.18) leaves sys.stderr pointing at a StringIO of its own
+                sys.stdout, sys.stderr = streams
+            problems = [p for p in found if "error" in p.lower() or "damaged" in p.lower()]
             if problems:
                 return "decoder:" + problems[0][:160], drawn
             for index, page in enumerate(pdf.pages):

@@ -275,6 +275,26 @@ def _pdf(text: str = "会议纪要", compress: bool = False) -> bytes:
     return bytes(pdf.output())
 
 
+def test_checking_a_linearized_pdf_leaves_the_process_stderr_alone():
+    """pikepdf's check_pdf_syntax runs qpdf's linearization check into a StringIO and leaves sys.stderr pointing
+    at it: every later message of the process (the service's included, when it inspects in-process) vanished."""
+    import sys
+
+    import pikepdf
+
+    from dangan.rules.inspector import facts_of
+
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    out = io.BytesIO()
+    pdf.save(out, linearize=True)
+    data = out.getvalue()
+    stdout, stderr = sys.stdout, sys.stderr
+    facts = facts_of(io.BytesIO(data), data[:8192], len(data))
+    assert (sys.stdout, sys.stderr) == (stdout, stderr)
+    assert facts["pages"] == 1 and "corrupt" not in facts
+
+
 def test_pdf_content_stream_syntax_error_is_corrupt(archive, capsys):
     data = _pdf()
     assert b"BT" in data
