@@ -85,6 +85,12 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def findings(report: dict) -> set[str]:
+    """A report's findings, without when each was first seen (every round's check starts afresh)."""
+    return {json.dumps({k: v for k, v in found.items() if k != "first_seen"}, ensure_ascii=False, sort_keys=True)
+            for found in report["violations"]}
+
+
 def run_check(dangan: str, base: Path, root: Path) -> tuple[float, float, dict, int]:
     """A first check into a fresh state dir under ``base``: wall time, CPU of the whole process tree
     (main process, fork server, workers), the report, the exit code."""
@@ -250,8 +256,10 @@ def main(argv: list[str] | None = None) -> int:
                 outcomes = counted
             else:
                 timed["check_s"], timed["check_cpu"], said, code = run_check(args.dangan, base / f"r{number}", root)
-                if report is not None and said["violations"] != report["violations"]:
-                    sys.exit(f"round {number}: the check's findings differ from round 1's")
+                if report is not None and findings(said) != findings(report):
+                    before, now = findings(report), findings(said)
+                    sys.exit(f"round {number}: the check's findings differ from round 1's:\n  only before: "
+                             f"{sorted(before - now)[:5]}\n  only now: {sorted(now - before)[:5]}")
                 report = said
         timed["ratio"], timed["cpu_ratio"] = timed["check_s"] / timed["bare_s"], timed["check_cpu"] / timed["bare_cpu"]
         rounds.append(timed)

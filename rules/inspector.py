@@ -444,7 +444,7 @@ def _qpdf_pass(source: BinaryIO, pages: int, scans: dict[int, tuple]) -> tuple[s
                 sys.stdout, sys.stderr = streams
             problems = [p for p in found if "error" in p.lower() or "damaged" in p.lower()]
             if problems:
-                return "decoder:" + problems[0][:160], drawn
+                return "decoder:" + _qpdf_words(problems[0]), drawn
             for index, page in enumerate(pdf.pages):
                 operations = pikepdf.parse_content_stream(page)
                 if index in scans:
@@ -454,9 +454,17 @@ def _qpdf_pass(source: BinaryIO, pages: int, scans: dict[int, tuple]) -> tuple[s
     except pikepdf.PasswordError:
         return None, drawn  # pypdf decides about encryption
     except (pikepdf.PdfError, ValueError, RuntimeError) as exc:
-        text = _POINTER.sub("", str(exc)).strip()
-        return ("decoder:" + text.splitlines()[0][:160]) if text else "structure", drawn
+        text = _qpdf_words(str(exc).strip().split("\n", 1)[0])
+        return ("decoder:" + text) if text else "structure", drawn
     return None, drawn
+
+
+def _qpdf_words(text: str) -> str:
+    """qpdf's words for staff: without its WARNING/ERROR label and the Python object it names the input by
+    ("stream <_io.BytesIO object at 0x…>: file is damaged" says "file is damaged")."""
+    text = re.sub(r"^(WARNING|ERROR):\s*", "", _POINTER.sub("", text).strip())
+    text = re.sub(r"^stream\s*:\s*", "", text)
+    return " ".join(text.split())[:160]
 
 
 def _drawn_size(operations: list) -> tuple[float, float] | None:
