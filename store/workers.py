@@ -4,9 +4,11 @@ large sequential reads."""
 
 from __future__ import annotations
 
+import importlib
 import multiprocessing
 import os
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import TypeVar
@@ -29,10 +31,17 @@ def parallel_map(fn: Callable[[T], R], jobs: Sequence[T], preload: Sequence[str]
     if len(jobs) < POOL_THRESHOLD or workers < 2:
         yield from map(fn, jobs)
         return
-    # forkserver: the service that calls this has threads, and fork() with threads is unsafe.
-    context = multiprocessing.get_context("forkserver")
-    if preload:  # takes effect when this process starts its fork server (later calls share it)
-        context.set_forkserver_preload(list(preload))
+    if threading.active_count() == 1:
+        # A process without threads (the `dangan check` command) forks its workers itself: they start with
+        # everything imported, and no fork server has to start and import it all again.
+        for name in preload:
+            importlib.import_module(name)
+        context = multiprocessing.get_context("fork")
+    else:
+        # forkserver: the service that calls this has threads, and fork() with threads is unsafe.
+        context = multiprocessing.get_context("forkserver")
+        if preload:  # takes effect when this process starts its fork server (later calls share it)
+            context.set_forkserver_preload(list(preload))
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         yield from pool.map(fn, jobs, chunksize=32)
 
