@@ -496,6 +496,7 @@ class Builder:
         self.wps(pool)
         self.ofd()
         self.certificates()
+        self.part_names(pool)  # last, and without the seeded rng: the files drawn before stay the same
         self.write_labels()
 
     # -- derived --------------------------------------------------------------------------
@@ -663,6 +664,32 @@ class Builder:
             self.entries.append({"path": rel, "format": "wps", "origin": f"derived: {how} .wps from {origin}",
                                  "license": "as its source", "scan": False, "tools": verdict["tools"], "labels": labels,
                                  "basis": basis, "disputed": disputed})
+
+    def part_names(self, pool) -> None:
+        """OOXML packages whose part names use "\\" and another case (as xlrd's apachepoi_49609.xlsx, from Apache
+        POI bug 49609: Office, POI and xlrd open such files): the smallest intact fixtures of each type rewritten
+        so, member by member, bytes unchanged."""
+        for fmt in ("docx", "xlsx", "pptx"):
+            for path, _, origin in sorted((p for p in pool if p[1] == fmt), key=lambda p: p[0].stat().st_size)[:4]:
+                out = io.BytesIO()
+                with zipfile.ZipFile(path) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+                    for info in src.infolist():
+                        name = info.filename.replace("/", "\\").replace("[Content_Types]", "[content_types]")
+                        dst.writestr(name, src.read(info))
+                rel = f"derived/part-names/{path.stem}.{fmt}"
+                target = self.add(rel, out.getvalue(), format=fmt, origin=f"derived: part names of {origin}",
+                                  license="as its source", scan=False)
+                verdict = tool_verdict(target, fmt)
+                entry = self.entries[-1]
+                entry["tools"] = verdict["tools"]
+                if verdict["damaged"] is False:
+                    entry["labels"] = {"readable.corrupt": False, "format.mismatch": False}
+                    entry["basis"] = {"readable.corrupt": "made: members copied unchanged; tools: intact",
+                                      "format.mismatch": f"made from a .{fmt} fixture; only the names' separator "
+                                                         "and case changed"}
+                    entry["disputed"] = []
+                else:
+                    entry.update(labels={}, basis={}, disputed=[f"part names: tools say {verdict['tools']}"])
 
     def ofd(self) -> None:
         """OFD (GB/T 33190): a zip of OFD.xml and the document's XML; made here when no sdist ships
