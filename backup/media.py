@@ -439,18 +439,6 @@ def check_set(path: Path, catalog: Catalog, share: float) -> Verification:
     return result
 
 
-def due(catalog: Catalog, config: Config, at: datetime | None = None) -> list[MediaSet]:
-    """Sets whose carrier check is due: last checked (or written) longer ago than their medium allows."""
-    moment = at or datetime.now(timezone.utc)
-    result = []
-    for s in catalog.media.sets():
-        years = config.media.check_every_years_optical if s.optical else config.media.check_every_years_disk
-        last = datetime.fromisoformat(s.last_checked or s.written)
-        if (moment - last).days >= years * 365.25:
-            result.append(s)
-    return result
-
-
 # -- restoring from sets ----------------------------------------------------------------------------
 def restore_catalog(sets: list[BagSource], work: int) -> bytes:
     """The newest set's catalog snapshot written into the restore's work folder (the state the

@@ -13,8 +13,7 @@ from dangan.config.messages import t
 from dangan.store.clock import local
 from dangan.store.names import printable, shown
 from dangan.daemon import logs
-from dangan.backup.media import (ROLES, MediaWriter, WriteResult, check_label, check_set, default_label, due,
-                                 find_sets)
+from dangan.backup.media import ROLES, MediaWriter, WriteResult, check_label, check_set, default_label, find_sets
 from dangan.backup.report import human_size
 
 from dangan.cli.common import setup
@@ -128,7 +127,8 @@ def listing(args: argparse.Namespace) -> int:
     config, _, layout = setup(args)
     with layout.open_catalog() as catalog:
         sets = catalog.media.sets()
-        overdue = {s.label for s in due(catalog, config)}
+        overdue = {s.label for s in catalog.media.due(config.media.check_every_years_disk,
+                                                      config.media.check_every_years_optical)}
     if args.format == "json":
         print(json.dumps([{**{k: getattr(s, k) for k in s.__dataclass_fields__}, "due": s.label in overdue}
                           for s in sets], ensure_ascii=False, indent=2))

@@ -1364,6 +1364,16 @@ MESSAGES: dict[str, dict[str, str]] = {
     "media.result.failed": {"zh": "未通过", "en": "failed"},
     "media.due": {"zh": "到期待检", "en": "check due"},
     "media.restore_needs_set": {"zh": "--from media 需要用 --set 指明脱机备份所在（挂载的文件夹或光盘映像）。", "en": "--from media needs --set: where the offline sets are (mounted folders or disc images)."},
+    "reason.media_failed": {"zh": "有 {count} 套脱机备份的载体检测未通过：请用另一份重写一套（见“脱机备份”）", "en": "{count} offline sets failed their carrier check: write a new set from the other copy (see Offline sets)"},
+    "reason.media_due": {"zh": "有 {count} 套脱机备份到期需做载体检测：运行 dangan media check --from 载体", "en": "{count} offline sets are due for their carrier check: run dangan media check --from CARRIER"},
+    "report.media": {"zh": "脱机备份（载体检测）", "en": "Offline sets (carrier checks)"},
+    "report.media_line": {"zh": "  {label}（{medium}，{role}，存放于 {kept_at}）：{state}，上次检测或写入 {last}", "en": "  {label} ({medium}, {role}, kept at {kept_at}): {state}, last checked or written {last}"},
+    "report.media_fine": {"zh": "没有到期待检或检测未通过的脱机备份。", "en": "no offline set is due for its check or failed it."},
+    "report.col.label": {"zh": "标签", "en": "label"},
+    "report.col.medium": {"zh": "介质", "en": "medium"},
+    "report.col.role": {"zh": "用途", "en": "role"},
+    "report.col.kept_at": {"zh": "存放地点", "en": "kept at"},
+    "report.col.last_check": {"zh": "上次检测或写入", "en": "last checked or written"},
     "media.no_copy": {"zh": "给出的脱机备份里都没有这个文件（请加上存有它的那套备份）", "en": "none of the given sets holds this record (add the set that does)"},
 }
 

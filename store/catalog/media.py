@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -77,3 +78,11 @@ class MediaRegister:
     def checked(self, label: str, at: str, result: str, detail: str | None) -> None:
         self._catalog.db.execute("UPDATE media_sets SET last_checked = ?, result = ?, detail = ? WHERE label = ?",
                                  (at, result, detail, label))
+
+    def due(self, disk_years: float, optical_years: float, at: datetime | None = None) -> list[MediaSet]:
+        """Sets whose carrier check is due: last checked (or written) longer ago than their medium allows
+        (the national rules: magnetic media about every 2 years, optical about every 4)."""
+        moment = at or datetime.now(timezone.utc)
+        return [s for s in self.sets()
+                if (moment - datetime.fromisoformat(s.last_checked or s.written)).days
+                >= (optical_years if s.optical else disk_years) * 365.25]
