@@ -80,7 +80,7 @@ class Inventory:
     medium: str
     part: int
     parts: int
-    created: str  # local time with its offset
+    created: str  # ISO 8601, local time with its offset, to the millisecond
     school: str
     archive_id: str | None
     hash_algorithm: str
@@ -189,6 +189,7 @@ class BagWriter:
 
     def add_tag_file(self, name: str, source: int) -> None:
         folder, base = self._folder_of(name)
+        os.lseek(source, 0, os.SEEK_SET)  # the same snapshot goes into every part of a set
         copy_into(folder, base.encode("utf-8"), source)
         self._tags[name] = digests(fd_chunks(source), [BAG_ALGORITHM])[BAG_ALGORITHM]
 

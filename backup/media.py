@@ -225,7 +225,8 @@ class MediaWriter:
                 row[0] += 1
                 row[1] += m.size
             created = now()
-            inventory = Inventory(label, role, medium, part, parts, local(created, seconds=True), self.config.school,
+            stamp = datetime.fromisoformat(created).astimezone(self.config.tz).isoformat(timespec="milliseconds")
+            inventory = Inventory(label, role, medium, part, parts, stamp, self.config.school,
                                   self.layout.archive_id(), self.config.hash_algorithm, members, departments)
             writer.add_tag(INVENTORY, inventory.to_bytes())
             writer.add_tag(CONFIG, json.dumps(without_secrets(self.config.model_dump(mode="json")),
@@ -443,7 +444,7 @@ def check_set(path: Path, catalog: Catalog, share: float) -> Verification:
 def restore_catalog(sets: list[BagSource], work: int) -> bytes:
     """The newest set's catalog snapshot written into the restore's work folder (the state the
     sets' ledgers replay for ``--at``); returns its name there."""
-    newest = max(sets, key=lambda s: Inventory.from_bytes(s.read(INVENTORY)).created)
+    newest = max(sets, key=lambda s: datetime.fromisoformat(Inventory.from_bytes(s.read(INVENTORY)).created))
     data = b"".join(newest.chunks(CATALOG))
     write_at(work, b"media-catalog.sqlite", data)
     return b"media-catalog.sqlite"
