@@ -15,6 +15,7 @@ from dangan.store.names import printable, shown
 from dangan.daemon import logs
 from dangan.backup.media import ROLES, MediaWriter, WriteResult, check_label, check_set, default_label, find_sets
 from dangan.backup.report import human_size
+from dangan.backup.restore import refuse_inside_roots
 
 from dangan.cli.common import setup
 from dangan.cli.copies import _catch_up
@@ -47,6 +48,8 @@ def write(args: argparse.Namespace) -> int:
     if bool(args.to) == bool(args.iso):
         raise UsageError(t("media.one_kind"))
     targets = [Path(os.path.abspath(p)) for p in (args.to or args.iso)]
+    for target in targets:
+        refuse_inside_roots(target, layout, "media.target_inside")
     roles = list(ROLES) if args.copies == 2 else [args.role]
     if args.iso and len(targets) == 1:
         targets *= len(roles)  # two sets of images may share one folder

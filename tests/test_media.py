@@ -176,8 +176,10 @@ def test_a_symlink_planted_at_the_target_is_refused(filled, tmp_path, capsys):
     (isos / "P2.iso").symlink_to(elsewhere / "victim.iso")
     code, out = media(archive, capsys, "write", "--iso", str(isos), "--label", "P2")
     assert code == 2 and not (elsewhere / "victim.iso").exists()
+    code, out = media(archive, capsys, "write", "--to", str(archive.mirror), "--label", "P3")
+    assert code == 2 and "镜像根目录" in out and not (archive.mirror / "P3").exists()
     code, out = media(archive, capsys, "list")
-    assert "P1" not in out and "P2" not in out
+    assert "P1" not in out and "P2" not in out and "P3" not in out
 
 
 def _retention(archive) -> None:
