@@ -43,6 +43,7 @@ from dangan.backup import disc
 from dangan.backup.bag import (BAG_ALGORITHM, CATALOG, CONFIG, INVENTORY, SHEET, BagSource, BagWriter, FolderBag,
                                Inventory, Member, Verification, data_names, digests, fd_chunks, verify)
 from dangan.backup.manifest import Entry, by_priority, current_entries, register_sheet
+from dangan.backup.restore import WORK_DIR, CatalogView, Copy, Fetch, Item, Job, open_work
 
 ROLES = ("使用", "封存")
 BLOCK = 4096  # a file on a disk takes whole blocks
@@ -412,10 +413,6 @@ def find_sets(path: Path) -> list[Path]:
     return found
 
 
-def open_set(path: Path) -> BagSource:
-    return disc.ImageBag(path) if path.is_file() else FolderBag(path)
-
-
 def check_set(path: Path, catalog: Catalog, share: float) -> Verification:
     """Verify one set against its own manifest and the register, and record what was found."""
     if path.is_file():
@@ -441,40 +438,77 @@ def check_set(path: Path, catalog: Catalog, share: float) -> Verification:
 
 
 # -- restoring from sets ----------------------------------------------------------------------------
-def restore_catalog(sets: list[BagSource], work: int) -> bytes:
-    """The newest set's catalog snapshot written into the restore's work folder (the state the
-    sets' ledgers replay for ``--at``); returns its name there."""
-    newest = max(sets, key=lambda s: datetime.fromisoformat(Inventory.from_bytes(s.read(INVENTORY)).created))
-    data = b"".join(newest.chunks(CATALOG))
-    write_at(work, b"media-catalog.sqlite", data)
-    return b"media-catalog.sqlite"
+class MediaSets:
+    """Offline sets given to a restore: mounted set folders, carriers holding them, or disc images."""
+
+    def __init__(self, places: list[str]) -> None:
+        if not places:
+            raise UsageError(t("media.restore_needs_set"))
+        self.sets: list[BagSource] = []
+        try:
+            for where in places:
+                self.sets += [open_set(p) for p in find_sets(Path(os.path.abspath(where)))]
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        for source in self.sets:
+            if isinstance(source, disc.ImageBag):
+                source.close()
+
+    def view(self, layout: Layout, target: Path) -> CatalogView:
+        """The plan's catalog: the state folder's or the mirror's copy, else the newest set's own (its
+        ledger replays ``--at``), written into the restore's work folder."""
+        try:
+            return CatalogView(layout)
+        except EnvironmentProblem:
+            pass
+        newest = max(self.sets, key=lambda s: datetime.fromisoformat(Inventory.from_bytes(s.read(INVENTORY)).created))
+        root = open_root(target, create=True)
+        try:
+            work = open_work(root, target)
+        finally:
+            os.close(root)
+        try:
+            write_at(work, b"media-catalog.sqlite", newest.read(CATALOG))
+        finally:
+            os.close(work)
+        return CatalogView(layout, target / WORK_DIR / "media-catalog.sqlite")
+
+    def fetch(self, scratch: Path) -> Fetch:
+        """A restore source: a folder set's file is copied from where it lies; a disc image's is read out
+        into ``scratch`` first (and moved into place). Any set holding the content serves."""
+        index: dict[str, list[tuple[BagSource, Member]]] = {}
+        for source in self.sets:
+            for member in Inventory.from_bytes(source.read(INVENTORY)).members:
+                index.setdefault(member.hash, []).append((source, member))
+
+        def copies(item: Item) -> Iterator[Copy]:
+            for source, member in index.get(item.hash, []):
+                if isinstance(source, FolderBag):
+                    yield Copy(os.fsencode(source.path / member.name), item.mtime_ns, under=os.fsencode(source.path))
+                    continue
+                try:
+                    path = _extract(source, member, scratch)
+                except OSError:
+                    continue  # a damaged image: the next set may hold it
+                yield Copy(path, item.mtime_ns, movable=True)
+
+        def fetch(items: list[Item]) -> Iterator[Job]:
+            for item in items:
+                yield item, copies(item), t("media.no_copy")
+        return fetch
 
 
-def media_fetch(sets: list[BagSource], scratch: Path):  # noqa: ANN201 - a restore Fetch
-    """A restore source reading the sets: a folder set's file is copied from where it lies; a disc
-    image's is read out of the image into ``scratch`` first. Any set holding the content serves."""
-    from dangan.backup.restore import Copy, Item
-
-    index: dict[str, list[tuple[BagSource, Member]]] = {}
-    for source in sets:
-        for member in Inventory.from_bytes(source.read(INVENTORY)).members:
-            index.setdefault(member.hash, []).append((source, member))
-
-    def copies(item: Item) -> Iterator[Copy]:
-        for source, member in index.get(item.hash, []):
-            if isinstance(source, FolderBag):
-                yield Copy(os.fsencode(source.path / member.name), item.mtime_ns, under=os.fsencode(source.path))
-                continue
-            try:
-                path = _extract(source, member, scratch)
-            except OSError:
-                continue  # a damaged image: the next set may hold it
-            yield Copy(path, item.mtime_ns, movable=True)
-
-    def fetch(items: list[Item]):  # noqa: ANN202
-        for item in items:
-            yield item, copies(item), t("media.no_copy")
-    return fetch
+def open_set(path: Path) -> BagSource:
+    """A set to read; a file that is not a disc image is said so (exit 2), not an internal error."""
+    if path.is_dir():
+        return FolderBag(path)
+    try:
+        return disc.ImageBag(path)
+    except (OSError, disc.Error) as exc:
+        raise EnvironmentProblem(t("media.bad_image", path=path, detail=exc)) from None
 
 
 def _extract(source: BagSource, member: Member, scratch: Path) -> bytes:

@@ -10,9 +10,10 @@ import shutil
 import sys
 from collections.abc import Callable
 from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
 
-from dangan.config.errors import EnvironmentProblem, UsageError
+from dangan.config.errors import EnvironmentProblem
 from dangan.config.messages import t
 from dangan.config.schema import Config
 from dangan.store.catalog import Catalog
@@ -27,11 +28,10 @@ from dangan.backup.drill import as_dicts, run_drill
 from dangan.backup.keys import key_path
 from dangan.backup.offsite import Offsite, offsite_fetch, run_limit
 from dangan.backup.report import property_lines
-from dangan.backup.media import find_sets, media_fetch, open_set, restore_catalog
+from dangan.backup.media import MediaSets
 from dangan.backup.restore import (WORK_DIR, CatalogView, Item, Restore, RestoreReport, Target, check_only,
-                                   mirror_fetch, newest_shipped, nothing_matched, open_work, parse_at,
-                                   refuse_inside_roots, write_report)
-from dangan.store.atomic import open_root
+                                   mirror_fetch, newest_shipped, nothing_matched, parse_at, refuse_inside_roots,
+                                   write_report)
 from dangan.store.names import printable
 
 from dangan.cli.common import setup
@@ -111,6 +111,16 @@ def restore(args: argparse.Namespace) -> int:
     only = check_only(args.only)
     target = Path(os.path.abspath(args.target))
     refuse_inside_roots(target, layout)
+    media_sets = MediaSets(args.sets) if args.source == "media" else None
+    try:
+        return _restore(args, config, path, layout, target, at, only, media_sets)
+    finally:
+        if media_sets is not None:
+            media_sets.close()
+
+
+def _restore(args: argparse.Namespace, config: Config, path: Path, layout: Layout, target: Path,
+             at: datetime | None, only: list[bytes], media_sets: MediaSets | None) -> int:
     sources = []
     if args.source == "mirror":
         view = CatalogView(layout)
@@ -118,8 +128,11 @@ def restore(args: argparse.Namespace) -> int:
         with explaining(view.path, None if view.path == copy else copy):  # damage: exit 2, in words
             items = view.items(at, only)
         sources.append(mirror_fetch(view, layout.mirror_root))
-    elif args.source == "media":
-        view, items = _media_plan(args, layout, target, at, only, sources)
+    elif media_sets is not None:
+        view = media_sets.view(layout, target)
+        with explaining(view.path, None):
+            items = view.items(at, only)
+        sources.append(media_sets.fetch(target / WORK_DIR / "objects"))
     else:
         view = None
     offsite = offsite_if_configured(config, path, required=args.source == "offsite")
@@ -144,40 +157,12 @@ def restore(args: argparse.Namespace) -> int:
             progress=sys.stderr.isatty() and args.format == "text").run(items, sources)
     if view is not None:
         view.close()
-    for opened in getattr(args, "opened_sets", []):
-        getattr(opened, "close", lambda: None)()
     if report.ok:  # downloaded objects are copies of what is now in place
         shutil.rmtree(target / ".dangan-restore" / "objects", ignore_errors=True)
     written = write_report(target, report)
     print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if args.format == "json"
           else report.to_text() + "\n" + t("restore.report_at", path=written))
     return EXIT_OK if report.ok else EXIT_PROBLEMS
-
-
-def _media_plan(args: argparse.Namespace, layout: Layout, target: Path, at, only: list[bytes],  # noqa: ANN001
-                sources: list) -> tuple[CatalogView, list[Item]]:
-    """``--from media``: the sets named by ``--set`` as a source, and the plan from the catalog (or
-    its copy on the mirror), else from the newest set's own snapshot of the catalog and its ledger."""
-    if not args.sets:
-        raise UsageError(t("media.restore_needs_set"))
-    args.opened_sets = [open_set(p) for where in args.sets for p in find_sets(Path(os.path.abspath(where)))]
-    try:
-        view = CatalogView(layout)
-    except EnvironmentProblem:
-        root = open_root(target, create=True)
-        try:
-            work = open_work(root, target)
-        finally:
-            os.close(root)
-        try:
-            name = restore_catalog(args.opened_sets, work)
-        finally:
-            os.close(work)
-        view = CatalogView(layout, target / WORK_DIR / os.fsdecode(name))
-    with explaining(view.path, None):
-        items = view.items(at, only)
-    sources.append(media_fetch(args.opened_sets, target / WORK_DIR / "objects"))
-    return view, items
 
 
 def _only(path: bytes, only: list[bytes]) -> bool:

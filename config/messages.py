@@ -1375,6 +1375,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "report.col.kept_at": {"zh": "存放地点", "en": "kept at"},
     "report.col.last_check": {"zh": "上次检测或写入", "en": "last checked or written"},
     "media.target_inside": {"zh": "脱机备份的目标 {target} 位于{root_name} {root} 之内（或与之相同）：请写到另一块载体（移动硬盘）或档案、镜像和状态文件夹之外的文件夹。", "en": "the offline set's target {target} is inside (or is) the {root_name} {root}: write to another carrier (a removable disk) or a folder outside the archive, mirror and state folders."},
+    "media.bad_image": {"zh": "{path} 不是可读的光盘映像（{detail}）：请给出 dangan media write --iso 写的 .iso 文件，或一套备份的文件夹。", "en": "{path} is not a readable disc image ({detail}): give an .iso written by dangan media write --iso, or a set's folder."},
     "media.no_copy": {"zh": "给出的脱机备份里都没有这个文件（请加上存有它的那套备份）", "en": "none of the given sets holds this record (add the set that does)"},
 }
 
