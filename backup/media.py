@@ -20,7 +20,7 @@ import re
 import secrets
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -137,7 +137,7 @@ class MediaWriter:
                 st = os.statvfs(root)
                 budget = min(capacity or st.f_bavail * st.f_frsize, st.f_bavail * st.f_frsize)
                 budget -= os.fstat(snapshot).st_size + RESERVE
-                taken, result.left = _fit(entries, budget, lambda e: -(-e.size // BLOCK) * BLOCK + LINE)
+                taken, result.left = _fit(entries, budget, _on_disk)
                 if not taken:
                     return result
                 folder = _new_folder(root, label, target)
@@ -148,8 +148,6 @@ class MediaWriter:
         finally:
             os.close(root)
         where = target / label
-        if not (where / "bagit.txt").exists() and result.planned:
-            return result
         check = verify(FolderBag(where), 1.0, {m.path: m.hash for m in written})
         problems = check.problems + bagit_problems(where)
         result.sets.append(SetWritten(label, "disk", str(where), len(written), sum(m.size for m in written),
@@ -170,12 +168,20 @@ class MediaWriter:
             with self._snapshot() as snapshot:
                 per_image = (capacity or disc.CAPACITY[medium]) - disc.IMAGE_OVERHEAD \
                     - disc.on_disc(os.fstat(snapshot).st_size) - RESERVE
-                parts, result.left = _split(entries, per_image, lambda e: disc.on_disc(e.size) + LINE)
-                for number, part in enumerate(parts, 1):
-                    name = label if len(parts) == 1 else f"{label}-{number}of{len(parts)}"
+                parts, result.left = _split(entries, per_image, _on_disc)
+                # Each image is staged as a bag first: the folder needs room for all images and one stage.
+                # What does not fit waits for the next run, as on a disk (the last parts: least urgent).
+                sizes = [sum(map(_on_disc, part)) + (capacity or disc.CAPACITY[medium]) - per_image for part in parts]
+                st = os.statvfs(root)
+                while parts and sum(sizes) + max(sizes) > st.f_bavail * st.f_frsize:
+                    sizes.pop()
+                    result.left[:0] = parts.pop()
+                names = [label if len(parts) == 1 else f"{label}-{n}of{len(parts)}" for n in range(1, len(parts) + 1)]
+                for name in names:
+                    if _exists(root, f"{name}.iso"):
+                        raise EnvironmentProblem(t("media.exists", path=target / f"{name}.iso"))
+                for number, (part, name) in enumerate(zip(parts, names), 1):
                     image = f"{name}.iso"
-                    if _exists(root, image):
-                        raise EnvironmentProblem(t("media.exists", path=target / image))
                     stage = open_folder(root, f"{stage_name}/{name}".encode(), create=True, mode=0o700)
                     try:
                         bag = self._write_bag(stage, part, snapshot, result, name, role, medium, number,
@@ -308,7 +314,16 @@ class MediaWriter:
         return target / f"{label}-标签.txt"
 
 
-def _fit(entries: list[Entry], budget: int, cost) -> tuple[list[Entry], list[Entry]]:  # noqa: ANN001
+def _on_disk(entry: Entry) -> int:
+    """What a record takes on a disk: whole blocks, and its lines in the manifest and inventory."""
+    return -(-entry.size // BLOCK) * BLOCK + LINE
+
+
+def _on_disc(entry: Entry) -> int:
+    return disc.on_disc(entry.size) + LINE
+
+
+def _fit(entries: list[Entry], budget: int, cost: Callable[[Entry], int]) -> tuple[list[Entry], list[Entry]]:
     """In order, each record that still fits; the others left for the next medium."""
     taken, left, used = [], [], 0
     for entry in entries:
@@ -320,7 +335,8 @@ def _fit(entries: list[Entry], budget: int, cost) -> tuple[list[Entry], list[Ent
     return taken, left
 
 
-def _split(entries: list[Entry], per_image: int, cost) -> tuple[list[list[Entry]], list[Entry]]:  # noqa: ANN001
+def _split(entries: list[Entry], per_image: int,
+           cost: Callable[[Entry], int]) -> tuple[list[list[Entry]], list[Entry]]:
     """Records in order over as many images as they need, never splitting one; a record larger
     than a whole image is left (it needs a larger medium)."""
     parts: list[list[Entry]] = []
