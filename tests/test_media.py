@@ -304,3 +304,36 @@ def test_restore_at_a_past_moment_from_two_sets_when_the_catalog_is_gone(filled,
                     "--to", str(tmp_path / "now"))
     assert code == 0, out
     assert tree(tmp_path / "now")[f"{TASK}/纪要.pdf".encode()] == b"%PDF-1.4 minutes, revised"
+
+
+def test_sm3_archives_carry_sm3_in_the_inventory_and_sha256_for_bagit(archive, tmp_path, capsys):
+    data = yaml.safe_load(archive.config.read_text(encoding="utf-8"))
+    data["hash_algorithm"] = "sm3"
+    archive.config.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    archive.write(f"{TASK}/纪要.pdf", b"%PDF-1.4 minutes")
+    assert run(archive, capsys, "mirror")[0] == 0
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    assert media(archive, capsys, "write", "--to", str(disk), "--label", "M1")[0] == 0
+    bagit.Bag(str(disk / "M1")).validate()
+    inventory = reread(disk / "M1")  # the SM3 of every record read again too
+    assert inventory.hash_algorithm == "sm3" and inventory.members[0].hash != inventory.members[0].sha256
+
+
+def test_the_register_knows_which_sets_are_due_for_their_carrier_check(filled, tmp_path, capsys):
+    from datetime import datetime, timedelta, timezone
+
+    from dangan.store.catalog import Catalog
+
+    archive, _ = filled
+    disk, isos = tmp_path / "disk", tmp_path / "isos"
+    disk.mkdir()
+    assert media(archive, capsys, "write", "--to", str(disk), "--label", "W1")[0] == 0
+    assert media(archive, capsys, "write", "--iso", str(isos), "--label", "W2", "--role", "封存", "--full")[0] == 0
+    with Catalog(archive.state / "catalog.sqlite") as catalog:
+        soon = datetime.now(timezone.utc) + timedelta(days=365)
+        later = datetime.now(timezone.utc) + timedelta(days=3 * 365)
+        much_later = datetime.now(timezone.utc) + timedelta(days=5 * 365)
+        assert catalog.media.due(2, 4, soon) == []
+        assert [s.label for s in catalog.media.due(2, 4, later)] == ["W1"]  # a disk: every 2 years
+        assert [s.label for s in catalog.media.due(2, 4, much_later)] == ["W1", "W2"]  # a disc: every 4
