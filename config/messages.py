@@ -1362,6 +1362,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "digest.empty": {"zh": "处室摘要：{department} 没有待整改的问题，未发送（report.digest_when_empty: false）", "en": "digest: {department} has no open findings; not mailed (report.digest_when_empty: false)"},
     "digest.no_contacts": {"zh": "处室摘要：{department} 没有配置联系人（report.department_contacts），未发送", "en": "digest: {department} has no contacts (report.department_contacts); not mailed"},
     "digest.failed": {"zh": "处室摘要：{department} 发送失败：{error}。请检查 SMTP 设置和网络后重新运行 dangan report --digests --send", "en": "digest: mailing {department} failed: {error}. Check the SMTP settings and the network, then run dangan report --digests --send"},
+    "digest.elsewhere": {"zh": "另一处室的一个文件（详情请问档案室）", "en": "a file of another department (ask the archive office)"},
     "digest.no_smtp": {"zh": "没有配置 SMTP 服务器（report.smtp_host），处室摘要未发送。", "en": "no SMTP server configured (report.smtp_host); the department digests were not mailed."},
 }
 

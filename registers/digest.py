@@ -62,13 +62,28 @@ def gather(config: Config, catalog: Catalog, departments: list[str]) -> list[Dig
         found = catalog.open_violations([department.encode("utf-8")]).values()
         items = []
         for stored in sorted(found, key=lambda s: (s.first_seen, s.path, s.rule)):
-            violation = Violation(stored.path, stored.rule, stored.severity, json.loads(stored.detail))
+            args = _private(json.loads(stored.detail), department, config.departments)
+            violation = Violation(stored.path, stored.rule, stored.severity, args)
             items.append(DigestItem(
                 shown(stored.path), stored.rule, rule_title(stored.rule, config), stored.severity,
                 stored.first_seen, (today - datetime.fromisoformat(stored.first_seen)).days,
                 printable(violation.message), printable(violation.hint)))
         out.append(Digest(department, list(config.report.department_contacts.get(department, [])), items))
     return out
+
+
+def _private(args: dict, department: str, departments: list[str]) -> dict:
+    """A finding's arguments with every other department's path replaced by words: a duplicate's
+    first copy may lie in another department, whose file names are not this department's to read."""
+    others = tuple(f"{name}/" for name in departments if name != department)
+
+    def elsewhere(key: str, value: object) -> bool:
+        # "other" is always a path (the duplicate's first copy): outside this department, even in a
+        # folder that is no department, it is not shown
+        return isinstance(value, str) and (value.startswith(others) or (
+            key == "other" and not value.startswith(f"{department}/")))
+
+    return {key: t("digest.elsewhere") if elsewhere(key, value) else value for key, value in args.items()}
 
 
 def subject(config: Config, digest: Digest) -> str:
