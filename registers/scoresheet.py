@@ -17,7 +17,7 @@ from dangan.store.atomic import write_atomic
 from dangan.store.clock import local
 from dangan.store.names import printable
 
-BAR_WIDTH = 120.0  # px of a score of 100
+BAR_WIDTH = 80.0  # px of a score of 100
 COLUMNS = ("department", "records", "filed", "open", "open_rules", "fixed", "median", "clean", "on_time",
            "described", "score")
 PERCENT_COLUMNS = {7, 8, 9}  # the rates, as percentages in the workbook
