@@ -191,23 +191,32 @@ def assess(config: Config, catalog: Catalog, period: Period, generated: str) -> 
         row = rows.get(_department(path) or "")
         if row:
             row.filed += 1
-    arrivals = catalog.assessment.arrivals(until)
     findings = catalog.assessment.findings(since, until)
     open_at_end = [f for f in findings if f.fixed_at is None or f.fixed_at >= until]
     open_paths = {f.path for f in open_at_end}
     undescribed = {f.path for f in open_at_end if f.rule == DESCRIPTION_RULE}
-    folders: dict[bytes, list[tuple[bytes, str]]] = defaultdict(list)
-    for path, first_seen in arrivals:
+    folders: dict[bytes, _Folder] = defaultdict(_Folder)
+    visual = book.photo | book.video
+    for path, first_seen in catalog.assessment.arrivals(until):
         row = rows.get(_department(path) or "")
         if row is None:
             continue
         row.records += 1
         row.with_findings += path in open_paths
-        folders[path.rpartition(b"/")[0]].append((path, first_seen))
-        if first_seen >= since and _is_activity(book, path):
-            _count_arrival(row, path, first_seen, config)
-    for folder, members in folders.items():
-        _count_folder(rows, book, folder, members, since, undescribed)
+        folder, _, name = path.rpartition(b"/")
+        ext = split_ext(name)[1]
+        # a photo or video of an activity (a scanned certificate is a document, not an activity record)
+        activity = ext in visual and not book.is_scan_only(path)
+        arrived = first_seen >= since
+        if arrived and activity:
+            _count_arrival(row, name, first_seen, config)
+        if folder.count(b"/") >= 2:  # a task item (level 3) or deeper
+            folders[folder].add(activity, ext in book.descriptions, arrived)
+    for folder, state in folders.items():
+        if state.photo_folder:
+            row = rows[_department(folder)]
+            row.photo_folders += 1
+            row.described += state.description and folder not in undescribed
     _count_findings(rows, open_at_end, [f for f in findings if f.fixed_at and f.fixed_at < until])
     for row in rows.values():
         row.clean_rate = _rate(row.records - row.with_findings, row.records)
@@ -218,14 +227,33 @@ def assess(config: Config, catalog: Catalog, period: Period, generated: str) -> 
     return Scorecard(config.school, period, generated, list(rows.values()))
 
 
-def _is_activity(book: Rulebook, path: bytes) -> bool:
-    """A photo or video of an activity (a scanned certificate is a document, not an activity record)."""
-    ext = split_ext(path.rpartition(b"/")[2])[1]
-    return ext in book.photo | book.video and not book.is_scan_only(path)
+class _Folder:
+    """What the scorecard keeps of one folder while the records stream by: a photo folder holds only
+    photos/videos and their description (as the rule folder.no-description sees it, scans excluded)
+    and counts when it received a photo or video in the period."""
+
+    __slots__ = ("others", "description", "fresh")
+
+    def __init__(self) -> None:
+        self.others = False  # a record that is neither a photo/video nor a description, or a scan
+        self.description = False
+        self.fresh = False  # a photo or video arrived in the period
+
+    def add(self, activity: bool, description: bool, arrived: bool) -> None:
+        if activity:
+            self.fresh |= arrived
+        elif description:
+            self.description = True
+        else:
+            self.others = True
+
+    @property
+    def photo_folder(self) -> bool:
+        return self.fresh and not self.others
 
 
-def _count_arrival(row: DepartmentScore, path: bytes, first_seen: str, config: Config) -> None:
-    match = _DATED.match(path.rpartition(b"/")[2])
+def _count_arrival(row: DepartmentScore, name: bytes, first_seen: str, config: Config) -> None:
+    match = _DATED.match(name)
     try:
         named = datetime.strptime(match.group(1).decode(), "%Y%m%d").date() if match else None
     except ValueError:
@@ -236,24 +264,6 @@ def _count_arrival(row: DepartmentScore, path: bytes, first_seen: str, config: C
     arrived = datetime.fromisoformat(first_seen).astimezone(config.tz).date()
     row.activity += 1
     row.on_time += arrived <= one_month_after(named)
-
-
-def _count_folder(rows: dict[str, DepartmentScore], book: Rulebook, folder: bytes,
-                  members: list[tuple[bytes, str]], since: str, undescribed: set[bytes]) -> None:
-    """A photo folder (a task item, level 3 or deeper, of only photos/videos and their description, as
-    the rule folder.no-description sees it) counts when it received a photo or video in the period."""
-    if folder.count(b"/") < 2:
-        return
-    exts = [split_ext(path.rpartition(b"/")[2])[1] for path, _ in members]
-    visual = book.photo | book.video
-    if any(book.is_scan_only(path) for path, _ in members) or not all(
-            ext in visual or ext in book.descriptions for ext in exts):
-        return
-    if not any(ext in visual and first_seen >= since for ext, (_, first_seen) in zip(exts, members)):
-        return
-    row = rows[_department(folder)]
-    row.photo_folders += 1
-    row.described += any(ext in book.descriptions for ext in exts) and folder not in undescribed
 
 
 def _count_findings(rows: dict[str, DepartmentScore], open_at_end: list[Finding], fixed: list[Finding]) -> None:

@@ -4,6 +4,7 @@ moment of a period (opened before its end, not fixed before its start)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
@@ -35,17 +36,18 @@ class AssessmentRegister:
     def __init__(self, catalog: Catalog) -> None:
         self._db = catalog.db
 
-    def filed(self, since: str, until: str) -> list[bytes]:
-        """The paths of the ledger's 收进 (intake) events in [since, until)."""
+    def filed(self, since: str, until: str) -> Iterator[bytes]:
+        """The paths of the ledger's 收进 (intake) events in [since, until), streamed."""
         rows = self._db.execute("SELECT path FROM ledger WHERE event = 'intake' AND at >= ? AND at < ?"
-                                " AND path IS NOT NULL ORDER BY id", (since, until))
-        return [row[0] for row in rows]
+                                " AND path IS NOT NULL", (since, until))
+        return (row[0] for row in rows)
 
-    def arrivals(self, until: str) -> list[Arrival]:
-        """Every present record that had arrived before ``until``."""
-        rows = self._db.execute("SELECT path, first_seen FROM files WHERE removed_at IS NULL AND first_seen < ?"
-                                " ORDER BY path", (until,))
-        return [Arrival(*row) for row in rows]
+    def arrivals(self, until: str) -> Iterator[Arrival]:
+        """Every present record that had arrived before ``until``, streamed (an archive of a million
+        records is never held in memory)."""
+        rows = self._db.execute("SELECT path, first_seen FROM files WHERE removed_at IS NULL AND first_seen < ?",
+                                (until,))
+        return (Arrival(*row) for row in rows)
 
     def findings(self, since: str, until: str) -> list[Finding]:
         """Every finding open at some moment of [since, until): opened before ``until`` and not
