@@ -16,6 +16,7 @@ import re
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
+from functools import cache
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
@@ -254,16 +255,22 @@ class _Folder:
 
 def _count_arrival(row: DepartmentScore, name: bytes, first_seen: str, config: Config) -> None:
     match = _DATED.match(name)
-    try:
-        named = datetime.strptime(match.group(1).decode(), "%Y%m%d").date() if match else None
-    except ValueError:
-        named = None
-    if named is None:
+    limit = _limit(match.group(1)) if match else None
+    if limit is None:
         row.undated += 1
         return
-    arrived = datetime.fromisoformat(first_seen).astimezone(config.tz).date()
     row.activity += 1
-    row.on_time += arrived <= one_month_after(named)
+    row.on_time += datetime.fromisoformat(first_seen).astimezone(config.tz).date() <= limit
+
+
+@cache
+def _limit(digits: bytes) -> date | None:
+    """The last day a record named with ``digits`` (YYYYMMDD) arrives on time; None: not a date.
+    Cached: an archive's photos share few dates, and parsing was most of a large scorecard's time."""
+    try:
+        return one_month_after(date(int(digits[:4]), int(digits[4:6]), int(digits[6:])))
+    except ValueError:
+        return None
 
 
 def _count_findings(rows: dict[str, DepartmentScore], open_at_end: list[Finding], fixed: list[Finding]) -> None:
