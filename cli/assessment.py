@@ -42,6 +42,8 @@ def export(args: argparse.Namespace) -> int:
         return EXIT_OK
     name = f"assessment-{period.first.isoformat()}-{period.last.isoformat()}.{args.format}"
     target = Path(args.out) if args.out else layout.state_dir / "exports" / name
+    if target.is_dir():  # a folder given: the file goes into it, under its usual name
+        target = target / name
     target.parent.mkdir(parents=True, exist_ok=True)
     if args.format == "xlsx":
         scoresheet.write_xlsx(doc, target)

@@ -1341,7 +1341,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "cli.export.from": {"zh": "开始日期 YYYY-MM-DD（含）", "en": "first day YYYY-MM-DD (inclusive)"},
     "cli.export.to": {"zh": "结束日期 YYYY-MM-DD（含）", "en": "last day YYYY-MM-DD (inclusive)"},
     "cli.export.format": {"zh": "格式：xlsx、html 或 json", "en": "format: xlsx, html or json"},
-    "cli.export.out": {"zh": "写到这个文件（默认：state_dir/exports/ 下按期间命名；json 不给时打印到标准输出）", "en": "write to this file (default: under state_dir/exports/, named by period; json without it goes to standard output)"},
+    "cli.export.out": {"zh": "写到这个文件，或这个文件夹下（默认：state_dir/exports/ 下按期间命名；json 不给时打印到标准输出）", "en": "write to this file, or into this folder (default: under state_dir/exports/, named by period; json without it goes to standard output)"},
     "cli.report.digests": {"zh": "各处室只收到本处室未整改问题的摘要：不加 --send 时写到 --out 文件夹供预览，加 --send 时立即发送给 report.department_contacts 中的联系人", "en": "each department's digest of its own open findings: written to --out for a preview, or mailed now to report.department_contacts with --send"},
     "cli.report.department": {"zh": "只处理这个处室（可重复）", "en": "only this department (repeatable)"},
     "digest.title": {"zh": "{department} 待整改的档案问题", "en": "{department}: records findings to fix"},

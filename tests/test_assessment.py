@@ -277,6 +277,10 @@ def test_scorecard_workbook_and_page(assessed, capsys, tmp_path):
     assert teaching[5] == 2 and teaching[6] == pytest.approx(4.5) and teaching[8] is None
     assert any(row[0] and row[0].startswith("得分 = 100 ×") for row in cells[5:])
 
+    # a folder as --out: the file goes into it under its usual name
+    code, out, _ = run(archive, capsys, "export", "assessment", "--period", "2026", "--out", str(tmp_path))
+    assert code == 0 and (tmp_path / "assessment-2026-01-01-2026-12-31.xlsx").is_file()
+
     page = tmp_path / "page.html"
     code, _, _ = run(archive, capsys, "export", "assessment", "--format", "html", "--out", str(page))
     html = page.read_text(encoding="utf-8")
