@@ -11,7 +11,9 @@ import email
 import email.policy
 import json
 import re
+import shutil
 import statistics
+import subprocess
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -325,3 +327,32 @@ def test_one_month_after():
     assert one_month_after(date(2026, 1, 31)) == date(2026, 2, 28)
     assert one_month_after(date(2026, 12, 15)) == date(2027, 1, 15)
     assert one_month_after(date(2026, 5, 1)) == date(2026, 6, 1)
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None or shutil.which("pdftoppm") is None,
+                    reason="Debian chromium and poppler-utils not installed (.ci/run installs them)")
+def test_scorecard_page_printed(assessed, capsys, tmp_path):
+    """The export page printed to A4 by headless Chromium: the score bars keep their colour on paper
+    and the text layer carries the school, the scores and the formula."""
+    from PIL import Image
+    from test_report import CHROMIUM_FLAGS
+
+    archive, _, made, found, fixes = assessed
+    score = f"{expected_rows(made, found, fixes)[OFFICE]['score']:.1f}"
+    page, pdf = tmp_path / "page.html", tmp_path / "page.pdf"
+    assert run(archive, capsys, "export", "assessment", "--format", "html", "--out", str(page))[0] == 0
+    done = subprocess.run(["chromium", *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
+                           f"--print-to-pdf={pdf}", "--no-pdf-header-footer", page.as_uri()],
+                          capture_output=True, text=True, timeout=120)
+    assert pdf.exists(), done.stderr
+    subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "p")],
+                   check=True, timeout=60)
+    with Image.open(next(tmp_path.glob("p*.png"))) as image:
+        colours = image.convert("RGB").getcolors(maxcolors=1 << 24)
+    blue = sum(n for n, (r, g, b) in colours if abs(r - 0x09) < 12 and abs(g - 0x69) < 12 and abs(b - 0xDA) < 12)
+    assert blue > 100  # the bars, printed
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                          timeout=60).stdout
+    assert SCHOOL in text and "得分 = 100" in text.replace("\n", "")
+    office = next(line for line in text.splitlines() if line.strip().startswith(OFFICE))
+    assert office.rstrip().endswith(score)  # the number printed at the end of its bar
