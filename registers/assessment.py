@@ -16,8 +16,8 @@ import re
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from functools import cache
-from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 from dangan.config.errors import UsageError
@@ -42,7 +42,7 @@ class Period:
 
     first: date
     last: date
-    zone: Any
+    zone: tzinfo
 
     @property
     def since(self) -> str:
