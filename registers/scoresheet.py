@@ -65,7 +65,7 @@ def text_lines(v: dict[str, Any]) -> list[str]:
     """The table as lines of text, one per department, and the formula under it."""
     lines = []
     for row in v["rows"]:
-        rules = "，".join(f"{r['title']} {r['count']}" for r in row["open_rules"]) or t("report.none")
+        rules = t("assessment.and").join(f"{r['title']} {r['count']}" for r in row["open_rules"]) or t("report.none")
         lines.append(t("assessment.text_line", rules=rules, **{k: row[k] for k in (
             "department", "records", "filed", "open", "open_per_100", "fixed", "median", "clean", "clean_of",
             "on_time", "on_time_of", "described", "described_of", "score")}))
