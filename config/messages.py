@@ -1310,6 +1310,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     # --- assess (issue 17.5–6: department digests and the 过程考核 scorecard) ---
     "config.contacts_department": {"zh": "report.department_contacts 中的 {names} 不是配置里的处室（departments）：请改成处室文件夹的名称", "en": "{names} in report.department_contacts is not a configured department (departments): use the department folder's name"},
+    "config.bad_address": {"zh": "{item} 不是一个邮件地址：每项只写一个地址，如 office@school.example", "en": "{item} is not one mail address: one address per item, e.g. office@school.example"},
     "assessment.title": {"zh": "档案工作过程考核（各处室）", "en": "Records process assessment (per department)"},
     "assessment.no_school": {"zh": "（未配置学校名称 school）", "en": "(no school name configured: school)"},
     "assessment.period": {"zh": "考核期间：{period}", "en": "period: {period}"},

@@ -67,6 +67,14 @@ def _unique_names(values: list[str]) -> list[str]:
     return values
 
 
+def _addresses(values: list[str]) -> list[str]:
+    # one address per item: "a@x.cn, b@x.cn" in one string would reach the SMTP server as one bad address
+    for item in values:
+        if not re.fullmatch(r"[^@\s,;<>]+@[^@\s,;<>]+", item):
+            raise _fail("config.bad_address", item=item)
+    return values
+
+
 def _extension(value: object) -> object:
     # Accept ".PDF" as a courtesy; store the canonical form.
     return value.strip().lstrip(".").lower() if isinstance(value, str) else value
@@ -209,7 +217,7 @@ class ReportConfig(_Section):
     smtp_user: Annotated[str, BeforeValidator(_none_as_empty)]
     smtp_password_file: Annotated[str, BeforeValidator(_none_as_empty)]
     # issue 17.5: each department's own open findings, mailed to its contacts after the report
-    department_contacts: dict[str, Annotated[list[str], AfterValidator(_unique_names)]]
+    department_contacts: dict[str, Annotated[list[str], AfterValidator(_unique_names), AfterValidator(_addresses)]]
     digest_when_empty: bool
 
 

@@ -144,6 +144,10 @@ def test_digest_preview_and_refusals(archive, capsys, tmp_path):
     configure(archive, department_contacts={"99无此处室": ["x@school.invalid"]})
     code, _, err = run(archive, capsys, "rules")
     assert code == 2 and "99无此处室" in err
+    # two addresses in one item would reach the SMTP server as one bad address
+    configure(archive, department_contacts={OFFICE: ["a@school.invalid, b@school.invalid"]})
+    code, _, err = run(archive, capsys, "rules")
+    assert code == 2 and "不是一个邮件地址" in err
 
 
 # -- the scorecard ------------------------------------------------------------------------------
