@@ -384,7 +384,8 @@ def to_text(data: dict[str, Any]) -> str:
     if not v["register"]["rows"]:
         lines.append("  " + t("report.register_empty"))
     card = v["scorecard"]
-    lines += ["", t("assessment.section", period=card["period_label"]), *scoresheet.text_lines(card)]
+    lines += ["", t("assessment.section", period=card["period_label"]), f"  {card['school']}　{card['generated']}",
+              *scoresheet.text_lines(card)]
     lines += ["", t("report.backups")] + [f"  {line}" for line in v["backups"]]
     lines += ["", t("report.disks")]
     for row in v["disks"]:

@@ -126,6 +126,7 @@ class DepartmentScore:
     open_by_rule: dict[str, int] = field(default_factory=dict)
     fixed: int = 0  # findings fixed in the period
     median_days_to_fix: float | None = None
+    median_days_by_rule: dict[str, float] = field(default_factory=dict)  # of the findings fixed in the period
     activity: int = 0  # photos and videos received in the period with a date in their name
     on_time: int = 0  # of those, arrived within one month of that date
     undated: int = 0  # photos and videos received without a date in their name (not in the rate)
@@ -277,10 +278,13 @@ def _count_findings(rows: dict[str, DepartmentScore], open_at_end: list[Finding]
     by_rule: dict[str, Counter] = defaultdict(Counter)
     for finding in open_at_end:
         by_rule[_department(finding.path) or ""][finding.rule] += 1
-    durations: dict[str, list[float]] = defaultdict(list)
+    durations: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for finding in fixed:
-        durations[_department(finding.path) or ""].append(_days(finding.first_seen, finding.fixed_at))
+        durations[_department(finding.path) or ""][finding.rule].append(_days(finding.first_seen, finding.fixed_at))
     for name, row in rows.items():
         row.open_by_rule = dict(sorted(by_rule[name].items()))
-        row.fixed = len(durations[name])
-        row.median_days_to_fix = round(statistics.median(durations[name]), 1) if durations[name] else None
+        every = [days for by in durations[name].values() for days in by]
+        row.fixed = len(every)
+        row.median_days_by_rule = {rule: round(statistics.median(days), 1)
+                                   for rule, days in sorted(durations[name].items())}
+        row.median_days_to_fix = round(statistics.median(every), 1) if every else None

@@ -250,6 +250,7 @@ def test_scorecard_formula_recomputed_from_the_archive(assessed, capsys):
         got = rows[department]
         for key, value in want.items():
             assert got[key] == pytest.approx(value), (department, key, got[key], value)
+    assert rows[TEACHING]["median_days_by_rule"] == {"format.mismatch": 4.5}
     assert rows[TRAINING]["score"] is None and rows[TRAINING]["records"] == 0
     # a period before anything arrived: nothing filed, no activity counted
     code, out, _ = run(archive, capsys, "export", "assessment", "--format", "json", "--period", "2020")
@@ -304,6 +305,7 @@ def test_weekly_report_carries_the_scorecard(assessed, capsys, tmp_path):
     text = next(tmp_path.glob("*.txt")).read_text(encoding="utf-8")
     data = json.loads(next(tmp_path.glob("*.json")).read_text(encoding="utf-8"))
     assert '<table class="scorecard">' in html and "各处室过程考核" in html
+    assert SCHOOL in html and SCHOOL in text  # the school's name, and the moment, with the section
     score = f"{expected[OFFICE]['score']:.1f}"
     # the score is written on its bar (print and mail drop tooltips), the formula under the table
     assert re.search(rf'<text[^>]*>{re.escape(score)}</text>', html)
