@@ -31,6 +31,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from dangan.store import writeback
 from dangan.store.atomic import copy_into, open_folder, write_at
 from dangan.store.names import is_utf8, legacy_decode, show
 from dangan.store.tree import open_file
@@ -179,7 +180,8 @@ class BagWriter:
 
     def add_record(self, name: str, source: int, sha256: str, mtime_ns: int) -> None:
         folder, base = self._folder_of(name)
-        copy_into(folder, base.encode("utf-8"), source, mode=0o444, mtime_ns=mtime_ns)
+        # made durable all at once (a syncfs) before the manifests vouch for them
+        copy_into(folder, base.encode("utf-8"), source, mode=0o444, mtime_ns=mtime_ns, durable=False)
         self.payload[name] = sha256
 
     def add_tag(self, name: str, data: bytes) -> None:
@@ -195,6 +197,7 @@ class BagWriter:
 
     def finish(self, info: list[tuple[str, str]], total_bytes: int) -> None:
         """bagit.txt, bag-info.txt (with the Payload-Oxum), the manifest, and the tag manifest over all of them."""
+        writeback.syncfs(self._root)  # the records, durable before any manifest names them
         self.add_tag("bagit.txt", b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n")
         lines = info + [("Payload-Oxum", f"{total_bytes}.{len(self.payload)}")]
         self.add_tag("bag-info.txt", "".join(f"{k}: {_one_line(v)}\n" for k, v in lines).encode("utf-8"))
