@@ -197,7 +197,7 @@ class MediaWriter:
             os.close(root)
         for number, (name, bag, size) in enumerate(written_parts, 1):
             where = target / f"{name}.iso"
-            problems = _image_problems(where, {m.path: m.hash for m in bag})
+            problems = verify_image(where, 1.0, {m.path: m.hash for m in bag}).problems
             if size > (capacity or disc.CAPACITY[medium]):
                 problems.append(t("media.too_big", size=size, capacity=capacity or disc.CAPACITY[medium]))
             result.sets.append(SetWritten(name, medium, str(where), len(bag), sum(m.size for m in bag), problems))
@@ -251,7 +251,7 @@ class MediaWriter:
                     ("Dangan-Role", role), ("Dangan-Medium", medium), ("Dangan-Kept-At", kept_at or "—"),
                     ("Dangan-Written", local(created, seconds=True)),
                     ("Dangan-Hash-Algorithm", self.config.hash_algorithm)]
-            info += [("Dangan-Department", f"{d}\t{files}\t{size}") for d, (files, size) in sorted(departments.items())]
+            info += [("Dangan-Department", f"{d} {files} {size}") for d, (files, size) in sorted(departments.items())]
             writer.finish(info, total)
         finally:
             writer.close()
@@ -397,12 +397,8 @@ def bagit_problems(path: Path) -> list[str]:
     return []
 
 
-def _image_problems(path: Path, expected: dict[bytes, str] | None, share: float = 1.0) -> list[str]:
-    check = verify_image(path, share, expected)
-    return check.problems
-
-
 def verify_image(path: Path, share: float, expected: dict[bytes, str] | None) -> Verification:
+    """An image read back through UDF (``bag.verify``); an image pycdlib cannot open is a problem found."""
     try:
         image = disc.ImageBag(path)
     except (OSError, disc.Error) as exc:
