@@ -277,8 +277,10 @@ def _mounted(image: Path, tmp_path: Path) -> None:
                                            capture_output=True).returncode != 0:
         return  # no loop/UDF mount here: pycdlib has read every file above
     try:
-        bagit.Bag(str(point)).validate()
-        assert any(p.name == LONG for p in point.rglob("*.pdf"))
+        bagit.Bag(str(point)).validate()  # the kernel's UDF shows the bag with its Chinese names
+        members = Inventory.from_bytes((point / INVENTORY).read_bytes()).members
+        assert members and all((point / m.name).is_file() for m in members)
+        assert all(m.name.startswith(f"data/{TASK}/") for m in members)
     finally:
         subprocess.run(["umount", str(point)], check=True)
 
