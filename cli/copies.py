@@ -28,7 +28,7 @@ from dangan.backup.drill import as_dicts, run_drill
 from dangan.backup.keys import key_path
 from dangan.backup.offsite import Offsite, offsite_fetch, run_limit
 from dangan.backup.report import property_lines
-from dangan.backup.media import MediaSets
+from dangan.backup.sets import MediaSets
 from dangan.backup.restore import (WORK_DIR, CatalogView, Item, Restore, RestoreReport, Target, check_only,
                                    mirror_fetch, newest_shipped, nothing_matched, parse_at, refuse_inside_roots,
                                    write_report)

@@ -13,7 +13,8 @@ from dangan.config.messages import t
 from dangan.store.clock import local
 from dangan.store.names import printable, shown
 from dangan.daemon import logs
-from dangan.backup.media import ROLES, MediaWriter, WriteResult, check_label, check_set, default_label, find_sets
+from dangan.backup.media import ROLES, MediaWriter, WriteResult, check_label, default_label
+from dangan.backup.sets import check_set, find_sets
 from dangan.backup.report import human_size
 from dangan.backup.restore import refuse_inside_roots
 
