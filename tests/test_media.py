@@ -160,6 +160,8 @@ def test_a_flipped_byte_is_found_by_the_carrier_check_and_reported(filled, tmp_p
     assert run(archive, capsys, "report", "--out", str(tmp_path / "report"))[0] == 0
     text = next((tmp_path / "report").glob("*.txt")).read_text(encoding="utf-8")
     assert "C1" in text and "载体检测未通过" in text
+    page = next((tmp_path / "report").glob("*.html")).read_text(encoding="utf-8")
+    assert "<td class=\"nowrap\">C1</td>" in page
 
 
 def test_a_symlink_planted_at_the_target_is_refused(filled, tmp_path, capsys):
