@@ -60,8 +60,8 @@ def generate(tree: Path, total: int) -> None:
     done.write_text(f"{GENERATOR_VERSION} {total}")
 
 
-def measure(dangan: str, work: Path, total: int, sample: float) -> dict:
-    tree = work / f"tree-{total}"
+def measure(dangan: str, work: Path, trees: Path, total: int, sample: float) -> dict:
+    tree = trees / f"tree-{total}"
     generate(tree, total)
     config = fresh_state(dangan, work, tree)
     out = work / "out.json"
@@ -101,10 +101,12 @@ def measure(dangan: str, work: Path, total: int, sample: float) -> dict:
 def main() -> None:
     p = parser(__doc__, "/tmp/dangan-scale-bench", "work folder: generated trees are kept there")
     p.add_argument("--sizes", default="100000,300000", help="record counts, comma-separated")
+    p.add_argument("--trees", type=Path, help="where the generated trees are kept (default: --dir)")
     p.add_argument("--sample", type=float, default=0.05, help="seconds between RSS samples")
     args = p.parse_args()
     bench = start(args)
-    results = [measure(bench.dangan, bench.work, int(n), args.sample) for n in args.sizes.split(",")]
+    trees = (args.trees or bench.work).resolve()
+    results = [measure(bench.dangan, bench.work, trees, int(n), args.sample) for n in args.sizes.split(",")]
     print(json.dumps({"date": stamp(), **git_facts(bench.repo), "commit": bench.commit,
                       "machine": machine_facts(), "results": results}, ensure_ascii=False))
 

@@ -46,10 +46,29 @@ class CheckResult:
 
 @dataclass(slots=True)
 class _Seen:
+    """A file the walk found whose record is missing or stale: it is read before it is judged."""
+
     path: bytes
     st: os.stat_result
     record: FileRecord | None = None
     facts: dict[str, Any] | None = None
+
+
+@dataclass
+class _Pass:
+    """What one check keeps while it streams the walk against the catalog, folder by folder: only
+    what is not settled when its folder has been seen — files to read, records gone from their
+    folder, folders whose rules wait for those reads — and the violations found, never a row per
+    unchanged record (a million of them would not fit a small server's memory)."""
+
+    files: int = 0
+    todo: list[_Seen] = field(default_factory=list)
+    gone: list[FileRecord] = field(default_factory=list)
+    waiting: list[tuple[Folder, dict[bytes, FileRecord]]] = field(default_factory=list)
+    listed: set[bytes] = field(default_factory=set)  # the folders walked (a few per hundred records)
+    found: list[Violation] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    unlisted: list[bytes] = field(default_factory=list)
 
 
 class Checker:
@@ -67,86 +86,106 @@ class Checker:
         self.layout.require_archive()
         targets = _outermost(targets or [b""])
         prefixes = None if targets == [b""] else targets
-        records = self.catalog.records(prefixes)
-        seen: dict[bytes, _Seen] = {}
-        folders: list[Folder] = []
-        skipped: list[Skipped] = []
-        unlisted: list[bytes] = []
+        scan = _Pass()
         for target in targets:
-            self._collect(target, seen, folders, skipped, unlisted)
+            self._collect(target, scan)
+        self._gone_with_their_folders(scan, targets)
 
         stamp = now()
-        fresh, moved = self._read_changed(seen, records, skipped)
-        result = CheckResult(files_checked=len(seen), files_read=len(fresh), skipped=skipped)
+        fresh, moved = self._read_changed(scan)
+        result = CheckResult(files_checked=scan.files, files_read=len(fresh), skipped=scan.skipped)
         with self.catalog.transaction():
-            self._update_catalog(seen, records, fresh | moved, targets, unlisted, stamp)
-            found = self._evaluate(seen, folders, targets)
+            self._update_catalog(scan, fresh | moved, targets, stamp)
+            self._evaluate_read(scan, targets)
             result.first_seen = self.catalog.sync_violations(
-                ((v.path, v.rule, v.severity, v.detail) for v in found), prefixes, stamp)
-        result.violations = sorted(found, key=lambda v: (v.path, v.rule))
+                ((v.path, v.rule, v.severity, v.detail) for v in scan.found), prefixes, stamp)
+        result.violations = sorted(scan.found, key=lambda v: (v.path, v.rule))
         return result
 
     # -- walking ----------------------------------------------------------------------------
-    def _collect(self, target: bytes, seen: dict, folders: list, skipped: list, unlisted: list) -> None:
+    def _collect(self, target: bytes, scan: _Pass) -> None:
         if target:
             try:
                 st = self.tree.lstat(target)
             except OSError as exc:
-                skipped.append(Skipped(target, "unreadable", exc.strerror or str(exc)))
-                unlisted.append(target)
+                scan.skipped.append(Skipped(target, "unreadable", exc.strerror or str(exc)))
+                scan.unlisted.append(target)
                 return
             if not stat.S_ISDIR(st.st_mode):
                 if stat.S_ISREG(st.st_mode):
-                    seen[target] = _Seen(target, st)
+                    record = self.catalog.record(target)
+                    present = {target: record} if record is not None and record.removed_at is None else {}
+                    self._judge(Folder(target.rpartition(b"/")[0], files=[(target.rpartition(b"/")[2], st)]),
+                                present, scan, folder_rules=False)
                 else:
-                    skipped.append(Skipped(target, "symlink" if stat.S_ISLNK(st.st_mode) else "special"))
+                    scan.skipped.append(Skipped(target, "symlink" if stat.S_ISLNK(st.st_mode) else "special"))
                 return
             # The target folder's own name is judged as its parent would judge it.
             parent, _, name = target.rpartition(b"/")
-            folders.append(Folder(parent, dirs=[name]))
+            scan.found += self.rulebook.for_folder(Folder(parent, dirs=[name]), lambda _: {})
         for folder in self.tree.walk(target):
-            folders.append(folder)
-            for name, st in folder.files:
-                path = folder.child(name)
-                seen[path] = _Seen(path, st)
-        skipped.extend(self.tree.skipped)
-        unlisted.extend(self.tree.unlisted)
+            scan.listed.add(folder.path)
+            records = self.catalog.records_in(folder.path)
+            self._judge(folder, records, scan)
+            present = {folder.child(name) for name, _ in folder.files}
+            scan.gone += [rec for path, rec in records.items() if path not in present]
+        scan.skipped.extend(self.tree.skipped)
+        scan.unlisted.extend(self.tree.unlisted)
+
+    def _judge(self, folder: Folder, records: dict[bytes, FileRecord], scan: _Pass, folder_rules: bool = True) -> None:
+        """Apply the rules to every file of ``folder`` its record still describes; set aside the
+        others to be read, and the folder's own rules too when they need what those reads find."""
+        algorithm = self.config.hash_algorithm
+        waits = False
+        for name, st in folder.files:
+            path = folder.child(name)
+            scan.files += 1
+            rec = records.get(path)
+            if rec is not None and _unchanged(rec, st, algorithm):
+                scan.found += self.rulebook.for_file(path, st, json.loads(rec.facts))
+            else:
+                scan.todo.append(_Seen(path, st, rec))
+                waits = True
+        if not folder_rules:
+            return
+        if waits:
+            scan.waiting.append((folder, records))
+        else:
+            scan.found += self.rulebook.for_folder(folder, lambda p: _facts_of(records.get(p)))
+
+    def _gone_with_their_folders(self, scan: _Pass, targets: list[bytes]) -> None:
+        """Records in folders the walk never listed (a folder deleted or moved whole)."""
+        for parent in self.catalog.folders():
+            if parent not in scan.listed and below_any(parent, targets):
+                scan.gone += [rec for path, rec in self.catalog.records_in(parent).items()
+                              if below_any(path, targets)]
 
     # -- reading ----------------------------------------------------------------------------
-    def _read_changed(self, seen: dict[bytes, _Seen], records: dict[bytes, FileRecord],
-                      skipped: list[Skipped]) -> tuple[dict[bytes, tuple[str, dict]], dict[bytes, tuple[str, dict]]]:
+    def _read_changed(self, scan: _Pass) -> tuple[dict[bytes, tuple[str, dict]], dict[bytes, tuple[str, dict]]]:
         """Hash and inspect every file the catalog does not know as it is now.
 
         Returns what was read, and what was recognised as moved (known content, new path)."""
         algorithm = self.config.hash_algorithm
-        todo: list[_Seen] = []
-        for item in seen.values():
-            rec = records.get(item.path)
-            if rec is not None and _unchanged(rec, item.st, algorithm):
-                item.record = rec
-            else:
-                todo.append(item)
-        moved = self._match_moves(todo, seen, records)
-        todo = [item for item in todo if item.path not in moved]
+        moved = self._match_moves(scan)
+        todo = [item for item in scan.todo if item.path not in moved]
         root = os.fsencode(self.layout.archive_root)
         jobs = [(root, item.path, item.st.st_size, algorithm) for item in todo]
         fresh: dict[bytes, tuple[str, dict]] = {}
         for item, outcome in zip(todo, parallel_map(inspector.inspect_job, jobs)):
             if isinstance(outcome, str):
                 # Unreadable now (permissions, vanished mid-check): judged next time, never dropped.
-                skipped.append(Skipped(item.path, "unreadable", outcome))
-                item.record = records.get(item.path)
+                scan.skipped.append(Skipped(item.path, "unreadable", outcome))
                 continue
             fresh[item.path] = outcome
         return fresh, moved
 
-    def _match_moves(self, todo: list[_Seen], seen: dict, records: dict) -> dict[bytes, tuple[str, dict]]:
-        gone = {(r.inode, r.size, r.mtime_ns): r for p, r in records.items() if p not in seen and r.facts}
+    def _match_moves(self, scan: _Pass) -> dict[bytes, tuple[str, dict]]:
+        gone = {(r.inode, r.size, r.mtime_ns): r for r in scan.gone if r.facts}
         moved: dict[bytes, tuple[str, dict]] = {}
         if not gone:
             return moved
-        for item in todo:
-            if item.path in records:
+        for item in scan.todo:
+            if item.record is not None:
                 continue
             rec = gone.pop((item.st.st_ino, item.st.st_size, item.st.st_mtime_ns), None)
             if rec is not None and rec.hash_algorithm == self.config.hash_algorithm:
@@ -157,33 +196,41 @@ class Checker:
         return moved
 
     # -- catalog ----------------------------------------------------------------------------
-    def _update_catalog(self, seen, records, fresh, targets, unlisted, stamp) -> None:
+    def _update_catalog(self, scan: _Pass, fresh, targets, stamp) -> None:
         moved_from: set[bytes] = set()
-        for path, (digest, facts) in fresh.items():
-            item = seen[path]
-            origin = item.record if item.record is not None and item.record.path != path else None
+        for item in scan.todo:
+            if item.path not in fresh:
+                continue  # unreadable: keeps its record and is judged by it
+            digest, facts = fresh[item.path]
+            origin = item.record if item.record is not None and item.record.path != item.path else None
             if origin is not None:
                 moved_from.add(origin.path)
-            self.catalog.register(path, item.st, digest, facts, self.config.hash_algorithm, stamp, moved_from=origin)
+            self.catalog.register(item.path, item.st, digest, facts, self.config.hash_algorithm, stamp,
+                                  moved_from=origin)
             item.facts = facts
-        removed = [p for p in records if p not in seen and p not in moved_from
-                   and below_any(p, targets) and not below_any(p, unlisted)]
-        self.catalog.record_events([(Event.REMOVAL, p, {"hash": records[p].hash}) for p in removed], stamp)
-        self.catalog.mark_removed(removed, stamp)
+        removed = [r for r in scan.gone if r.path not in moved_from and not below_any(r.path, scan.unlisted)]
+        self.catalog.record_events([(Event.REMOVAL, r.path, {"hash": r.hash}) for r in removed], stamp)
+        self.catalog.mark_removed([r.path for r in removed], stamp)
 
     # -- rules ------------------------------------------------------------------------------
-    def _evaluate(self, seen: dict[bytes, _Seen], folders: list[Folder], targets: list[bytes]) -> list[Violation]:
-        def facts_of(path: bytes) -> dict[str, Any]:
-            item = seen.get(path)
-            return _facts(item) if item else {}
+    def _evaluate_read(self, scan: _Pass, targets: list[bytes]) -> None:
+        """The rules that waited for the reads: the files read, their folders, and duplicates."""
+        read = {item.path: item for item in scan.todo}
+        for item in scan.todo:
+            scan.found += self.rulebook.for_file(item.path, item.st, _facts(item))
+        for folder, records in scan.waiting:
+            def facts_of(path: bytes, records: dict = records) -> dict[str, Any]:
+                item = read.get(path)
+                return _facts(item) if item else _facts_of(records.get(path))
 
-        found: list[Violation] = []
-        for folder in folders:
-            found += self.rulebook.for_folder(folder, facts_of)
-        for item in seen.values():
-            found += self.rulebook.for_file(item.path, item.st, _facts(item))
-        found += self.rulebook.duplicates(self.catalog.duplicate_hashes(), lambda p: p in seen)
-        return found
+            scan.found += self.rulebook.for_folder(folder, facts_of)
+        # in scope: below what was checked, and not in a folder that could not be listed
+        scan.found += self.rulebook.duplicates(
+            self.catalog.duplicate_hashes(), lambda p: below_any(p, targets) and not below_any(p, scan.unlisted))
+
+
+def _facts_of(record: FileRecord | None) -> dict[str, Any]:
+    return json.loads(record.facts) if record is not None and record.facts else {}
 
 
 def _facts(item: _Seen) -> dict[str, Any]:
