@@ -61,7 +61,11 @@ class _Pass:
     folder, folders whose rules wait for those reads — and the violations found, never a row per
     unchanged record (a million of them would not fit a small server's memory)."""
 
+    stamp: str = ""
+    batch: int = 0  # read and file the set-aside files every this many (0: once, after the walk)
     files: int = 0
+    read: int = 0
+    moved_from: set[bytes] = field(default_factory=set)
     todo: list[_Seen] = field(default_factory=list)
     gone: list[FileRecord] = field(default_factory=list)
     waiting: list[tuple[Folder, dict[bytes, FileRecord]]] = field(default_factory=list)
@@ -69,6 +73,11 @@ class _Pass:
     found: list[Violation] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     unlisted: list[bytes] = field(default_factory=list)
+
+
+# Files read and filed at once by a first check: bounds its memory (and the pool's queued jobs)
+# while keeping a worker pool's start-up rare.
+READ_BATCH = 20_000
 
 
 class Checker:
@@ -86,21 +95,22 @@ class Checker:
         self.layout.require_archive()
         targets = _outermost(targets or [b""])
         prefixes = None if targets == [b""] else targets
-        scan = _Pass()
+        # An empty catalog holds no record a new file could have moved from: what the walk finds is
+        # read and filed batch by batch, so a first check holds one batch, not the whole archive.
+        scan = _Pass(stamp=now(), batch=0 if self.catalog.folders() else READ_BATCH)
         for target in targets:
             self._collect(target, scan)
         self._gone_with_their_folders(scan, targets)
-
-        stamp = now()
-        fresh, moved = self._read_changed(scan)
-        result = CheckResult(files_checked=scan.files, files_read=len(fresh), skipped=scan.skipped)
+        self._file_what_was_read(scan, self._match_moves(scan))
         with self.catalog.transaction():
-            self._update_catalog(scan, fresh | moved, targets, stamp)
-            self._evaluate_read(scan, targets)
-            result.first_seen = self.catalog.sync_violations(
-                ((v.path, v.rule, v.severity, v.detail) for v in scan.found), prefixes, stamp)
-        result.violations = sorted(scan.found, key=lambda v: (v.path, v.rule))
-        return result
+            self._remove_gone(scan)
+            # in scope: below what was checked, and not in a folder that could not be listed
+            scan.found += self.rulebook.duplicates(
+                self.catalog.duplicate_hashes(), lambda p: below_any(p, targets) and not below_any(p, scan.unlisted))
+            first_seen = self.catalog.sync_violations(
+                ((v.path, v.rule, v.severity, v.detail) for v in scan.found), prefixes, scan.stamp)
+        return CheckResult(files_checked=scan.files, files_read=scan.read, first_seen=first_seen, skipped=scan.skipped,
+                           violations=sorted(scan.found, key=lambda v: (v.path, v.rule)))
 
     # -- walking ----------------------------------------------------------------------------
     def _collect(self, target: bytes, scan: _Pass) -> None:
@@ -127,6 +137,8 @@ class Checker:
             scan.listed.add(folder.path)
             records = self.catalog.records_in(folder.path)
             self._judge(folder, records, scan)
+            if scan.batch and len(scan.todo) >= scan.batch:
+                self._file_what_was_read(scan, {})
             present = {folder.child(name) for name, _ in folder.files}
             scan.gone += [rec for path, rec in records.items() if path not in present]
         scan.skipped.extend(self.tree.skipped)
@@ -160,24 +172,42 @@ class Checker:
                 scan.gone += [rec for path, rec in self.catalog.records_in(parent).items()
                               if below_any(path, targets)]
 
-    # -- reading ----------------------------------------------------------------------------
-    def _read_changed(self, scan: _Pass) -> tuple[dict[bytes, tuple[str, dict]], dict[bytes, tuple[str, dict]]]:
-        """Hash and inspect every file the catalog does not know as it is now.
-
-        Returns what was read, and what was recognised as moved (known content, new path)."""
+    # -- reading and filing ---------------------------------------------------------------
+    def _file_what_was_read(self, scan: _Pass, moved: dict[bytes, tuple[str, dict]]) -> None:
+        """Hash and inspect the files set aside (all but those ``moved``: known content at a new
+        path), record them in the catalog, and apply the rules that waited for them."""
         algorithm = self.config.hash_algorithm
-        moved = self._match_moves(scan)
         todo = [item for item in scan.todo if item.path not in moved]
         root = os.fsencode(self.layout.archive_root)
         jobs = [(root, item.path, item.st.st_size, algorithm) for item in todo]
-        fresh: dict[bytes, tuple[str, dict]] = {}
+        known = dict(moved)
         for item, outcome in zip(todo, parallel_map(inspector.inspect_job, jobs)):
             if isinstance(outcome, str):
                 # Unreadable now (permissions, vanished mid-check): judged next time, never dropped.
                 scan.skipped.append(Skipped(item.path, "unreadable", outcome))
                 continue
-            fresh[item.path] = outcome
-        return fresh, moved
+            known[item.path] = outcome
+            scan.read += 1
+        with self.catalog.transaction():
+            for item in scan.todo:
+                if item.path not in known:
+                    continue  # unreadable: keeps its record and is judged by it
+                digest, facts = known[item.path]
+                origin = item.record if item.record is not None and item.record.path != item.path else None
+                if origin is not None:
+                    scan.moved_from.add(origin.path)
+                self.catalog.register(item.path, item.st, digest, facts, algorithm, scan.stamp, moved_from=origin)
+                item.facts = facts
+        read = {item.path: item for item in scan.todo}
+        for item in scan.todo:
+            scan.found += self.rulebook.for_file(item.path, item.st, _facts(item))
+        for folder, records in scan.waiting:
+            def facts_of(path: bytes, records: dict = records) -> dict[str, Any]:
+                item = read.get(path)
+                return _facts(item) if item else _facts_of(records.get(path))
+
+            scan.found += self.rulebook.for_folder(folder, facts_of)
+        scan.todo, scan.waiting = [], []
 
     def _match_moves(self, scan: _Pass) -> dict[bytes, tuple[str, dict]]:
         gone = {(r.inode, r.size, r.mtime_ns): r for r in scan.gone if r.facts}
@@ -195,38 +225,10 @@ class Checker:
                     item.record = rec  # remembered as the origin of the move
         return moved
 
-    # -- catalog ----------------------------------------------------------------------------
-    def _update_catalog(self, scan: _Pass, fresh, targets, stamp) -> None:
-        moved_from: set[bytes] = set()
-        for item in scan.todo:
-            if item.path not in fresh:
-                continue  # unreadable: keeps its record and is judged by it
-            digest, facts = fresh[item.path]
-            origin = item.record if item.record is not None and item.record.path != item.path else None
-            if origin is not None:
-                moved_from.add(origin.path)
-            self.catalog.register(item.path, item.st, digest, facts, self.config.hash_algorithm, stamp,
-                                  moved_from=origin)
-            item.facts = facts
-        removed = [r for r in scan.gone if r.path not in moved_from and not below_any(r.path, scan.unlisted)]
-        self.catalog.record_events([(Event.REMOVAL, r.path, {"hash": r.hash}) for r in removed], stamp)
-        self.catalog.mark_removed([r.path for r in removed], stamp)
-
-    # -- rules ------------------------------------------------------------------------------
-    def _evaluate_read(self, scan: _Pass, targets: list[bytes]) -> None:
-        """The rules that waited for the reads: the files read, their folders, and duplicates."""
-        read = {item.path: item for item in scan.todo}
-        for item in scan.todo:
-            scan.found += self.rulebook.for_file(item.path, item.st, _facts(item))
-        for folder, records in scan.waiting:
-            def facts_of(path: bytes, records: dict = records) -> dict[str, Any]:
-                item = read.get(path)
-                return _facts(item) if item else _facts_of(records.get(path))
-
-            scan.found += self.rulebook.for_folder(folder, facts_of)
-        # in scope: below what was checked, and not in a folder that could not be listed
-        scan.found += self.rulebook.duplicates(
-            self.catalog.duplicate_hashes(), lambda p: below_any(p, targets) and not below_any(p, scan.unlisted))
+    def _remove_gone(self, scan: _Pass) -> None:
+        removed = [r for r in scan.gone if r.path not in scan.moved_from and not below_any(r.path, scan.unlisted)]
+        self.catalog.record_events([(Event.REMOVAL, r.path, {"hash": r.hash}) for r in removed], scan.stamp)
+        self.catalog.mark_removed([r.path for r in removed], scan.stamp)
 
 
 def _facts_of(record: FileRecord | None) -> dict[str, Any]:
