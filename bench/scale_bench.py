@@ -13,6 +13,7 @@ Measured per size, in order, each a child process with the peak RSS of its whole
     find        find ARCHIVE -type f -printf '%s %T@ %p\\n'    (the anchor, same run)
     first       dangan check --format json, empty catalog (every file read)
     unchanged   dangan check --format json again, nothing changed
+    startup     dangan --version (what any command costs before it starts: status's anchor)
     status      dangan status --format json
     report      dangan report --out DIR
     (up to --mirror-max records, as the first mirror copies every file:)
@@ -86,6 +87,7 @@ def measure(dangan: str, work: Path, trees: Path, total: int, sample: float, mir
     run("unchanged", [dangan, "check", *dangan_args, "--format", "json"])
     again = json.loads(out.read_text(encoding="utf-8"))
     assert again["files_checked"] == checked["files_checked"] == total and again["files_read"] == 0, again
+    run("startup", [dangan, "--version"], ok=(0,))  # the anchor of status: the interpreter and the imports
     run("status", [dangan, "status", *dangan_args, "--format", "json"])
     run("report", [dangan, "report", *dangan_args, "--out", str(work / "report")])
     if total <= mirror_max:
