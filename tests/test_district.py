@@ -98,8 +98,7 @@ def test_a_schools_key_cannot_list_read_or_write_the_other_prefix(district):
     assert rclone(west, "lsf", "-R", "westview:district/east").stdout == ""
     east_object = store.files("east")[0]
     key = east_object.relative_to(store.storage / "district").as_posix()
-    read = rclone(west, "cat", f"westview:district/{key}")
-    assert read.stdout == "" and east_object.read_bytes().decode(errors="replace") not in read.stdout
+    assert rclone(west, "cat", f"westview:district/{key}").stdout == ""  # east's object, by its exact name
     rclone(west, "rcat", "westview:district/east/planted.txt", "--retries", "1")
     assert not (store.prefix("east") / "planted.txt").exists()
     # a wrong secret for a real key is refused outright
