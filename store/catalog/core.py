@@ -383,6 +383,13 @@ class Catalog:
         rows = self.db.execute(f"SELECT {_RECORD_COLUMNS} FROM files WHERE removed_at IS NULL AND {where}", params)
         return {row[0]: FileRecord(*row) for row in rows}
 
+    def records_in(self, folder: bytes) -> dict[bytes, FileRecord]:
+        """The present records directly in ``folder``, keyed by path: what a check holds of the
+        catalog at one time, so that its memory does not grow with the archive."""
+        rows = self.db.execute(
+            f"SELECT {_RECORD_COLUMNS} FROM files WHERE parent = ? AND removed_at IS NULL", (folder,))
+        return {row[0]: FileRecord(*row) for row in rows}
+
     def record(self, path: bytes) -> FileRecord | None:
         """One record, present or removed-but-not-yet-applied."""
         row = self.db.execute(f"SELECT {_RECORD_COLUMNS} FROM files WHERE path = ?", (path,)).fetchone()
