@@ -1,0 +1,99 @@
+"""What the registers (归档文件目录, 移交清册, 登记统计, 鉴定清单) read from the catalog, and the one thing
+they keep in it: the 件号 assigned to a record of a closed year, so that a later arrival never renumbers
+a directory already printed and signed."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from dangan.store.catalog.core import Catalog
+
+
+class RegisterRow(NamedTuple):
+    """One present record as a register lists it."""
+
+    path: bytes
+    size: int
+    mtime_ns: int
+    hash: str | None
+    facts: dict
+    department: str | None
+    category: str | None
+    first_seen: str
+
+
+class LedgerMove(NamedTuple):
+    """One ledger event with the size of the content it names (0 when the catalog no longer knows it)."""
+
+    at: str
+    event: str
+    path: bytes | None
+    size: int
+    copy: str | None  # a repair's copy (primary | mirror); None for other events
+
+
+class Registers:
+    """``catalog.registers``. Writes belong inside the caller's ``catalog.transaction()``."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self._catalog = catalog
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        return self._catalog.db
+
+    def departments(self) -> list[str]:
+        """The departments that hold present records, in order."""
+        return [row[0] for row in self._db.execute(
+            "SELECT DISTINCT department FROM files WHERE removed_at IS NULL AND department IS NOT NULL"
+            " ORDER BY department")]
+
+    def rows(self, department: str) -> Iterator[RegisterRow]:
+        """The present records of one department, by path (a cursor: one department's rows at a time)."""
+        cursor = self._db.execute(
+            "SELECT path, size, mtime_ns, hash, facts, department, category, first_seen FROM files"
+            " WHERE removed_at IS NULL AND department = ? ORDER BY path", (department,))
+        for path, size, mtime_ns, digest, facts, dept, category, first_seen in cursor:
+            yield RegisterRow(path, size, mtime_ns, digest, json.loads(facts) if facts else {}, dept, category,
+                              first_seen)
+
+    def open_findings(self, department: str) -> dict[bytes, list[str]]:
+        """path -> the rules of its open findings, for the records of one department."""
+        prefix = department.encode("utf-8")
+        found: dict[bytes, list[str]] = {}
+        for path, rule in self._db.execute(
+                "SELECT path, rule FROM violations WHERE fixed_at IS NULL AND path >= ? AND path < ?"
+                " ORDER BY path, rule", (prefix + b"/", prefix + b"0")):
+            found.setdefault(path, []).append(rule)
+        return found
+
+    # -- 件号 kept once assigned ---------------------------------------------------------------
+    def numbers(self, group: str) -> dict[bytes, int]:
+        """path -> 件号 assigned in ``group`` (year/retention/department)."""
+        return dict(self._db.execute("SELECT path, number FROM register_numbers WHERE grp = ?", (group,)))
+
+    def highest(self, group: str) -> int:
+        """The highest 件号 ever assigned in ``group`` (a removed record's number is never given again)."""
+        return self._db.execute("SELECT coalesce(max(number), 0) FROM register_numbers WHERE grp = ?",
+                                (group,)).fetchone()[0]
+
+    def assign(self, group: str, numbered: Iterable[tuple[bytes, int]], at: str) -> None:
+        """Keep these 件号 (a record that moved to another group gets its new number here)."""
+        self._db.executemany("INSERT OR REPLACE INTO register_numbers (path, grp, number, assigned_at)"
+                             " VALUES (?,?,?,?)", ((path, group, number, at) for path, number in numbered))
+
+    # -- the ledger with sizes ---------------------------------------------------------------
+    def ledger(self, since: str = "", until: str = "~") -> Iterator[LedgerMove]:
+        """The ledger's events in [since, until) with the size of the content each names: the hash in its
+        detail looked up among the records and the kept versions (a removal: the version kept for it)."""
+        sizes = ("(SELECT size FROM files WHERE hash = json_extract(l.detail, '$.hash') LIMIT 1),"
+                 " (SELECT size FROM versions WHERE hash = json_extract(l.detail, '$.hash') LIMIT 1)")
+        cursor = self._db.execute(
+            f"SELECT l.at, l.event, l.path, coalesce({sizes}, 0), json_extract(l.detail, '$.copy')"
+            " FROM ledger l WHERE l.at >= ? AND l.at < ? ORDER BY l.id", (since, until))
+        for row in cursor:
+            yield LedgerMove(*row)
