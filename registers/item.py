@@ -10,8 +10,11 @@ from datetime import date, datetime
 
 from dangan.config.messages import t
 from dangan.config.schema import Config
+from dangan.registers.retention import retention_of
 from dangan.rules.rulebook import DATE_SEPARATORS
+from dangan.store.catalog import Catalog, now
 from dangan.store.catalog.registers import RegisterRow
+from dangan.store.clock import local
 from dangan.store.names import show, split_ext
 
 # 文号 as Chinese documents write it: 冀职教〔2021〕5号, 校办[2020]12号
@@ -47,10 +50,13 @@ def item_of(row: RegisterRow, config: Config, retention: str, findings: list[str
     stem, ext = split_ext(parts[-1])
     text = show(stem)
     day, source, title = _date_of(text, row, config)
+    number = m.group(0) if (m := _DOCUMENT_NUMBER.search(text)) else ""
+    if number:  # the 文号 has its own column; the 题名 is what remains
+        title = title.replace(number, "").strip(DATE_SEPARATORS) or title
     return Item(
         path=row.path, department=row.department or "", category=show(parts[1]) if len(parts) > 2 else "",
         task=show(parts[2]) if len(parts) > 3 else "", name=show(parts[-1]), title=title,
-        document_number=(m.group(0) if (m := _DOCUMENT_NUMBER.search(text)) else ""),
+        document_number=number,
         date=day, date_source=source, year=int(day[:4]), retention=retention, pages=_pages(row.facts),
         size=row.size, hash=row.hash, kind=kind_of(ext, config), first_seen=row.first_seen, findings=findings)
 
@@ -93,3 +99,20 @@ def kind_of(ext: str, config: Config) -> str:
 def remarks(item: Item) -> str:
     """备注: the open findings by their rules' titles."""
     return "；".join(t(f"rule.{rule}.title") for rule in item.findings)
+
+
+def items_of(catalog: Catalog, config: Config, department: str) -> list[Item]:
+    """Every present record of ``department`` as an entry (one department in memory at a time)."""
+    findings = catalog.registers.open_findings(department)
+    return [item_of(row, config, retention_of(row.path, config), findings.get(row.path, []))
+            for row in catalog.registers.rows(department)]
+
+
+def departments(catalog: Catalog, wanted: str | None) -> list[str]:
+    """The departments a register covers: ``wanted`` alone, or every one holding records."""
+    return [wanted] if wanted else catalog.registers.departments()
+
+
+def made_now(config: Config) -> str:
+    """The moment an export is made, as people read it (local, with its offset)."""
+    return local(now(), config, seconds=True)
