@@ -119,7 +119,18 @@ def _environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates)), autoescape=True,
                              undefined=jinja2.StrictUndefined)
     env.filters["shown"] = lambda value: printable(str(value)) if value is not None else ""
+    env.filters["fit"] = _fit
     return env
+
+
+def _fit(cell: object) -> str:
+    """A cell's class on the printed page: numbers right, codes and short words on one line, text wraps."""
+    if isinstance(cell, (int, float)):
+        return "num"
+    text = "" if cell is None else str(cell)
+    if len(text) <= 8 or (len(text) <= 32 and all(" " < c < "\u2000" for c in text)):  # 档号: Z109-WS·2024-…
+        return "keep"
+    return "text"
 
 
 def _html(register: Register, stream: BinaryIO) -> None:
