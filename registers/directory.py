@@ -9,16 +9,19 @@ provisional (said so in the note) until the year ends."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import groupby
 
 from dangan.config.messages import t
 from dangan.config.schema import Config
-from dangan.registers.item import Item, departments, items_of, made_now, remarks
-from dangan.registers.retention import code_of
+from dangan.registers.item import departments, item_of, made_now, remarks
+from dangan.registers.retention import code_of, retention_of
 from dangan.registers.sheet import Register, Row, Table
 from dangan.store.catalog import Catalog, now
+from dangan.store.catalog.registers import Entry
 
 COLUMNS = ("序号", "档号", "文号", "责任者", "题名", "日期", "密级", "页数", "备注")
 
@@ -56,67 +59,69 @@ class Directory:
         return missing
 
     def _tables(self) -> Iterator[Table]:
+        registers = self.catalog.registers
         for department in departments(self.catalog, self.department):
-            numbered = self.numbered(department)
-            numbered = [(n, item) for n, item in numbered
-                        if (self.category is None or item.category == self.category)
-                        and (self.year is None or item.year == self.year)]
-            numbered.sort(key=lambda pair: (pair[1].year, _retention_order(pair[1].retention), pair[1].category,
-                                            pair[1].task, pair[0]))
-            for (year, retention, category, task), group in groupby(
-                    numbered, key=lambda pair: (pair[1].year, pair[1].retention, pair[1].category, pair[1].task)):
-                rows = [self._row(number, item) for number, item in group]
-                yield Table(
-                    caption=[("全宗名称", self.config.registers.fonds_name or self.config.school or "—"),
-                             ("年度", str(year)), ("保管期限", retention), ("机构", department),
-                             ("类别", category or "—"), ("任务项", task or "—")],
-                    columns=list(COLUMNS), rows=rows,
-                    totals=[(t("directory.total_items"), str(len(rows))),
-                            (t("directory.total_pages"), str(sum(r.cells[7] or 0 for r in rows)))])
-
-    def numbered(self, department: str) -> list[tuple[int, Item]]:
-        """(件号, item) for every record of ``department``; numbers of ended years are assigned once
-        and kept in the catalog (in one transaction per department)."""
-        items = items_of(self.catalog, self.config, department)
-        items.sort(key=lambda item: (item.year, item.retention, item.date, item.name, item.path))
-        result: list[tuple[int, Item]] = []
-        stamp = now()
-        for (year, retention), group in groupby(items, key=lambda item: (item.year, item.retention)):
-            members = list(group)
-            key = f"{year}/{retention}/{department}"
-            if year >= self.today.year:  # still open: numbered afresh, not kept
-                result += list(enumerate(members, 1))
-                continue
+            registers.stage(self._entries(department))
             with self.catalog.transaction():
-                kept = self.catalog.registers.numbers(key)
-                following = self.catalog.registers.highest(key)
-                new = []
-                for item in members:
-                    if item.path not in kept:
-                        following += 1
-                        kept[item.path] = following
-                        new.append((item.path, following))
-                self.catalog.registers.assign(key, new, stamp)
-            result += [(kept[item.path], item) for item in members]
-        return result
+                registers.number_staged(now())
+            staged = registers.staged(self.category, self.year)
+            try:
+                for (year, retention, category, task), group in groupby(
+                        staged, key=lambda pair: (pair[1].year, pair[1].grp.split("/")[1], pair[1].category,
+                                                  pair[1].task)):
+                    tally = _Tally()
+                    yield Table(
+                        caption=[("全宗名称", self.config.registers.fonds_name or self.config.school or "—"),
+                                 ("年度", str(year)), ("保管期限", retention), ("机构", department),
+                                 ("类别", category or "—"), ("任务项", task or "—")],
+                        columns=list(COLUMNS), rows=self._rows(group, department, tally), totals=tally.totals)
+            finally:
+                staged.close()
+                registers.unstage()
 
-    def _row(self, number: int, item: Item) -> Row:
-        notes = remarks(item)
-        if item.date_source != "name":
-            notes = "；".join(filter(None, [t(f"directory.date_from.{item.date_source}"), notes]))
-        return Row([number, self._archival_code(number, item), item.document_number, item.department, item.title,
-                    item.date, "", item.pages, notes], item.path)
+    def _entries(self, department: str) -> Iterator[Entry]:
+        """The department's records as scratch entries (made one at a time while the catalog is read)."""
+        findings = self.catalog.registers.open_findings(department)
+        for row in self.catalog.registers.rows(department):
+            item = item_of(row, self.config, retention_of(row.path, self.config), findings.get(row.path, []))
+            notes = remarks(item)
+            if item.date_source != "name":
+                notes = "；".join(filter(None, [t(f"directory.date_from.{item.date_source}"), notes]))
+            cells = [item.document_number, item.title, item.date, item.pages, notes]
+            yield Entry(f"{item.year}/{item.retention}/{department}", item.year < self.today.year, item.year,
+                        _retention_order(item.retention), item.category, item.task, item.date, item.name,
+                        item.path, json.dumps(cells, ensure_ascii=False))
 
-    def _archival_code(self, number: int, item: Item) -> str:
+    def _rows(self, group: Iterator[tuple[int, Entry]], department: str, tally: _Tally) -> Iterator[Row]:
+        """The rows of one table, streamed; counted into ``tally`` on the way for its totals."""
+        for number, entry in group:
+            document_number, title, day, page_count, notes = json.loads(entry.cells)
+            tally.items += 1
+            tally.pages += page_count or 0
+            code = self._archival_code(number, entry.year, entry.grp.split("/")[1], department)
+            yield Row([number, code, document_number, department, title, day, "", page_count, notes], entry.path)
+
+    def _archival_code(self, number: int, year: int, retention: str, department: str) -> str:
         """档号: 全宗号-门类代码·年度-保管期限代码-机构代码-件号, or what is missing to write it."""
         settings = self.config.registers
-        department_code = settings.department_codes.get(item.department)
+        department_code = settings.department_codes.get(department)
         missing = [name for name, value in (("全宗号", settings.fonds_id), ("门类代码", settings.category_code),
                                             ("机构代码", department_code)) if not value]
         if missing:
             return t("directory.code_lacks", what="、".join(missing))
-        return (f"{settings.fonds_id}-{settings.category_code}·{item.year}-{code_of(item.retention, self.config)}"
+        return (f"{settings.fonds_id}-{settings.category_code}·{year}-{code_of(retention, self.config)}"
                 f"-{department_code}-{number:04d}")
+
+
+@dataclass
+class _Tally:
+    """A streamed table's count and pages, summed while its rows are written (its totals come after)."""
+
+    items: int = 0
+    pages: int = 0
+
+    def totals(self) -> list[tuple[str, str]]:
+        return [(t("directory.total_items"), str(self.items)), (t("directory.total_pages"), str(self.pages))]
 
 
 def _retention_order(retention: str) -> int:

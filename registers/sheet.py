@@ -10,7 +10,7 @@ import json
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -46,7 +46,11 @@ class Table:
     caption: list[tuple[str, str]]
     columns: list[str]
     rows: Iterable[Row]
-    totals: list[tuple[str, str]] = field(default_factory=list)
+    totals: list[tuple[str, str]] | Callable[[], list[tuple[str, str]]] = field(default_factory=list)
+
+    def closing(self) -> list[tuple[str, str]]:
+        """The totals under the rows; a streamed table's are known only once its rows were read."""
+        return self.totals() if callable(self.totals) else self.totals
 
 
 @dataclass
@@ -101,7 +105,7 @@ def _xlsx(register: Register, stream: BinaryIO) -> None:
         sheet.append([styled(column, bold) for column in table.columns])
         for row in table.rows:
             sheet.append(list(row.cells))
-        for label, value in table.totals:
+        for label, value in table.closing():
             sheet.append([styled(label, bold), value])
     if register.summary:
         sheet.append([])
@@ -155,7 +159,7 @@ def _json(register: Register, stream: BinaryIO) -> None:
                 entry["path"] = show(row.path)
                 entry["path_base64"] = base64.b64encode(row.path).decode("ascii")
             stream.write((b",\n" if i else b"\n") + dump(entry))
-        stream.write(b'], "totals": ' + dump(dict(table.totals)) + b"}")
+        stream.write(b'], "totals": ' + dump(dict(table.closing())) + b"}")
     tail = {"summary": dict(register.summary), "signatures": register.signatures}
     stream.write(b"\n], " + dump(tail)[1:] + b"\n")
 

@@ -5,6 +5,7 @@ Chromium; the streaming writer's memory is measured."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -17,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
-from makers import TASK, jpeg_bytes, text_pdf_bytes
+from makers import TASK, docx_bytes, jpeg_bytes, text_pdf_bytes
 from openpyxl import load_workbook
 
 from dangan.config import loader
@@ -180,6 +181,37 @@ def test_directory_filters(filed, capsys):
     captions = [tuple(t["caption"][k] for k in ("年度", "保管期限", "机构", "类别", "任务项")) for t in tables]
     assert len(captions) == len(set(captions))
     assert all(t["caption"]["全宗名称"] == "冀州职教中心" for t in tables)
+
+
+def ofd_bytes(pages: int) -> bytes:
+    """A minimal OFD (GB/T 33190): OFD.xml naming its document, whose page list has ``pages`` pages."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as ofd:
+        ofd.writestr("OFD.xml", '<ofd:OFD xmlns:ofd="http://www.ofdspec.org/2016" Version="1.0"><ofd:DocBody>'
+                     "<ofd:DocRoot>Doc_0/Document.xml</ofd:DocRoot></ofd:DocBody></ofd:OFD>")
+        listed = "".join(f'<ofd:Page ID="{n}" BaseLoc="Pages/Page_{n}/Content.xml"/>' for n in range(pages))
+        ofd.writestr("Doc_0/Document.xml", '<ofd:Document xmlns:ofd="http://www.ofdspec.org/2016">'
+                     f"<ofd:Pages>{listed}</ofd:Pages></ofd:Document>")
+        for n in range(pages):
+            ofd.writestr(f"Doc_0/Pages/Page_{n}/Content.xml", "<ofd:Page/>")
+    return out.getvalue()
+
+
+def test_pages_of_word_and_ofd_documents(archive, capsys):
+    """页数 from a Word file's declared pages (docProps/app.xml) and an OFD's page list."""
+    word = io.BytesIO(docx_bytes("一页说明"))
+    with zipfile.ZipFile(word) as source, zipfile.ZipFile(out := io.BytesIO(), "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "docProps/app.xml":
+                data = data.replace(b"<Pages>1</Pages>", b"<Pages>4</Pages>")
+            target.writestr(info, data)
+    folder = "03实训处/C质量提升/C1实训基地"
+    archive.write(f"{folder}/20240301实训方案.docx", out.getvalue())
+    archive.write(f"{folder}/20240302验收报告.ofd", ofd_bytes(5))
+    assert archive.run("mirror") in (0, 1)
+    rows = json_rows(export_json(archive, capsys, "directory", "--department", "03实训处"))
+    assert {r["题名"]: r["页数"] for r in rows} == {"实训方案": 4, "验收报告": 5}
 
 
 def test_appraisal_lists_ended_retention_and_deletes_nothing(filed, capsys):
