@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from collections.abc import Iterator
 from datetime import date, datetime
 
 from dangan.config.messages import t
@@ -101,11 +102,12 @@ def remarks(item: Item) -> str:
     return "；".join(t(f"rule.{rule}.title") for rule in item.findings)
 
 
-def items_of(catalog: Catalog, config: Config, department: str) -> list[Item]:
-    """Every present record of ``department`` as an entry (one department in memory at a time)."""
+def items_of(catalog: Catalog, config: Config, department: str,
+             arrived: tuple[str, str] = ("", "~")) -> Iterator[Item]:
+    """The present records of ``department`` (arrived in [from, to) when given) as entries, one at a time."""
     findings = catalog.registers.open_findings(department)
-    return [item_of(row, config, retention_of(row.path, config), findings.get(row.path, []))
-            for row in catalog.registers.rows(department)]
+    for row in catalog.registers.rows(department, arrived):
+        yield item_of(row, config, retention_of(row.path, config), findings.get(row.path, []))
 
 
 def departments(catalog: Catalog, wanted: str | None) -> list[str]:

@@ -24,8 +24,8 @@ def transfer(catalog: Catalog, config: Config, department: str, *, since: date |
     both included), or that lie in the task item folder ``task`` (its name, or category/name)."""
     low = utc_start(since, config) if since else ""
     high = utc_start(until + timedelta(days=1), config) if until else "~"
-    items = [item for item in items_of(catalog, config, department)
-             if low <= item.first_seen < high and (task is None or task in (item.task, f"{item.category}/{item.task}"))]
+    items = [item for item in items_of(catalog, config, department, (low, high))
+             if task is None or task in (item.task, f"{item.category}/{item.task}")]
     items.sort(key=lambda item: (item.first_seen, item.path))
     period = task or t("transfer.period", since=since.isoformat() if since else "—",
                        until=until.isoformat() if until else "—")

@@ -74,11 +74,13 @@ class Registers:
             "SELECT DISTINCT department FROM files WHERE removed_at IS NULL AND department IS NOT NULL"
             " ORDER BY department")]
 
-    def rows(self, department: str) -> Iterator[RegisterRow]:
-        """The present records of one department, by path (a cursor: one department's rows at a time)."""
+    def rows(self, department: str, arrived: tuple[str, str] = ("", "~")) -> Iterator[RegisterRow]:
+        """The present records of one department (that arrived — first seen — in [from, to)), by path; a
+        cursor, read one row at a time."""
         cursor = self._db.execute(
             "SELECT path, size, mtime_ns, hash, facts, department, category, first_seen FROM files"
-            " WHERE removed_at IS NULL AND department = ? ORDER BY path", (department,))
+            " WHERE removed_at IS NULL AND department = ? AND first_seen >= ? AND first_seen < ? ORDER BY path",
+            (department, *arrived))
         for path, size, mtime_ns, digest, facts, dept, category, first_seen in cursor:
             yield RegisterRow(path, size, mtime_ns, digest, json.loads(facts) if facts else {}, dept, category,
                               first_seen)
