@@ -23,6 +23,7 @@ from dangan.registers.statistics import statistics
 from dangan.registers.transfer import transfer
 from dangan.store.catalog import Catalog
 
+from dangan.cli import assessment
 from dangan.cli.common import setup
 from dangan.cli.exits import EXIT_OK, EXIT_USAGE
 
@@ -38,20 +39,24 @@ class Export(NamedTuple):
 
 
 def build(parser: argparse.ArgumentParser, parser_class: type[argparse.ArgumentParser]) -> None:
-    """The subcommands of ``dangan export`` under ``parser``."""
-    parser.set_defaults(handler=lambda args: _usage(parser))
+    """The subcommands of ``dangan export`` under ``parser``; the scorecard (``assessment``, cli/assessment.py)
+    brings its own options."""
+    parser.set_defaults(handler=lambda args: usage(args, parser))
     subs = parser.add_subparsers(title=t("cli.commands"), metavar="REGISTER", parser_class=parser_class)
     for name, export in REGISTERS.items():
         sub = subs.add_parser(name, help=t(export.help_key), description=t(export.help_key))
         sub.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help=t("cli.config"))
-        sub.add_argument("--format", choices=sheet.FORMATS, help=t("cli.export.format"))
-        sub.add_argument("--out", metavar="FILE", help=t("cli.export.out"))
+        sub.add_argument("--format", choices=sheet.FORMATS, help=t("cli.export.formats"))
+        sub.add_argument("--out", metavar="FILE", help=t("cli.export.file"))
         export.options(sub)
         sub.set_defaults(handler=lambda args, make=export.make: run(args, make))
+    assessment.add_parser(subs)
 
 
-def _usage(parser: argparse.ArgumentParser) -> int:
-    parser.print_help()
+def usage(args: argparse.Namespace, parser: argparse.ArgumentParser | None = None) -> int:
+    """``dangan export`` without a register: its help, exit 2."""
+    if parser is not None:
+        parser.print_help()
     return EXIT_USAGE
 
 
@@ -109,8 +114,8 @@ def _department(parser: argparse.ArgumentParser, required: bool = False) -> None
 
 
 def _period(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--from", dest="since", metavar="YYYY-MM-DD", type=_day, help=t("cli.export.from"))
-    parser.add_argument("--to", dest="until", metavar="YYYY-MM-DD", type=_day, help=t("cli.export.to"))
+    parser.add_argument("--from", dest="since", metavar="YYYY-MM-DD", type=_day, help=t("cli.export.since"))
+    parser.add_argument("--to", dest="until", metavar="YYYY-MM-DD", type=_day, help=t("cli.export.until"))
 
 
 # -- the registers ------------------------------------------------------------------------------

@@ -166,7 +166,7 @@ def _build_parser() -> _Parser:
     parser.set_defaults(handler=None)
     commands = parser.add_subparsers(title=t("cli.commands"), metavar="COMMAND", parser_class=_Parser)
 
-    def command(name: str, handler: Callable[[argparse.Namespace], int], help_key: str) -> _Parser:
+    def command(name: str, handler: Callable[[argparse.Namespace], int] | None, help_key: str) -> _Parser:
         sub = commands.add_parser(name, help=t(help_key), description=t(help_key))
         # SUPPRESS: a --config given before the command is not overwritten by this default.
         sub.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help=t("cli.config"))
@@ -209,12 +209,15 @@ def _build_parser() -> _Parser:
     weekly = command("report", report.report, "cli.report.help")
     weekly.add_argument("--out", metavar="DIR", help=t("cli.report.out"))
     weekly.add_argument("--send", action="store_true", help=t("cli.report.send"))
+    weekly.add_argument("--digests", action="store_true", help=t("cli.report.digests"))
+    weekly.add_argument("--department", metavar="DEPARTMENT", action="append", default=[],
+                        help=t("cli.report.department"))
     drill = command("drill", copies.drill, "cli.drill.help")
     drill.add_argument("--format", choices=("text", "json"), default="text", help=t("cli.check.format"))
     command("run", service.run, "cli.run.help")
     mirror = command("mirror", service.mirror, "cli.mirror.help")
     mirror.add_argument("--confirm-deletes", action="store_true", help=t("cli.mirror.confirm"))
-    export.build(command("export", lambda args: EXIT_USAGE, "cli.export.help"), _Parser)
+    export.build(command("export", export.usage, "cli.export.help"), _Parser)
     state = command("status", service.status, "cli.status.help")
     state.add_argument("--format", choices=("text", "json"), default="text", help=t("cli.check.format"))
     return parser

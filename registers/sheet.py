@@ -12,7 +12,6 @@ import subprocess
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import BinaryIO
 
@@ -20,6 +19,7 @@ import jinja2
 
 from dangan.config.errors import EnvironmentProblem
 from dangan.config.messages import t
+from dangan.registers import pages
 from dangan.store import atomic
 from dangan.store.names import printable, show
 
@@ -119,9 +119,7 @@ def _xlsx(register: Register, stream: BinaryIO) -> None:
 
 # -- html -------------------------------------------------------------------------------------
 def _environment() -> jinja2.Environment:
-    templates = resources.files("dangan.registers").joinpath("templates")
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates)), autoescape=True,
-                             undefined=jinja2.StrictUndefined)
+    env = pages.environment()
     env.filters["shown"] = lambda value: printable(str(value)) if value is not None else ""
     env.filters["fit"] = _fit
     return env
