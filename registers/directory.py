@@ -17,8 +17,8 @@ from itertools import groupby
 
 from dangan.config.messages import t
 from dangan.config.schema import Config
-from dangan.registers.item import departments, item_of, made_now, remarks
-from dangan.registers.retention import code_of, retention_of
+from dangan.registers.item import departments, items_of, made_now, remarks
+from dangan.registers.retention import CODES, code_of
 from dangan.registers.sheet import Register, Row, Table
 from dangan.store.catalog import Catalog, now
 from dangan.store.catalog.registers import Entry
@@ -81,15 +81,13 @@ class Directory:
 
     def _entries(self, department: str) -> Iterator[Entry]:
         """The department's records as scratch entries (made one at a time while the catalog is read)."""
-        findings = self.catalog.registers.open_findings(department)
-        for row in self.catalog.registers.rows(department):
-            item = item_of(row, self.config, retention_of(row.path, self.config), findings.get(row.path, []))
+        for item in items_of(self.catalog, self.config, department):
             notes = remarks(item)
             if item.date_source != "name":
                 notes = "；".join(filter(None, [t(f"directory.date_from.{item.date_source}"), notes]))
             cells = [item.document_number, item.title, item.date, item.pages, notes]
             yield Entry(f"{item.year}/{item.retention}/{department}", item.year < self.today.year, item.year,
-                        _retention_order(item.retention), item.category, item.task, item.date, item.name,
+                        list(CODES).index(item.retention), item.category, item.task, item.date, item.name,
                         item.path, json.dumps(cells, ensure_ascii=False))
 
     def _rows(self, group: Iterator[tuple[int, Entry]], department: str, tally: _Tally) -> Iterator[Row]:
@@ -122,7 +120,3 @@ class _Tally:
 
     def totals(self) -> list[tuple[str, str]]:
         return [(t("directory.total_items"), str(self.items)), (t("directory.total_pages"), str(self.pages))]
-
-
-def _retention_order(retention: str) -> int:
-    return ("永久", "长期", "短期").index(retention) if retention in ("永久", "长期", "短期") else 3
