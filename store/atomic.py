@@ -201,7 +201,10 @@ def write_streamed(path: PathArg, produce: Callable[[BinaryIO], None], mode: int
                 stream.flush()
                 os.fchmod(stream.fileno(), mode)
                 os.fsync(stream.fileno())
-            os.rename(temp, path.name, src_dir_fd=folder, dst_dir_fd=folder)
+            try:
+                os.rename(temp, path.name, src_dir_fd=folder, dst_dir_fd=folder)
+            except OSError as exc:  # a folder at the name: say the name, not the temp's
+                raise OSError(exc.errno, exc.strerror, str(path)) from None
         except BaseException:
             unlink_quietly(folder, temp)
             raise

@@ -291,7 +291,11 @@ def test_usage_errors_and_the_out_file(filed, tmp_path, capsys):
     assert filed.run("export", "directory", "--department", "99无此处室") == 2
     assert filed.run("export", "directory", "--out", str(tmp_path / "x.doc")) == 2
     assert filed.run("export", "transfer", "--department", "01办公室", "--from", "2024-13-01") == 2
-    assert "Traceback" not in capsys.readouterr().err
+    (tmp_path / "folder.html").mkdir()
+    assert filed.run("export", "directory", "--out", str(tmp_path / "folder.html")) == 2
+    err = capsys.readouterr().err
+    assert "folder.html" in err and "Traceback" not in err  # the name given, not a temp's
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".dangan-tmp")]
     # a symlink planted at the output name is replaced, never written through
     outside = tmp_path / "outside.txt"
     outside.write_text("keep me")
