@@ -104,7 +104,7 @@ def _xlsx(register: Register, stream: BinaryIO) -> None:
         sheet.append([styled(f"{label}：{value}", bold) for label, value in table.caption])
         sheet.append([styled(column, bold) for column in table.columns])
         for row in table.rows:
-            sheet.append(list(row.cells))
+            sheet.append([printable(c) if isinstance(c, str) else c for c in row.cells])  # openpyxl refuses C0
         for label, value in table.closing():
             sheet.append([styled(label, bold), value])
     if register.summary:

@@ -285,6 +285,21 @@ def test_statistics_recomputed_from_the_ledger(filed, capsys):
     assert [t["caption"]["机构"] for t in only["tables"]] == ["02教务处"]
 
 
+def test_hostile_names_stay_text(filed, tmp_path, capsys):
+    """A name with a terminal escape and markup: shown escaped in the .xlsx (openpyxl refuses control
+    characters) and as text in the page; JSON keeps it exact."""
+    name = "20240601<b>粗体\x1b[31m红.txt"
+    filed.write(f"{TASK}/{name}", b"hostile")
+    assert filed.run("mirror") in (0, 1)
+    out, page = tmp_path / "d.xlsx", tmp_path / "d.html"
+    assert filed.run("export", "directory", "--out", str(out)) == 0
+    assert "<b>粗体\\x1b[31m红" in [r["题名"] for r in sheet_rows(out)]
+    assert filed.run("export", "directory", "--out", str(page)) == 0
+    assert "&lt;b&gt;粗体\\x1b[31m红" in page.read_text(encoding="utf-8")
+    rows = json_rows(export_json(filed, capsys, "directory"))
+    assert f"{TASK}/{name}" in [r["path"] for r in rows]
+
+
 def test_usage_errors_and_the_out_file(filed, tmp_path, capsys):
     assert filed.run("export", "directory", "--format", "xlsx") == 2  # an .xlsx needs a file
     assert filed.run("export", "transfer", "--department", "01办公室") == 2  # no period, no task
