@@ -10,7 +10,7 @@ import json
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -29,6 +29,9 @@ FORMATS = ("xlsx", "html", "json", "pdf")
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync",
                   "--disable-background-networking", "--disable-component-update", "--no-pdf-header-footer")
 PDF_TIMEOUT = 300
+# .xlsx column widths (characters) by column name; others 12
+COLUMN_WIDTHS = {"序号": 6, "页数": 6, "密级": 6, "档号": 28, "文号": 18, "题名": 40, "文件名": 40, "备注": 40,
+                 "问题": 40, "哈希": 66, "位置": 60, "收进时间": 24}
 
 
 @dataclass
@@ -85,6 +88,7 @@ def _xlsx(register: Register, stream: BinaryIO) -> None:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet(register.title[:31])
@@ -95,18 +99,26 @@ def _xlsx(register: Register, stream: BinaryIO) -> None:
         cell.font = font
         return cell
 
+    def safe(value: object) -> object:  # openpyxl refuses control characters; a name may carry them
+        return printable(value) if isinstance(value, str) else value
+
     sheet.append([styled(register.title, large)])
-    sheet.append([t("register.school"), register.school or "—", t("register.made_at"), register.made_at])
+    sheet.append([t("register.school"), safe(register.school) or "—", t("register.made_at"), register.made_at])
     for note in register.notes:
-        sheet.append([note])
+        sheet.append([safe(note)])
+    widths_set = False
     for table in register.tables:
+        if not widths_set:  # write-only: widths must come before the first row of data
+            for n, column in enumerate(table.columns):
+                sheet.column_dimensions[get_column_letter(n + 1)].width = COLUMN_WIDTHS.get(column, 12)
+            widths_set = True
         sheet.append([])
-        sheet.append([styled(f"{label}：{value}", bold) for label, value in table.caption])
+        sheet.append([styled(safe(f"{label}：{value}"), bold) for label, value in table.caption])
         sheet.append([styled(column, bold) for column in table.columns])
         for row in table.rows:
-            sheet.append([printable(c) if isinstance(c, str) else c for c in row.cells])  # openpyxl refuses C0
+            sheet.append([safe(c) for c in row.cells])
         for label, value in table.closing():
-            sheet.append([styled(label, bold), value])
+            sheet.append([styled(label, bold), safe(value)])
     if register.summary:
         sheet.append([])
         for label, value in register.summary:
@@ -176,16 +188,14 @@ def _pdf(register: Register, out: Path) -> None:
         page, pdf = Path(scratch) / "register.html", Path(scratch) / "register.pdf"
         with open(page, "wb") as stream:
             _html(register, stream)
-        done = subprocess.run([browser, *CHROMIUM_FLAGS, f"--user-data-dir={Path(scratch) / 'profile'}",
-                               f"--print-to-pdf={pdf}", page.as_uri()],
-                              capture_output=True, text=True, timeout=PDF_TIMEOUT, stdin=subprocess.DEVNULL)
-        if not pdf.exists() or pdf.stat().st_size == 0:
+        try:
+            done = subprocess.run([browser, *CHROMIUM_FLAGS, f"--user-data-dir={Path(scratch) / 'profile'}",
+                                   f"--print-to-pdf={pdf}", page.as_uri()],
+                                  capture_output=True, text=True, timeout=PDF_TIMEOUT, stdin=subprocess.DEVNULL)
             detail = (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1]
+        except subprocess.TimeoutExpired:
+            detail = f"timeout {PDF_TIMEOUT} s"
+        if not pdf.exists() or pdf.stat().st_size == 0:
             raise EnvironmentProblem(t("register.pdf_failed", detail=detail))
         with open(pdf, "rb") as printed:
             atomic.write_streamed(out, lambda stream: shutil.copyfileobj(printed, stream))
-
-
-def rows_of(cells: Iterable[Sequence[object]]) -> Iterator[Row]:
-    """Rows that are not about one record each (statistics)."""
-    return (Row(c) for c in cells)
