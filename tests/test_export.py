@@ -300,6 +300,20 @@ def test_hostile_names_stay_text(filed, tmp_path, capsys):
     assert f"{TASK}/{name}" in [r["path"] for r in rows]
 
 
+def test_statistics_count_a_repaired_primary_as_restored(filed, capsys):
+    """A primary copy that rotted (new content, same size and time) put back from the mirror by
+    `dangan audit --repair` is a 恢复 in the statistics, with its bytes."""
+    target = filed.path(f"{TASK}/20240301会议纪要.pdf")
+    stat = target.stat()
+    data = bytearray(target.read_bytes())
+    data[-20] ^= 0xFF
+    target.write_bytes(bytes(data))
+    os.utime(target, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    filed.run("audit", "--repair")
+    office = next(t for t in export_json(filed, capsys, "statistics")["tables"] if t["caption"]["机构"] == "01办公室")
+    assert office["rows"][-1]["恢复"] == 1 and office["rows"][-1]["恢复字节"] == stat.st_size
+
+
 def test_usage_errors_and_the_out_file(filed, tmp_path, capsys):
     assert filed.run("export", "directory", "--format", "xlsx") == 2  # an .xlsx needs a file
     assert filed.run("export", "transfer", "--department", "01办公室") == 2  # no period, no task
