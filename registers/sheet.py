@@ -6,6 +6,7 @@ autoescaped), as JSON for scripts, or as PDF printed by headless Chromium."""
 from __future__ import annotations
 
 import base64
+import re
 import json
 import shutil
 import subprocess
@@ -68,6 +69,7 @@ class Register:
     notes: list[str] = field(default_factory=list)
     summary: list[tuple[str, str]] = field(default_factory=list)
     signatures: list[str] = field(default_factory=list)
+    wide: bool = False  # printed on A4 landscape (many columns, a hash)
 
 
 def write(register: Register, fmt: str, stream: BinaryIO) -> None:
@@ -142,6 +144,8 @@ def _fit(cell: object) -> str:
     if isinstance(cell, (int, float)):
         return "num"
     text = "" if cell is None else str(cell)
+    if len(text) >= 32 and re.fullmatch(r"[0-9a-f]+", text):
+        return "hash"
     if len(text) <= 8 or (len(text) <= 32 and all(" " < c < "\u2000" for c in text)):  # 档号: Z109-WS·2024-…
         return "keep"
     return "text"

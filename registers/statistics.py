@@ -50,4 +50,5 @@ def statistics(catalog: Catalog, config: Config, *, department: str | None = Non
                 t("transfer.count_bytes", count=everything[2 * i], size=everything[2 * i + 1]))
                for i, event in enumerate(EVENTS)]
     return Register(kind="statistics", title=t("statistics.title"), school=config.school, made_at=made_now(config),
+                    wide=True,
                     tables=tables, summary=summary, notes=[t("statistics.note")])

@@ -38,6 +38,7 @@ def transfer(catalog: Catalog, config: Config, department: str, *, since: date |
         tables.append(Table(caption=[(t("transfer.flagged"), str(len(flagged)))], columns=list(COLUMNS),
                             rows=[_row(n, item, config) for n, item in flagged]))
     return Register(kind="transfer", title=t("transfer.title"), school=config.school, made_at=made_now(config),
+                    wide=True,
                     tables=tables, summary=_totals(items),
                     notes=[t("transfer.none")] if not items else [],
                     signatures=["移交人", "接收人", "日期"])
