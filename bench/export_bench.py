@@ -61,7 +61,9 @@ print(next(int(line.split()[1]) for line in open("/proc/self/status") if line.st
 
 def timed(args: list[str]) -> tuple[float, int]:
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", *args], capture_output=True, text=True, check=True)
+    done = subprocess.run([sys.executable, "-c", *args], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"the measured child failed ({done.returncode}):\n{done.stdout}{done.stderr}")
     return time.perf_counter() - start, int(done.stdout.strip().splitlines()[-1])
 
 
