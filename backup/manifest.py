@@ -65,6 +65,14 @@ def current_entries(catalog: Catalog, config: Config) -> list[Entry]:
     return entries_of(catalog.offsite.shippable(), config)
 
 
+def by_priority(entries: list[Entry], catalog: Catalog) -> list[Entry]:
+    """The order a copy takes records in when not all may fit or finish (the off-site run, an offline
+    set): 永久 first, then records damaged on the primary (the mirror holds their good copy), then
+    newest first."""
+    damaged = catalog.readings.paths_with_open("readable.corrupt")
+    return sorted(entries, key=lambda e: (e.retention != "永久", e.path not in damaged, -e.mtime_ns))
+
+
 def manifest_name(run_id: str, kind: str, delta: bool) -> str:
     """The inventory's file name, without the suffix."""
     return f"{run_id}-delta" if delta else f"{run_id}-snapshot" if kind == "snapshot" else run_id
@@ -188,7 +196,8 @@ def _as_named(loaded: dict[str, Manifest]) -> dict[str, Manifest]:
 
 
 def register_sheet(run_id: str, kind: str, created: str, per_department: dict[str | None, tuple[int, int]],
-                   shipped_files: int, shipped_bytes: int, delta: Manifest | None = None) -> str:
+                   shipped_files: int, shipped_bytes: int, delta: Manifest | None = None,
+                   title: str | None = None) -> str:
     """The register sheet: the complete holdings per department (from the catalog, whatever the
     inventory's form), what this run shipped, and for a delta what changed. Chinese first."""
     per: dict[str, list[int]] = {}
@@ -198,7 +207,7 @@ def register_sheet(run_id: str, kind: str, created: str, per_department: dict[st
         row[1] += size
     total_files = sum(r[0] for r in per.values())
     total_bytes = sum(r[1] for r in per.values())
-    lines = [t("manifest.title"),
+    lines = [title or t("manifest.title"),
              t("manifest.run", run=run_id, kind=t(f"manifest.kind.{kind}"), created=local(created)),
              t("manifest.totals", files=total_files, bytes=_size(total_bytes), shipped=shipped_files,
                shipped_bytes=_size(shipped_bytes))]

@@ -30,6 +30,7 @@ from dangan.registers.assessment import Period, assess
 from dangan.rules.rulebook import Violation, rule_title
 from dangan.store.atomic import write_atomic
 from dangan.store.catalog import Catalog, now
+from dangan.store.catalog.media import MediaSet
 from dangan.store.catalog.weekly import DiskSample
 from dangan.store.layout import Layout
 from dangan.store.names import printable
@@ -89,6 +90,7 @@ class Report:
             "ledger": self._ledger(),
             "disks": self._disks(),
             "drills": [d._asdict() for d in self.catalog.weekly.latest_drills()],
+            "media": self._media(),
             # 过程考核 (issue 17.6): the year so far, per department, rates not counts
             "assessment": assess(self.config, self.catalog, Period.year_to_date(self.config),
                                  generated).to_json(self.config),
@@ -132,6 +134,16 @@ class Report:
             out[sample.disk].append({"at": sample.at, "total": sample.total, "free": sample.free})
         return dict(out)
 
+    def _media(self) -> dict[str, list[dict[str, Any]]]:
+        """The offline sets due for their carrier check, and those whose last check failed."""
+        def row(s: MediaSet) -> dict[str, Any]:
+            return {"label": s.label, "medium": s.medium, "role": s.role, "kept_at": s.kept_at,
+                    "written": s.written, "last_checked": s.last_checked, "result": s.result}
+        every = self.config.media
+        due = self.catalog.media.due(every.check_every_years_disk, every.check_every_years_optical)
+        return {"due": [row(s) for s in due],
+                "failed": [row(s) for s in self.catalog.media.sets() if s.result == "failed"]}
+
     def _verdict(self, data: dict[str, Any]) -> tuple[str, list[str]]:
         critical, attention = [], []
         audit, state = data["audit"], data["status"]
@@ -173,6 +185,10 @@ class Report:
             attention.append(t("reason.violations", count=errors))
         if any(not d["ok"] for d in data["drills"]):
             attention.append(t("reason.drill_failed"))
+        if data["media"]["failed"]:
+            attention.append(t("reason.media_failed", count=len(data["media"]["failed"])))
+        if data["media"]["due"]:
+            attention.append(t("reason.media_due", count=len(data["media"]["due"])))
         for disk, samples in data["disks"].items():
             if samples and samples[-1]["free"] < 0.1 * samples[-1]["total"]:
                 attention.append(t("reason.disk_low", disk=t(f"disk.{disk}")))
@@ -256,6 +272,12 @@ def view(data: dict[str, Any]) -> dict[str, Any]:
                     "files": d["files"], "ok": d["ok"],
                     "result": t("drill.ok") if d["ok"] else t("report.not_ok"),
                     "projected": duration(d["projected_seconds"])} for d in data["drills"]],
+        "media": [{"label": m["label"], "medium": t(f"media.medium.{m['medium']}"), "role": m["role"],
+                   "kept_at": m["kept_at"] or "—", "last": local_time(m["last_checked"] or m["written"], zone),
+                   "state": t("media.result.failed") if m in data["media"]["failed"] else t("media.due"),
+                   "ok": False}
+                  for m in data["media"]["failed"] + [m for m in data["media"]["due"]
+                                                     if m not in data["media"]["failed"]]],
         "footer": t("report.footer", generated=local_time(data["generated"], zone)),
     }
 
@@ -397,6 +419,8 @@ def to_text(data: dict[str, Any]) -> str:
                        verdict=d["result"], projected=d["projected"]))
     if not v["drills"]:
         lines.append("  " + t("report.no_drill"))
+    lines += ["", t("report.media")]
+    lines += [t("report.media_line", **m) for m in v["media"]] or ["  " + t("report.media_fine")]
     lines += ["", v["footer"]]
     return "\n".join(lines) + "\n"
 

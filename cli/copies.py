@@ -10,6 +10,7 @@ import shutil
 import sys
 from collections.abc import Callable
 from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
 
 from dangan.config.errors import EnvironmentProblem
@@ -27,7 +28,8 @@ from dangan.backup.drill import as_dicts, run_drill
 from dangan.backup.keys import key_path
 from dangan.backup.offsite import Offsite, offsite_fetch, run_limit
 from dangan.backup.report import property_lines
-from dangan.backup.restore import (CatalogView, Item, Restore, RestoreReport, Target, check_only,
+from dangan.backup.sets import MediaSets
+from dangan.backup.restore import (WORK_DIR, CatalogView, Item, Restore, RestoreReport, Target, check_only,
                                    mirror_fetch, newest_shipped, nothing_matched, parse_at, refuse_inside_roots,
                                    write_report)
 from dangan.store.names import printable
@@ -109,6 +111,16 @@ def restore(args: argparse.Namespace) -> int:
     only = check_only(args.only)
     target = Path(os.path.abspath(args.target))
     refuse_inside_roots(target, layout)
+    media_sets = MediaSets(args.sets) if args.source == "media" else None
+    try:
+        return _restore(args, config, path, layout, target, at, only, media_sets)
+    finally:
+        if media_sets is not None:
+            media_sets.close()
+
+
+def _restore(args: argparse.Namespace, config: Config, path: Path, layout: Layout, target: Path,
+             at: datetime | None, only: list[bytes], media_sets: MediaSets | None) -> int:
     sources = []
     if args.source == "mirror":
         view = CatalogView(layout)
@@ -116,6 +128,11 @@ def restore(args: argparse.Namespace) -> int:
         with explaining(view.path, None if view.path == copy else copy):  # damage: exit 2, in words
             items = view.items(at, only)
         sources.append(mirror_fetch(view, layout.mirror_root))
+    elif media_sets is not None:
+        view = media_sets.view(layout, target)
+        with explaining(view.path, None):
+            items = view.items(at, only)
+        sources.append(media_sets.fetch(target / WORK_DIR / "objects"))
     else:
         view = None
     offsite = offsite_if_configured(config, path, required=args.source == "offsite")

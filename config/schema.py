@@ -194,6 +194,14 @@ class DrillConfig(_Section):
     at: Annotated[str, AfterValidator(_clock)]
 
 
+class MediaConfig(_Section):
+    """Offline sets on removable disks and disc images (``media:``, ``dangan media``)."""
+
+    # The national rules' carrier checks: magnetic media about every 2 years, optical about every 4.
+    check_every_years_disk: Annotated[float, Field(gt=0, le=50)]
+    check_every_years_optical: Annotated[float, Field(gt=0, le=50)]
+
+
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 
 
@@ -334,6 +342,7 @@ class Config(_Section):
     offsite: OffsiteConfig
     mirror: MirrorConfig
     drill: DrillConfig
+    media: MediaConfig
     audit: AuditConfig
     report: ReportConfig
     metrics: MetricsConfig

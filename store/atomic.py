@@ -158,16 +158,19 @@ def write_at(folder: int, name: bytes | str, data: bytes, mode: int = 0o644, dur
 
 
 def copy_into(folder: int, name: bytes | str, source: int, mode: int = 0o644,
-              mtime_ns: int | None = None) -> None:
+              mtime_ns: int | None = None, durable: bool = True) -> None:
     """Replace ``name`` in the open ``folder`` with everything read from the open file ``source``,
-    atomically and durably (a random ``O_EXCL`` temp, fsync, rename, fsync the folder)."""
+    atomically and durably (a random ``O_EXCL`` temp, fsync, rename, fsync the folder).
+
+    ``durable=False`` skips the fsyncs, for many files the caller makes durable together (one
+    ``writeback.syncfs`` before anything that vouches for them is written)."""
     def fill(fd: int) -> None:
         while chunk := os.read(source, 1 << 20):
             _write_all(fd, chunk)
         if mtime_ns is not None:
             os.utime(fd, ns=(mtime_ns, mtime_ns))
 
-    _publish(folder, name, fill, mode, durable=True)
+    _publish(folder, name, fill, mode, durable=durable)
 
 
 def write_atomic(path: PathArg, data: bytes, mode: int = 0o644, durable: bool = True,

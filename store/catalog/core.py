@@ -35,6 +35,7 @@ from dangan.store.catalog.backup import CatalogBackup
 from dangan.store.catalog.drills import DrillRegister
 from dangan.store.catalog.gauges import Gauges
 from dangan.store.catalog.links import Links
+from dangan.store.catalog.media import MediaRegister
 from dangan.store.catalog.offsite import OffsiteRegister
 from dangan.store.catalog.readings import Readings
 from dangan.store.catalog.registers import Registers
@@ -193,9 +194,33 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE offsite_runs ADD COLUMN partner TEXT;  -- NULL: a run from before partners were told apart
     """,
     """
-    -- The registers (issue 17): the 件号 of a record in the file directory (归档文件目录), assigned once
-    -- its year is closed and kept, so a later arrival never renumbers a printed directory. grp is
-    -- year/retention/department; a removed record's number is not given again.
+    -- Offline sets on removable disks and disc images (issue 19, 脱机备份): one row per carrier,
+    -- and what each holds, so that the next set writes only what no set of its role holds yet.
+    CREATE TABLE media_sets (
+        label        TEXT PRIMARY KEY,    -- written on the carrier; a disc image's label ends -<part>of<parts>
+        medium       TEXT NOT NULL,       -- disk | bd25 | dvd
+        role         TEXT NOT NULL,       -- 使用 | 封存
+        kept_at      TEXT NOT NULL,       -- where the carrier is kept ('' : not said)
+        records      INTEGER NOT NULL,
+        bytes        INTEGER NOT NULL,
+        written      TEXT NOT NULL,       -- written and read back
+        last_checked TEXT,                -- the last carrier check (dangan media check)
+        result       TEXT,                -- ok | failed: what that check found
+        detail       TEXT,                -- JSON: its counts and first problems
+        part         INTEGER NOT NULL DEFAULT 1,
+        parts        INTEGER NOT NULL DEFAULT 1
+    ) WITHOUT ROWID;
+    CREATE TABLE media_items (
+        label TEXT NOT NULL,
+        path  BLOB NOT NULL,              -- the record's exact path bytes
+        hash  TEXT NOT NULL,
+        PRIMARY KEY (label, path)
+    ) WITHOUT ROWID;
+    """,
+    """
+    -- The registers (issue 17, schema 5): the 件号 of a record in the file directory (归档文件目录),
+    -- assigned once its year is closed and kept, so a later arrival never renumbers a printed directory.
+    -- grp is year/retention/department; a removed record's number is not given again.
     CREATE TABLE register_numbers (
         path        BLOB PRIMARY KEY,
         grp         TEXT NOT NULL,
@@ -605,6 +630,11 @@ class Catalog:
     @cached_property
     def backup(self) -> CatalogBackup:
         return CatalogBackup(self)
+
+    @cached_property
+    def media(self) -> MediaRegister:
+        """The offline sets (脱机备份) on removable disks and disc images, and their carrier checks."""
+        return MediaRegister(self)
 
     @cached_property
     def links(self) -> Links:
