@@ -29,7 +29,7 @@ def appraisal(catalog: Catalog, config: Config, *, department: str | None = None
                 ended.append((last, item))
         ended.sort(key=lambda pair: (pair[0], pair[1].date, pair[1].path))
         if ended:
-            tables.append(Table(caption=[("机构", owner), (t("appraisal.count"), str(len(ended)))],
+            tables.append(Table(caption=[("机构", owner), ("到期件数", str(len(ended)))],
                                 columns=list(COLUMNS),
                                 rows=[Row([n, item.title, item.category, item.task, item.date, item.retention, last,
                                            item.pages, item.path.decode("utf-8", "backslashreplace"), remarks(item)],

@@ -119,4 +119,4 @@ class _Tally:
     pages: int = 0
 
     def totals(self) -> list[tuple[str, str]]:
-        return [(t("directory.total_items"), str(self.items)), (t("directory.total_pages"), str(self.pages))]
+        return [("本表件数", str(self.items)), ("本表页数合计", str(self.pages))]

@@ -14,8 +14,9 @@ from dangan.registers.sheet import Register, Row, Table
 from dangan.registers.transfer import utc_start
 from dangan.store.catalog import Catalog
 
-# The columns, as the ledger names the events; a repair that put the primary copy back is a restore.
-EVENTS = ("intake", "change", "move", "removal", "restore")
+# The ledger's events and their columns (the register's own words, the same in every language: JSON keys);
+# a repair that put the primary copy back is a restore.
+EVENTS = {"intake": "收进", "change": "修改", "move": "移动", "removal": "移出", "restore": "恢复"}
 
 
 def statistics(catalog: Catalog, config: Config, *, department: str | None = None, since: date | None = None,
@@ -33,22 +34,21 @@ def statistics(catalog: Catalog, config: Config, *, department: str | None = Non
             continue
         month = datetime.fromisoformat(move.at).astimezone(config.tz).strftime("%Y-%m")
         cells = counts[(owner, month)]
-        index = EVENTS.index(event)
+        index = list(EVENTS).index(event)
         cells[2 * index] += 1
         cells[2 * index + 1] += move.size
     columns = ["月份"]
-    for event in EVENTS:
-        columns += [t(f"statistics.{event}"), t("statistics.bytes_of", what=t(f"statistics.{event}"))]
+    for word in EVENTS.values():
+        columns += [word, f"{word}字节"]
     tables, everything = [], [0] * (2 * len(EVENTS))
     for owner in sorted({owner for owner, _ in counts}):
         months = sorted(month for o, month in counts if o == owner)
         total = [sum(counts[(owner, m)][i] for m in months) for i in range(2 * len(EVENTS))]
         everything = [a + b for a, b in zip(everything, total)]
-        rows = [Row([m, *counts[(owner, m)]]) for m in months] + [Row([t("statistics.total"), *total])]
+        rows = [Row([m, *counts[(owner, m)]]) for m in months] + [Row(["合计", *total])]
         tables.append(Table(caption=[("机构", owner)], columns=columns, rows=rows))
-    summary = [(t(f"statistics.{event}"),
-                t("transfer.count_bytes", count=everything[2 * i], size=everything[2 * i + 1]))
-               for i, event in enumerate(EVENTS)]
+    summary = [(word, t("transfer.count_bytes", count=everything[2 * i], size=everything[2 * i + 1]))
+               for i, word in enumerate(EVENTS.values())]
     return Register(kind="statistics", title=t("statistics.title"), school=config.school, made_at=made_now(config),
                     wide=True,
                     tables=tables, summary=summary, notes=[t("statistics.note")])

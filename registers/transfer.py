@@ -15,7 +15,8 @@ from dangan.store.catalog import Catalog
 from dangan.store.clock import local
 
 COLUMNS = ("序号", "题名", "文件名", "类别", "任务项", "日期", "类型", "字节", "页数", "收进时间", "哈希", "问题")
-KINDS = ("document", "photo", "video", "audio")
+# The register's own words (the same in every language: they are JSON keys too)
+KINDS = {"document": "文档", "photo": "照片", "video": "视频", "audio": "音频"}
 
 
 def transfer(catalog: Catalog, config: Config, department: str, *, since: date | None = None,
@@ -29,13 +30,12 @@ def transfer(catalog: Catalog, config: Config, department: str, *, since: date |
     items.sort(key=lambda item: (item.first_seen, item.path))
     period = task or t("transfer.period", since=since.isoformat() if since else "—",
                        until=until.isoformat() if until else "—")
-    caption = [("移交部门", department), (t("transfer.scope"), period),
-               (t("transfer.hash_algorithm"), config.hash_algorithm)]
+    caption = [("移交部门", department), ("范围", period), ("哈希算法", config.hash_algorithm)]
     tables = [Table(caption=caption, columns=list(COLUMNS), rows=[_row(n, item, config) for n, item
                                                                   in enumerate(items, 1)])]
     flagged = [(n, item) for n, item in enumerate(items, 1) if item.findings]
     if flagged:
-        tables.append(Table(caption=[(t("transfer.flagged"), str(len(flagged)))], columns=list(COLUMNS),
+        tables.append(Table(caption=[("其中仍有待整改问题的文件", str(len(flagged)))], columns=list(COLUMNS),
                             rows=[_row(n, item, config) for n, item in flagged]))
     return Register(kind="transfer", title=t("transfer.title"), school=config.school, made_at=made_now(config),
                     wide=True,
@@ -45,20 +45,20 @@ def transfer(catalog: Catalog, config: Config, department: str, *, since: date |
 
 
 def _row(number: int, item: Item, config: Config) -> Row:
-    return Row([number, item.title, item.name, item.category, item.task, item.date, t(f"kind.{item.kind}"),
+    return Row([number, item.title, item.name, item.category, item.task, item.date, KINDS[item.kind],
                 item.size, item.pages, local(item.first_seen, config), item.hash or "", remarks(item)], item.path)
 
 
 def _totals(items: list[Item]) -> list[tuple[str, str]]:
     """Count and bytes per kind, then in all."""
     lines = []
-    for kind in KINDS:
+    for kind, word in KINDS.items():
         mine = [item for item in items if item.kind == kind]
         if mine:
-            lines.append((t(f"kind.{kind}"), t("transfer.count_bytes", count=len(mine),
+            lines.append((word, t("transfer.count_bytes", count=len(mine),
                                                  size=sum(i.size for i in mine))))
-    lines.append((t("transfer.total"), t("transfer.count_bytes", count=len(items), size=sum(i.size for i in items))))
-    lines.append((t("transfer.with_findings"), str(sum(1 for item in items if item.findings))))
+    lines.append(("合计", t("transfer.count_bytes", count=len(items), size=sum(i.size for i in items))))
+    lines.append(("有待整改问题的文件", str(sum(1 for item in items if item.findings))))
     return lines
 
 
