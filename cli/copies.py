@@ -13,7 +13,7 @@ from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 
-from dangan.config.errors import EnvironmentProblem
+from dangan.config.errors import EnvironmentProblem, UsageError
 from dangan.config.messages import t
 from dangan.config.schema import Config
 from dangan.store.catalog import Catalog
@@ -105,7 +105,22 @@ def _catch_up(config: Config, path: Path, layout: Layout, speak: bool) -> bool:
     return True
 
 
+def _sets_and_moment(args: argparse.Namespace) -> None:
+    """``--at`` is a moment; with ``--from media`` an ``--at`` that names a folder or an image is one of
+    the sets (the form ``restore --from media --at DIR``). At most one moment remains."""
+    moments = []
+    for value in args.at:
+        if args.source == "media" and os.path.lexists(value):
+            args.sets.append(value)
+        else:
+            moments.append(value)
+    if len(moments) > 1:
+        raise UsageError(t("cli.restore.one_moment", moments="、".join(moments)))
+    args.at = moments[0] if moments else None
+
+
 def restore(args: argparse.Namespace) -> int:
+    _sets_and_moment(args)
     config, path, layout = setup(args)
     at = parse_at(args.at, config) if args.at else None
     only = check_only(args.only)

@@ -198,7 +198,8 @@ def _build_parser() -> _Parser:
     restore.add_argument("--set", dest="sets", metavar="PATH", nargs="+", action="extend", default=[],
                          help=t("cli.restore.set"))
     restore.add_argument("--to", dest="target", metavar="DIR", required=True, help=t("cli.restore.to"))
-    restore.add_argument("--at", metavar="DATETIME", help=t("cli.restore.at"))
+    # --at is repeatable: with --from media it may also name a set (`restore --from media --at DIR`)
+    restore.add_argument("--at", metavar="DATETIME", action="append", default=[], help=t("cli.restore.at"))
     restore.add_argument("--only", metavar="PATH", nargs="+", action="extend", default=[],
                          help=t("cli.restore.only"))
     restore.add_argument("--dry-run", action="store_true", help=t("cli.restore.dry_run"))

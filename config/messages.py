@@ -69,8 +69,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "cli.restore.from": {"zh": "从哪里恢复：mirror（镜像盘）、offsite（合作单位）或 media（脱机备份，用 --set 指明）", "en": "restore from: mirror, offsite or media (offline sets, named with --set)"},
     "cli.restore.to": {"zh": "恢复到这个文件夹", "en": "restore into this folder"},
     "cli.restore.at": {
-        "zh": "恢复到这一时刻的状态（ISO 8601，如 2026-10-01T08:00；不写时区则按配置的时区）",
-        "en": "restore the state as of this moment (ISO 8601; without an offset, in the config's time zone)",
+        "zh": "恢复到这一时刻的状态（ISO 8601，如 2026-10-01T08:00；不写时区则按配置的时区）；--from media 时也可写脱机备份所在的文件夹或光盘映像",
+        "en": "restore the state as of this moment (ISO 8601; without an offset, in the config's time zone); with --from media it may also name a set's folder or disc image",
     },
     "cli.restore.only": {"zh": "只恢复这些文件或文件夹（档案内的相对路径）", "en": "restore only these files or folders (archive-relative)"},
     "cli.restore.dry_run": {"zh": "只列出将恢复多少内容，不写入", "en": "only show what would be restored"},
@@ -1324,6 +1324,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "cli.media.kept_at": {"zh": "载体存放的地点（记入登记簿）", "en": "where the carrier is kept (for the register)"},
     "cli.media.from": {"zh": "要检测的备份：一套备份的文件夹、光盘映像，或放着它们的文件夹（已挂载的载体）", "en": "the set to check: a set's folder, a disc image, or a folder (a mounted carrier) holding them"},
     "cli.media.sample": {"zh": "只抽检这个比例的文件（如 0.1；默认全部）", "en": "check only this share of the records (e.g. 0.1; default: all)"},
+    "cli.restore.one_moment": {"zh": "--at 只能给一个时刻（收到：{moments}）；脱机备份的位置请写存在的文件夹或映像文件", "en": "--at takes one moment (got: {moments}); name a set by an existing folder or image file"},
     "cli.restore.set": {"zh": "--from media：脱机备份所在（文件夹或光盘映像，可给多个）", "en": "--from media: where the offline sets are (folders or disc images, several allowed)"},
     "drill.source.media": {"zh": "脱机备份", "en": "offline sets"},
     "manifest.kind.media": {"zh": "脱机备份", "en": "offline set"},

@@ -304,8 +304,9 @@ def test_restore_at_a_past_moment_from_two_sets_when_the_catalog_is_gone(filled,
                     "--to", str(tmp_path / "then"), "--at", moment)
     assert code == 0, out
     assert tree(tmp_path / "then") == files
-    code, out = run(archive, capsys, "restore", "--from", "media", "--set", str(first / "R1"), str(second / "R2"),
-                    "--to", str(tmp_path / "now"))
+    # the form: the sets named by --at (a path that exists), no moment = the newest state
+    code, out = run(archive, capsys, "restore", "--from", "media", "--at", str(first / "R1"), "--at",
+                    str(second / "R2"), "--to", str(tmp_path / "now"))
     assert code == 0, out
     assert tree(tmp_path / "now")[f"{TASK}/纪要.pdf".encode()] == b"%PDF-1.4 minutes, revised"
 
