@@ -252,6 +252,8 @@ def test_transfer_register(filed, tmp_path, capsys):
     # a task item instead of a period; nothing before the records arrived
     by_task = json_rows(export_json(filed, capsys, "transfer", "--department", "02教务处", "--task", "B1课程建设"))
     assert sorted(r["题名"] for r in by_task if r["caption"].get("移交部门")) == ["开学通知", "课程标准"]
+    by_path = export_json(filed, capsys, "transfer", "--department", "02教务处", "--task", "B教学诊改/B1课程建设")
+    assert [r["path"] for r in json_rows(by_path)] == [r["path"] for r in by_task]
     before = export_json(filed, capsys, "transfer", "--department", "01办公室", "--to", "2020-01-01")
     assert json_rows(before) == [] and before["notes"]
 
@@ -283,6 +285,7 @@ def test_statistics_recomputed_from_the_ledger(filed, capsys):
         - sizes["20240301会议纪要.pdf"] + len(text_pdf_bytes("minutes")) + len(b"summary")
     only = export_json(filed, capsys, "statistics", "--department", "02教务处")
     assert [t["caption"]["机构"] for t in only["tables"]] == ["02教务处"]
+    assert export_json(filed, capsys, "statistics", "--to", "2020-12-31")["tables"] == []  # before anything
 
 
 def test_hostile_names_stay_text(filed, tmp_path, capsys):
