@@ -24,6 +24,7 @@ from dangan.config.schema import Config
 from dangan.store.catalog import Catalog
 from dangan.store.names import show
 from dangan.store.clock import local
+from dangan.registers.retention import retention_of
 
 FORMAT = "dangan-manifest/1"
 # Its own format name, so that a reader that knows only full inventories refuses a delta instead
@@ -52,14 +53,6 @@ class Entry:
 
 def object_name(digest: str) -> str:
     return f"data/{digest[:2]}/{digest}"
-
-
-def retention_of(path: bytes, config: Config) -> str:
-    text = show(path)
-    for word, retention in config.offsite.retention_rules.items():
-        if word in text:
-            return retention
-    return config.offsite.retention_default
 
 
 def entries_of(rows: Iterable[tuple], config: Config) -> list[Entry]:

@@ -1,6 +1,6 @@
 """The ``dangan`` command: ``main(argv) -> int``. It parses the command line, hands the command to its
 family's module (archive: init, check, rules; service: run, mirror, status; copies: backup, restore,
-drill, audit; report) and turns errors into exit codes in one table here."""
+drill, audit; report; export: the registers) and turns errors into exit codes in one table here."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from dangan.config import loader, words
 from dangan.config.errors import CatalogError, ConfigError, DanganError, EnvironmentProblem, UsageError
 from dangan.config.messages import language, set_language, t
 
-from dangan.cli import archive, assessment, copies, media, report, service
+from dangan.cli import archive, copies, export, media, report, service
 from dangan.cli.exits import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 
 __all__ = ["EXIT_CODES", "EXIT_INTERNAL", "EXIT_OK", "EXIT_PROBLEMS", "EXIT_USAGE", "VERSION", "main"]
@@ -221,13 +221,9 @@ def _build_parser() -> _Parser:
     command("run", service.run, "cli.run.help")
     mirror = command("mirror", service.mirror, "cli.mirror.help")
     mirror.add_argument("--confirm-deletes", action="store_true", help=t("cli.mirror.confirm"))
+    export.build(command("export", export.usage, "cli.export.help"), _Parser)
     state = command("status", service.status, "cli.status.help")
     state.add_argument("--format", choices=("text", "json"), default="text", help=t("cli.check.format"))
-    # --- export assessment (issue 17.6, h-assess) --- the `export` parser belongs to cli/export.py
-    # (issue 17.1-4); when both are merged, keep one `export` parser and add assessment to its kinds.
-    export = command("export", None, "cli.export.help")  # a kind is required: without one, the help
-    assessment.add_parser(export.add_subparsers(title=t("cli.commands"), metavar="KIND", parser_class=_Parser))
-    # --- end export assessment ---
     return parser
 
 

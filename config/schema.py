@@ -142,6 +142,15 @@ def _bwlimit(value: str) -> str:
 
 
 Retention = Literal["永久", "长期", "短期"]
+# DA/T 22-2015's codes for the three retention periods, accepted wherever a retention is written.
+RETENTION_ALIASES = {"Y": "永久", "D30": "长期", "D10": "短期"}
+
+
+def _retention_alias(value: object) -> object:
+    return RETENTION_ALIASES.get(value.strip().upper(), value) if isinstance(value, str) else value
+
+
+RetentionValue = Annotated[Retention, BeforeValidator(_retention_alias)]
 
 
 class OffsiteConfig(_Section):
@@ -159,8 +168,8 @@ class OffsiteConfig(_Section):
     verify: Literal["cryptcheck", "sample"]
     sample_share: Annotated[float, Field(gt=0, le=1)]
     max_age_hours: Annotated[float, Field(gt=0, le=8784)]  # at most a year
-    retention_default: Retention
-    retention_rules: dict[str, Retention]
+    retention_default: RetentionValue
+    retention_rules: dict[str, RetentionValue]
 
 
 class MirrorConfig(_Section):
@@ -234,6 +243,17 @@ class MetricsConfig(_Section):
 
     textfile: Annotated[str, BeforeValidator(_none_as_empty)]
     listen: Annotated[str, BeforeValidator(_none_as_empty), AfterValidator(_loopback)]
+
+
+class RegistersConfig(_Section):
+    """What the registers print that the folders do not say (``registers:``): the fonds, the codes of the
+    档号 (DA/T 22-2015) and the years of the retention periods."""
+
+    fonds_id: Annotated[str, BeforeValidator(_none_as_empty)]
+    fonds_name: Annotated[str, BeforeValidator(_none_as_empty)]
+    category_code: Annotated[str, BeforeValidator(_none_as_empty)]
+    department_codes: dict[str, str]
+    retention_years: dict[Literal["长期", "短期"], Annotated[int, Field(ge=1, le=1000)]]
 
 
 class LogConfig(_Section):
@@ -327,6 +347,7 @@ class Config(_Section):
     report: ReportConfig
     metrics: MetricsConfig
     log: LogConfig
+    registers: RegistersConfig
 
     @model_validator(mode="after")
     def _roots_apart(self) -> "Config":

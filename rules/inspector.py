@@ -500,8 +500,26 @@ def _zip_facts(source: BinaryIO, facts: dict[str, Any]) -> None:
             facts["ooxml"] = next((kind for kind, part in OOXML_MAIN_PARTS.items() if part in names), None)
             if "word/document.xml" in names:
                 facts["text"] = docx_text(zf.read("word/document.xml"))
+            pages = _declared_pages(zf, names, facts["ooxml"])
+            if pages is not None:
+                facts["pages"] = pages  # the registers' 页数 (归档文件目录)
     except zipfile.BadZipFile:
         facts["corrupt"] = "truncated"
+
+
+def _declared_pages(zf: zipfile.ZipFile, names: set[str], ooxml: str | None) -> int | None:
+    """The page count a document declares: a Word file's ``docProps/app.xml`` <Pages> (as Word or WPS last
+    saved it), an OFD's page list in the document its ``OFD.xml`` names (GB/T 33190). None when absent."""
+    if ooxml == "docx" and "docProps/app.xml" in names:
+        match = re.search(rb"<(?:\w+:)?Pages>\s*(\d+)\s*<", zf.read("docProps/app.xml")[:65536])
+        return int(match.group(1)) if match else None
+    if "OFD.xml" in names:
+        root = re.search(rb"<(?:\w+:)?DocRoot>\s*/?([^<\s]+)\s*<", zf.read("OFD.xml")[:65536])
+        document = root.group(1).decode("utf-8", "replace") if root else None
+        if document in names:
+            pages = re.search(rb"<(?:\w+:)?Pages>(.*?)</(?:\w+:)?Pages>", zf.read(document), re.S)
+            return len(re.findall(rb"<(?:\w+:)?Page\b", pages.group(1))) if pages else None
+    return None
 
 
 def docx_text(document_xml: bytes) -> str:

@@ -18,7 +18,7 @@ import os
 import secrets
 import stat
 from pathlib import Path
-from typing import Callable
+from typing import BinaryIO, Callable
 
 from dangan.store.resolve import beneath
 
@@ -186,6 +186,32 @@ def write_atomic(path: PathArg, data: bytes, mode: int = 0o644, durable: bool = 
     folder = open_below(base, os.fsencode(rel) if rel != "." else b"", create, folder_mode)
     try:
         write_at(folder, path.name, data, mode=mode, durable=durable)
+    finally:
+        os.close(folder)
+
+
+def write_streamed(path: PathArg, produce: Callable[[BinaryIO], None], mode: int = 0o644) -> None:
+    """Replace ``path`` (its folder a root, as an ``--out`` file's) with what ``produce`` writes into the
+    open temp file: an export of a million rows goes to disk as it is made, never held in memory, and
+    lands atomically and durably as ``write_at`` does."""
+    path = Path(os.fsdecode(path))
+    folder = open_root(path.parent)
+    try:
+        fd, temp = create_temp(folder, 0o600)
+        try:
+            with os.fdopen(fd, "w+b") as stream:
+                produce(stream)
+                stream.flush()
+                os.fchmod(stream.fileno(), mode)
+                os.fsync(stream.fileno())
+            try:
+                os.rename(temp, path.name, src_dir_fd=folder, dst_dir_fd=folder)
+            except OSError as exc:  # a folder at the name: say the name, not the temp's
+                raise OSError(exc.errno, exc.strerror, str(path)) from None
+        except BaseException:
+            unlink_quietly(folder, temp)
+            raise
+        os.fsync(folder)
     finally:
         os.close(folder)
 

@@ -38,6 +38,7 @@ from dangan.store.catalog.links import Links
 from dangan.store.catalog.media import MediaRegister
 from dangan.store.catalog.offsite import OffsiteRegister
 from dangan.store.catalog.readings import Readings
+from dangan.store.catalog.registers import Registers
 from dangan.store.catalog.shelf import Shelf
 from dangan.store.catalog.weekly import Weekly
 
@@ -215,6 +216,18 @@ MIGRATIONS: tuple[str, ...] = (
         hash  TEXT NOT NULL,
         PRIMARY KEY (label, path)
     ) WITHOUT ROWID;
+    """,
+    """
+    -- The registers (issue 17, schema 5): the 件号 of a record in the file directory (归档文件目录),
+    -- assigned once its year is closed and kept, so a later arrival never renumbers a printed directory.
+    -- grp is year/retention/department; a removed record's number is not given again.
+    CREATE TABLE register_numbers (
+        path        BLOB PRIMARY KEY,
+        grp         TEXT NOT NULL,
+        number      INTEGER NOT NULL,
+        assigned_at TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE UNIQUE INDEX register_numbers_group ON register_numbers(grp, number);
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -607,6 +620,11 @@ class Catalog:
     def weekly(self) -> Weekly:
         """What the weekly report reads: disk samples, the week's register, the latest drills."""
         return Weekly(self)
+
+    @cached_property
+    def registers(self) -> Registers:
+        """What the registers (directory, transfer, statistics, appraisal) read, and the 件号 they keep."""
+        return Registers(self)
 
     @cached_property
     def gauges(self) -> Gauges:
