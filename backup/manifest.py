@@ -24,6 +24,7 @@ from dangan.config.schema import Config
 from dangan.store.catalog import Catalog
 from dangan.store.names import show
 from dangan.store.clock import local
+from dangan.registers.retention import retention_of
 
 FORMAT = "dangan-manifest/1"
 # Its own format name, so that a reader that knows only full inventories refuses a delta instead
@@ -54,14 +55,6 @@ def object_name(digest: str) -> str:
     return f"data/{digest[:2]}/{digest}"
 
 
-def retention_of(path: bytes, config: Config) -> str:
-    text = show(path)
-    for word, retention in config.offsite.retention_rules.items():
-        if word in text:
-            return retention
-    return config.offsite.retention_default
-
-
 def entries_of(rows: Iterable[tuple], config: Config) -> list[Entry]:
     """Entries from ``(path, size, mtime_ns, hash, department, category)`` rows."""
     return [Entry(p, s, m, h, d, c, retention_of(p, config)) for p, s, m, h, d, c in rows]
@@ -70,6 +63,14 @@ def entries_of(rows: Iterable[tuple], config: Config) -> list[Entry]:
 def current_entries(catalog: Catalog, config: Config) -> list[Entry]:
     """Every present record whose verified copy is on the mirror (the off-site copy's source)."""
     return entries_of(catalog.offsite.shippable(), config)
+
+
+def by_priority(entries: list[Entry], catalog: Catalog) -> list[Entry]:
+    """The order a copy takes records in when not all may fit or finish (the off-site run, an offline
+    set): 永久 first, then records damaged on the primary (the mirror holds their good copy), then
+    newest first."""
+    damaged = catalog.readings.paths_with_open("readable.corrupt")
+    return sorted(entries, key=lambda e: (e.retention != "永久", e.path not in damaged, -e.mtime_ns))
 
 
 def manifest_name(run_id: str, kind: str, delta: bool) -> str:
@@ -195,7 +196,8 @@ def _as_named(loaded: dict[str, Manifest]) -> dict[str, Manifest]:
 
 
 def register_sheet(run_id: str, kind: str, created: str, per_department: dict[str | None, tuple[int, int]],
-                   shipped_files: int, shipped_bytes: int, delta: Manifest | None = None) -> str:
+                   shipped_files: int, shipped_bytes: int, delta: Manifest | None = None,
+                   title: str | None = None) -> str:
     """The register sheet: the complete holdings per department (from the catalog, whatever the
     inventory's form), what this run shipped, and for a delta what changed. Chinese first."""
     per: dict[str, list[int]] = {}
@@ -205,7 +207,7 @@ def register_sheet(run_id: str, kind: str, created: str, per_department: dict[st
         row[1] += size
     total_files = sum(r[0] for r in per.values())
     total_bytes = sum(r[1] for r in per.values())
-    lines = [t("manifest.title"),
+    lines = [title or t("manifest.title"),
              t("manifest.run", run=run_id, kind=t(f"manifest.kind.{kind}"), created=local(created)),
              t("manifest.totals", files=total_files, bytes=_size(total_bytes), shipped=shipped_files,
                shipped_bytes=_size(shipped_bytes))]

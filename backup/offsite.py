@@ -46,9 +46,8 @@ from dangan.store.layout import Layout, MIRROR_DIR
 from dangan.store.mirror import Mirror
 
 from dangan.backup.keys import OffsiteKey, key_path, require_private
-from dangan.backup.manifest import (SUFFIX, Entry, Manifest, current_entries, entries_of, object_name, rebuild,
-                       register_sheet,
-                       run_of)
+from dangan.backup.manifest import (SUFFIX, Entry, Manifest, by_priority, current_entries, entries_of, object_name,
+                                   rebuild, register_sheet, run_of)
 from dangan.backup.rclone import CRYPT, Rclone, RcloneError, Transfer, TransferChild, _kill_group, last_error, obscure
 
 STAGE = "stage"
@@ -285,15 +284,9 @@ class Offsite:
         else:  # a delta's base lacked some, or a verification found some lost since
             candidates = entries_of(register.listed_not_held(partner=self.partner), self.config)
         todo: dict[str, Entry] = {}
-        for entry in self._by_priority(candidates):
+        for entry in by_priority(candidates, self.catalog):
             todo.setdefault(entry.hash, entry)
         return todo
-
-    def _by_priority(self, entries: list[Entry]) -> list[Entry]:
-        """永久 first, then records damaged on the primary (the mirror holds their good copy), then
-        newest first: an interrupted run has shipped what matters most."""
-        damaged = self.catalog.readings.paths_with_open("readable.corrupt")
-        return sorted(entries, key=lambda e: (e.retention != "永久", e.path not in damaged, -e.mtime_ns))
 
     def _tiers(self, entries: list[Entry]) -> list[list[Entry]]:
         # Each tier is one rclone call; calls run in order, so priority holds across an interruption.

@@ -25,9 +25,12 @@ from dangan.config.messages import language, t
 from dangan.config.schema import Config
 
 from dangan.backup.audit import PROPERTIES, Verdict, describe, property_lines, verdict_of
+from dangan.registers import pages, scoresheet
+from dangan.registers.assessment import Period, assess
 from dangan.rules.rulebook import Violation, rule_title
 from dangan.store.atomic import write_atomic
 from dangan.store.catalog import Catalog, now
+from dangan.store.catalog.media import MediaSet
 from dangan.store.catalog.weekly import DiskSample
 from dangan.store.layout import Layout
 from dangan.store.names import printable
@@ -74,8 +77,9 @@ class Report:
         state = status.gather(self.layout, self.catalog)
         stored = self.catalog.audits.latest()
         audit = stored.summary if stored else None
+        generated = now()
         data = {
-            "generated": now(),
+            "generated": generated,
             "timezone": str(self.config.timezone),
             "week": self.now.strftime("%G-W%V"),
             "archive_id": self.layout.archive_id(),
@@ -86,6 +90,10 @@ class Report:
             "ledger": self._ledger(),
             "disks": self._disks(),
             "drills": [d._asdict() for d in self.catalog.weekly.latest_drills()],
+            "media": self._media(),
+            # 过程考核 (issue 17.6): the year so far, per department, rates not counts
+            "assessment": assess(self.config, self.catalog, Period.year_to_date(self.config),
+                                 generated).to_json(self.config),
             "previous_report_error": self.catalog.get_meta("report.last_error"),
             "previous_send_error": self.catalog.get_meta("report.last_send_error"),
         }
@@ -125,6 +133,16 @@ class Report:
         for sample in self.catalog.weekly.disk_samples(60):
             out[sample.disk].append({"at": sample.at, "total": sample.total, "free": sample.free})
         return dict(out)
+
+    def _media(self) -> dict[str, list[dict[str, Any]]]:
+        """The offline sets due for their carrier check, and those whose last check failed."""
+        def row(s: MediaSet) -> dict[str, Any]:
+            return {"label": s.label, "medium": s.medium, "role": s.role, "kept_at": s.kept_at,
+                    "written": s.written, "last_checked": s.last_checked, "result": s.result}
+        every = self.config.media
+        due = self.catalog.media.due(every.check_every_years_disk, every.check_every_years_optical)
+        return {"due": [row(s) for s in due],
+                "failed": [row(s) for s in self.catalog.media.sets() if s.result == "failed"]}
 
     def _verdict(self, data: dict[str, Any]) -> tuple[str, list[str]]:
         critical, attention = [], []
@@ -167,6 +185,10 @@ class Report:
             attention.append(t("reason.violations", count=errors))
         if any(not d["ok"] for d in data["drills"]):
             attention.append(t("reason.drill_failed"))
+        if data["media"]["failed"]:
+            attention.append(t("reason.media_failed", count=len(data["media"]["failed"])))
+        if data["media"]["due"]:
+            attention.append(t("reason.media_due", count=len(data["media"]["due"])))
         for disk, samples in data["disks"].items():
             if samples and samples[-1]["free"] < 0.1 * samples[-1]["total"]:
                 attention.append(t("reason.disk_low", disk=t(f"disk.{disk}")))
@@ -242,6 +264,7 @@ def view(data: dict[str, Any]) -> dict[str, Any]:
         "more_problems": max(0, len(findings) - PROBLEM_ROWS),
         "violations": [{**v, "title": v.get("title") or v["rule"]} for v in data["violations"]],
         "register": _register(data["ledger"]),
+        "scorecard": scoresheet.view(data["assessment"]),
         "backups": _backup_lines(data, zone),
         "disks": _disk_rows(data["disks"]),
         "trend": _trend(data["disks"], zone),
@@ -249,6 +272,12 @@ def view(data: dict[str, Any]) -> dict[str, Any]:
                     "files": d["files"], "ok": d["ok"],
                     "result": t("drill.ok") if d["ok"] else t("report.not_ok"),
                     "projected": duration(d["projected_seconds"])} for d in data["drills"]],
+        "media": [{"label": m["label"], "medium": t(f"media.medium.{m['medium']}"), "role": m["role"],
+                   "kept_at": m["kept_at"] or "—", "last": local_time(m["last_checked"] or m["written"], zone),
+                   "state": t("media.result.failed") if m in data["media"]["failed"] else t("media.due"),
+                   "ok": False}
+                  for m in data["media"]["failed"] + [m for m in data["media"]["due"]
+                                                     if m not in data["media"]["failed"]]],
         "footer": t("report.footer", generated=local_time(data["generated"], zone)),
     }
 
@@ -376,6 +405,9 @@ def to_text(data: dict[str, Any]) -> str:
             f"{event} {count}" for event, count in zip(v["register"]["events"], row["counts"])))
     if not v["register"]["rows"]:
         lines.append("  " + t("report.register_empty"))
+    card = v["scorecard"]
+    lines += ["", t("assessment.section", period=card["period_label"]), f"  {card['school']}　{card['generated']}",
+              *scoresheet.text_lines(card)]
     lines += ["", t("report.backups")] + [f"  {line}" for line in v["backups"]]
     lines += ["", t("report.disks")]
     for row in v["disks"]:
@@ -387,6 +419,8 @@ def to_text(data: dict[str, Any]) -> str:
                        verdict=d["result"], projected=d["projected"]))
     if not v["drills"]:
         lines.append("  " + t("report.no_drill"))
+    lines += ["", t("report.media")]
+    lines += [t("report.media_line", **m) for m in v["media"]] or ["  " + t("report.media_fine")]
     lines += ["", v["footer"]]
     return "\n".join(lines) + "\n"
 
@@ -394,7 +428,9 @@ def to_text(data: dict[str, Any]) -> str:
 @cache
 def _environment() -> jinja2.Environment:
     # Autoescaped everywhere: file and department names are whatever people typed.
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+    # The registers' templates too: the scorecard's table is the same macro in the report and the export.
+    loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(TEMPLATES), jinja2.FileSystemLoader(pages.TEMPLATES)])
+    env = jinja2.Environment(loader=loader, autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.globals["t"] = t
     return env

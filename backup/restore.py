@@ -134,14 +134,15 @@ def check_only(paths: list[str]) -> list[bytes]:
     return result
 
 
-def refuse_inside_roots(target: Path, layout: Layout) -> None:
-    """A restore into the archive, the mirror or the state folder would be checked, mirrored and
-    audited as records (every file twice): refused, by where the folders really are."""
+def refuse_inside_roots(target: Path, layout: Layout, message: str = "restore.target_inside") -> None:
+    """A restore (or an offline set, with its own ``message``) into the archive, the mirror or the state
+    folder would be checked, mirrored and audited as records (every file twice): refused, by where the
+    folders really are."""
     for root, name in ((layout.archive_root, "restore.root_archive"),
                        (layout.mirror_root, "restore.root_mirror"),
                        (layout.state_dir, "restore.root_state")):
         if contains(root, target) or contains(target, root):
-            raise UsageError(t("restore.target_inside", target=target, root_name=t(name), root=root))
+            raise UsageError(t(message, target=target, root_name=t(name), root=root))
 
 
 def nothing_matched(only: list[bytes], at: str | None) -> str:

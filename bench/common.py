@@ -134,8 +134,9 @@ def pin_sources(repo: Path, rev: str, work: Path) -> str:
             (pkg / "dangan" / name).symlink_to(base / "src" / name)
         module, _, function = entry.partition(":")
         command.parent.mkdir()
+        # the guard: forkserver/spawn workers import the main script again as __mp_main__
         command.write_text(f"#!{sys.executable}\nimport sys\nfrom {module} import {function}\n"
-                           f"sys.exit({function}())\n", encoding="utf-8")
+                           f"if __name__ == '__main__':\n    sys.exit({function}())\n", encoding="utf-8")
         command.chmod(0o755)
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(pkg), os.environ.get("PYTHONPATH")]))
     os.environ["DANGAN_MAIN"] = entry

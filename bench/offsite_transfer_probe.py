@@ -7,7 +7,7 @@ and anchor remote definition. It ships all staged objects, interleaved, rotated 
 each into a fresh crypt folder, in four ways that differ in one thing at a time:
 
     sorted        rclone copy STAGE anchor: --files-from LIST(sorted by name) + dangan's flags
-    priority      the same with the list in dangan's order (backup/offsite.py _by_priority: here
+    priority      the same with the list in dangan's order (backup/manifest.py by_priority: here
                   newest mtime first, as every record is 永久), i.e. scattered over the 256 folders
     rp-sorted     the sorted list through rclone-python's transfer function, as dangan's transfer
                   child calls it (it adds -v --use-json-log --stats 0.1s and reads rclone's stderr
@@ -102,7 +102,7 @@ def main() -> int:
     rows = db.execute("SELECT path, hash, mtime_ns FROM files WHERE removed_at IS NULL AND hash IS NOT NULL"
                       " AND mirror_hash = hash ORDER BY path").fetchall()
     order, seen = [], set()
-    for _, digest, _ in sorted(rows, key=lambda r: -r[2]):  # _by_priority with every record 永久, none damaged
+    for _, digest, _ in sorted(rows, key=lambda r: -r[2]):  # by_priority with every record 永久, none damaged
         if digest in staged and digest not in seen:
             seen.add(digest)
             order.append(staged[digest])

@@ -10,9 +10,10 @@ import shutil
 import sys
 from collections.abc import Callable
 from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
 
-from dangan.config.errors import EnvironmentProblem
+from dangan.config.errors import EnvironmentProblem, UsageError
 from dangan.config.messages import t
 from dangan.config.schema import Config
 from dangan.store.catalog import Catalog
@@ -27,7 +28,8 @@ from dangan.backup.drill import as_dicts, run_drill
 from dangan.backup.keys import key_path
 from dangan.backup.offsite import Offsite, offsite_fetch, run_limit
 from dangan.backup.report import property_lines
-from dangan.backup.restore import (CatalogView, Item, Restore, RestoreReport, Target, check_only,
+from dangan.backup.sets import MediaSets
+from dangan.backup.restore import (WORK_DIR, CatalogView, Item, Restore, RestoreReport, Target, check_only,
                                    mirror_fetch, newest_shipped, nothing_matched, parse_at, refuse_inside_roots,
                                    write_report)
 from dangan.store.names import printable
@@ -103,12 +105,37 @@ def _catch_up(config: Config, path: Path, layout: Layout, speak: bool) -> bool:
     return True
 
 
+def _sets_and_moment(args: argparse.Namespace) -> None:
+    """``--at`` is a moment; with ``--from media`` an ``--at`` that names a folder or an image is one of
+    the sets (the form ``restore --from media --at DIR``). At most one moment remains."""
+    moments = []
+    for value in args.at:
+        if args.source == "media" and os.path.lexists(value):
+            args.sets.append(value)
+        else:
+            moments.append(value)
+    if len(moments) > 1:
+        raise UsageError(t("cli.restore.one_moment", moments="、".join(moments)))
+    args.at = moments[0] if moments else None
+
+
 def restore(args: argparse.Namespace) -> int:
+    _sets_and_moment(args)
     config, path, layout = setup(args)
     at = parse_at(args.at, config) if args.at else None
     only = check_only(args.only)
     target = Path(os.path.abspath(args.target))
     refuse_inside_roots(target, layout)
+    media_sets = MediaSets(args.sets) if args.source == "media" else None
+    try:
+        return _restore(args, config, path, layout, target, at, only, media_sets)
+    finally:
+        if media_sets is not None:
+            media_sets.close()
+
+
+def _restore(args: argparse.Namespace, config: Config, path: Path, layout: Layout, target: Path,
+             at: datetime | None, only: list[bytes], media_sets: MediaSets | None) -> int:
     sources = []
     if args.source == "mirror":
         view = CatalogView(layout)
@@ -116,6 +143,11 @@ def restore(args: argparse.Namespace) -> int:
         with explaining(view.path, None if view.path == copy else copy):  # damage: exit 2, in words
             items = view.items(at, only)
         sources.append(mirror_fetch(view, layout.mirror_root))
+    elif media_sets is not None:
+        view = media_sets.view(layout, target)
+        with explaining(view.path, None):
+            items = view.items(at, only)
+        sources.append(media_sets.fetch(target / WORK_DIR / "objects"))
     else:
         view = None
     offsite = offsite_if_configured(config, path, required=args.source == "offsite")

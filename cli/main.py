@@ -1,6 +1,6 @@
 """The ``dangan`` command: ``main(argv) -> int``. It parses the command line, hands the command to its
 family's module (archive: init, check, rules; service: run, mirror, status; copies: backup, restore,
-drill, audit; report) and turns errors into exit codes in one table here."""
+drill, audit; report; export: the registers) and turns errors into exit codes in one table here."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from dangan.config import loader, words
 from dangan.config.errors import CatalogError, ConfigError, DanganError, EnvironmentProblem, UsageError
 from dangan.config.messages import language, set_language, t
 
+from dangan.cli import export, media  # their parsers are built from their own functions
 from dangan.cli.exits import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 
 __all__ = ["EXIT_CODES", "EXIT_INTERNAL", "EXIT_OK", "EXIT_PROBLEMS", "EXIT_USAGE", "VERSION", "main"]
@@ -166,7 +167,7 @@ def _build_parser() -> _Parser:
     parser.set_defaults(handler=None)
     commands = parser.add_subparsers(title=t("cli.commands"), metavar="COMMAND", parser_class=_Parser)
 
-    def command(name: str, handler: Callable[[argparse.Namespace], int], help_key: str) -> _Parser:
+    def command(name: str, handler: Callable[[argparse.Namespace], int] | None, help_key: str) -> _Parser:
         sub = commands.add_parser(name, help=t(help_key), description=t(help_key))
         # SUPPRESS: a --config given before the command is not overwritten by this default.
         sub.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help=t("cli.config"))
@@ -193,10 +194,13 @@ def _build_parser() -> _Parser:
     kind.add_argument("--verify", action="store_true", help=t("cli.backup.verify"))
     backup.add_argument("--format", choices=("text", "json"), default="text", help=t("cli.check.format"))
     restore = command("restore", _later("copies", "restore"), "cli.restore.help")
-    restore.add_argument("--from", dest="source", choices=("mirror", "offsite"), required=True,
+    restore.add_argument("--from", dest="source", choices=("mirror", "offsite", "media"), required=True,
                          help=t("cli.restore.from"))
+    restore.add_argument("--set", dest="sets", metavar="PATH", nargs="+", action="extend", default=[],
+                         help=t("cli.restore.set"))
     restore.add_argument("--to", dest="target", metavar="DIR", required=True, help=t("cli.restore.to"))
-    restore.add_argument("--at", metavar="DATETIME", help=t("cli.restore.at"))
+    # --at is repeatable: with --from media it may also name a set (`restore --from media --at DIR`)
+    restore.add_argument("--at", metavar="DATETIME", action="append", default=[], help=t("cli.restore.at"))
     restore.add_argument("--only", metavar="PATH", nargs="+", action="extend", default=[],
                          help=t("cli.restore.only"))
     restore.add_argument("--dry-run", action="store_true", help=t("cli.restore.dry_run"))
@@ -209,11 +213,16 @@ def _build_parser() -> _Parser:
     weekly = command("report", _later("report", "report"), "cli.report.help")
     weekly.add_argument("--out", metavar="DIR", help=t("cli.report.out"))
     weekly.add_argument("--send", action="store_true", help=t("cli.report.send"))
+    weekly.add_argument("--digests", action="store_true", help=t("cli.report.digests"))
+    weekly.add_argument("--department", metavar="DEPARTMENT", action="append", default=[],
+                        help=t("cli.report.department"))
     drill = command("drill", _later("copies", "drill"), "cli.drill.help")
     drill.add_argument("--format", choices=("text", "json"), default="text", help=t("cli.check.format"))
+    _media_commands(command("media", _no_action, "cli.media.help"))
     command("run", _later("service", "run"), "cli.run.help")
     mirror = command("mirror", _later("service", "mirror"), "cli.mirror.help")
     mirror.add_argument("--confirm-deletes", action="store_true", help=t("cli.mirror.confirm"))
+    export.build(command("export", export.usage, "cli.export.help"), _Parser)
     state = command("status", _later("service", "status"), "cli.status.help")
     state.add_argument("--format", choices=("text", "json"), default="text", help=t("cli.check.format"))
     return parser
@@ -225,6 +234,38 @@ def _later(module: str, name: str) -> Callable[[argparse.Namespace], int]:
     def handler(args: argparse.Namespace) -> int:
         return getattr(importlib.import_module(f"dangan.cli.{module}"), name)(args)
     return handler
+
+
+def _no_action(args: argparse.Namespace) -> int:
+    raise UsageError(t("media.no_action"))
+
+
+def _media_commands(parent: _Parser) -> None:
+    """``dangan media write|check|list``: the offline sets (脱机备份)."""
+    actions = parent.add_subparsers(title=t("cli.commands"), metavar="ACTION", parser_class=_Parser)
+
+    def action(name: str, handler: Callable[[argparse.Namespace], int], help_key: str) -> _Parser:
+        sub = actions.add_parser(name, help=t(help_key), description=t(help_key))
+        sub.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help=t("cli.config"))
+        sub.add_argument("--format", choices=("text", "json"), default="text", help=t("cli.check.format"))
+        sub.set_defaults(handler=handler)
+        return sub
+
+    write = action("write", media.write, "cli.media.write.help")
+    write.add_argument("--to", metavar="DIR", action="append", default=[], help=t("cli.media.to"))
+    write.add_argument("--iso", metavar="DIR", action="append", default=[], help=t("cli.media.iso"))
+    write.add_argument("--media", dest="medium", choices=("bd25", "dvd"), default="bd25", help=t("cli.media.media"))
+    write.add_argument("--full", action="store_true", help=t("cli.media.full"))
+    write.add_argument("--label", metavar="L", help=t("cli.media.label"))
+    write.add_argument("--role", choices=("使用", "封存"), default="使用", help=t("cli.media.role"))
+    write.add_argument("--copies", type=int, choices=(1, 2), default=1, help=t("cli.media.copies"))
+    write.add_argument("--capacity", metavar="SIZE", type=media.capacity, help=t("cli.media.capacity"))
+    write.add_argument("--kept-at", metavar="PLACE", default="", help=t("cli.media.kept_at"))
+    check = action("check", media.check, "cli.media.check.help")
+    check.add_argument("--from", dest="source", metavar="DIR", action="append", required=True,
+                       help=t("cli.media.from"))
+    check.add_argument("--sample", metavar="SHARE", type=media.share, help=t("cli.media.sample"))
+    action("list", media.listing, "cli.media.list.help")
 
 
 def _early_language(argv: list[str]) -> str:

@@ -67,6 +67,14 @@ def _unique_names(values: list[str]) -> list[str]:
     return values
 
 
+def _addresses(values: list[str]) -> list[str]:
+    # one address per item: "a@x.cn, b@x.cn" in one string would reach the SMTP server as one bad address
+    for item in values:
+        if not re.fullmatch(r"[^@\s,;<>]+@[^@\s,;<>]+", item):
+            raise _fail("config.bad_address", item=item)
+    return values
+
+
 def _extension(value: object) -> object:
     # Accept ".PDF" as a courtesy; store the canonical form.
     return value.strip().lstrip(".").lower() if isinstance(value, str) else value
@@ -134,6 +142,15 @@ def _bwlimit(value: str) -> str:
 
 
 Retention = Literal["永久", "长期", "短期"]
+# DA/T 22-2015's codes for the three retention periods, accepted wherever a retention is written.
+RETENTION_ALIASES = {"Y": "永久", "D30": "长期", "D10": "短期"}
+
+
+def _retention_alias(value: object) -> object:
+    return RETENTION_ALIASES.get(value.strip().upper(), value) if isinstance(value, str) else value
+
+
+RetentionValue = Annotated[Retention, BeforeValidator(_retention_alias)]
 
 
 class OffsiteConfig(_Section):
@@ -151,8 +168,8 @@ class OffsiteConfig(_Section):
     verify: Literal["cryptcheck", "sample"]
     sample_share: Annotated[float, Field(gt=0, le=1)]
     max_age_hours: Annotated[float, Field(gt=0, le=8784)]  # at most a year
-    retention_default: Retention
-    retention_rules: dict[str, Retention]
+    retention_default: RetentionValue
+    retention_rules: dict[str, RetentionValue]
 
 
 class MirrorConfig(_Section):
@@ -175,6 +192,14 @@ class DrillConfig(_Section):
     min_files: Annotated[int, Field(ge=1, le=1_000_000_000)]
     every_days: Annotated[int, Field(ge=1, le=3660)]
     at: Annotated[str, AfterValidator(_clock)]
+
+
+class MediaConfig(_Section):
+    """Offline sets on removable disks and disc images (``media:``, ``dangan media``)."""
+
+    # The national rules' carrier checks: magnetic media about every 2 years, optical about every 4.
+    check_every_years_disk: Annotated[float, Field(gt=0, le=50)]
+    check_every_years_optical: Annotated[float, Field(gt=0, le=50)]
 
 
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
@@ -208,6 +233,9 @@ class ReportConfig(_Section):
     smtp_security: Literal["starttls", "ssl", "none"]
     smtp_user: Annotated[str, BeforeValidator(_none_as_empty)]
     smtp_password_file: Annotated[str, BeforeValidator(_none_as_empty)]
+    # issue 17.5: each department's own open findings, mailed to its contacts after the report
+    department_contacts: dict[str, Annotated[list[str], AfterValidator(_unique_names), AfterValidator(_addresses)]]
+    digest_when_empty: bool
 
 
 class MetricsConfig(_Section):
@@ -215,6 +243,17 @@ class MetricsConfig(_Section):
 
     textfile: Annotated[str, BeforeValidator(_none_as_empty)]
     listen: Annotated[str, BeforeValidator(_none_as_empty), AfterValidator(_loopback)]
+
+
+class RegistersConfig(_Section):
+    """What the registers print that the folders do not say (``registers:``): the fonds, the codes of the
+    档号 (DA/T 22-2015) and the years of the retention periods."""
+
+    fonds_id: Annotated[str, BeforeValidator(_none_as_empty)]
+    fonds_name: Annotated[str, BeforeValidator(_none_as_empty)]
+    category_code: Annotated[str, BeforeValidator(_none_as_empty)]
+    department_codes: dict[str, str]
+    retention_years: dict[Literal["长期", "短期"], Annotated[int, Field(ge=1, le=1000)]]
 
 
 class LogConfig(_Section):
@@ -303,10 +342,12 @@ class Config(_Section):
     offsite: OffsiteConfig
     mirror: MirrorConfig
     drill: DrillConfig
+    media: MediaConfig
     audit: AuditConfig
     report: ReportConfig
     metrics: MetricsConfig
     log: LogConfig
+    registers: RegistersConfig
 
     @model_validator(mode="after")
     def _roots_apart(self) -> "Config":
@@ -325,6 +366,14 @@ class Config(_Section):
                 if contains(a, b) or contains(b, a):
                     raise _fail("config.same_place_roots", a=name_a, pa=os.path.realpath(a), b=name_b,
                                 pb=os.path.realpath(b))
+        return self
+
+    @model_validator(mode="after")
+    def _contacts_of_departments(self) -> "Config":
+        # A digest for a department the archive does not have would never carry a finding.
+        unknown = [name for name in self.report.department_contacts if name not in self.departments]
+        if unknown:
+            raise _fail("config.contacts_department", names="、".join(unknown))
         return self
 
     @property

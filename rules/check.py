@@ -46,10 +46,38 @@ class CheckResult:
 
 @dataclass(slots=True)
 class _Seen:
+    """A file the walk found whose record is missing or stale: it is read before it is judged."""
+
     path: bytes
     st: os.stat_result
     record: FileRecord | None = None
     facts: dict[str, Any] | None = None
+
+
+@dataclass
+class _Pass:
+    """What one check keeps while it streams the walk against the catalog, folder by folder: only
+    what is not settled when its folder has been seen — files to read, records gone from their
+    folder, folders whose rules wait for those reads — and the violations found, never a row per
+    unchanged record (a million of them would not fit a small server's memory)."""
+
+    stamp: str = ""
+    batch: int = 0  # read and file the set-aside files every this many (0: once, after the walk)
+    files: int = 0
+    read: int = 0
+    moved_from: set[bytes] = field(default_factory=set)
+    todo: list[_Seen] = field(default_factory=list)
+    gone: list[FileRecord] = field(default_factory=list)
+    waiting: list[tuple[Folder, dict[bytes, FileRecord]]] = field(default_factory=list)
+    listed: set[bytes] = field(default_factory=set)  # the folders walked (a few per hundred records)
+    found: list[Violation] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    unlisted: list[bytes] = field(default_factory=list)
+
+
+# Files read and filed at once by a first check: bounds its memory (and the pool's queued jobs)
+# while keeping a worker pool's start-up rare.
+READ_BATCH = 20_000
 
 
 class Checker:
@@ -67,86 +95,127 @@ class Checker:
         self.layout.require_archive()
         targets = _outermost(targets or [b""])
         prefixes = None if targets == [b""] else targets
-        records = self.catalog.records(prefixes)
-        seen: dict[bytes, _Seen] = {}
-        folders: list[Folder] = []
-        skipped: list[Skipped] = []
-        unlisted: list[bytes] = []
+        # An empty catalog holds no record a new file could have moved from: what the walk finds is
+        # read and filed batch by batch, so a first check holds one batch, not the whole archive.
+        scan = _Pass(stamp=now(), batch=0 if self.catalog.folders() else READ_BATCH)
         for target in targets:
-            self._collect(target, seen, folders, skipped, unlisted)
-
-        stamp = now()
-        fresh, moved = self._read_changed(seen, records, skipped)
-        result = CheckResult(files_checked=len(seen), files_read=len(fresh), skipped=skipped)
+            self._collect(target, scan)
+        self._gone_with_their_folders(scan, targets)
+        self._file_what_was_read(scan, self._match_moves(scan))
         with self.catalog.transaction():
-            self._update_catalog(seen, records, fresh | moved, targets, unlisted, stamp)
-            found = self._evaluate(seen, folders, targets)
-            result.first_seen = self.catalog.sync_violations(
-                ((v.path, v.rule, v.severity, v.detail) for v in found), prefixes, stamp)
-        result.violations = sorted(found, key=lambda v: (v.path, v.rule))
-        return result
+            self._remove_gone(scan)
+            # in scope: below what was checked, and not in a folder that could not be listed
+            scan.found += self.rulebook.duplicates(
+                self.catalog.duplicate_hashes(), lambda p: below_any(p, targets) and not below_any(p, scan.unlisted))
+            first_seen = self.catalog.sync_violations(
+                ((v.path, v.rule, v.severity, v.detail) for v in scan.found), prefixes, scan.stamp)
+        return CheckResult(files_checked=scan.files, files_read=scan.read, first_seen=first_seen, skipped=scan.skipped,
+                           violations=sorted(scan.found, key=lambda v: (v.path, v.rule)))
 
     # -- walking ----------------------------------------------------------------------------
-    def _collect(self, target: bytes, seen: dict, folders: list, skipped: list, unlisted: list) -> None:
+    def _collect(self, target: bytes, scan: _Pass) -> None:
         if target:
             try:
                 st = self.tree.lstat(target)
             except OSError as exc:
-                skipped.append(Skipped(target, "unreadable", exc.strerror or str(exc)))
-                unlisted.append(target)
+                scan.skipped.append(Skipped(target, "unreadable", exc.strerror or str(exc)))
+                scan.unlisted.append(target)
                 return
             if not stat.S_ISDIR(st.st_mode):
                 if stat.S_ISREG(st.st_mode):
-                    seen[target] = _Seen(target, st)
+                    record = self.catalog.record(target)
+                    present = {target: record} if record is not None and record.removed_at is None else {}
+                    self._judge(Folder(target.rpartition(b"/")[0], files=[(target.rpartition(b"/")[2], st)]),
+                                present, scan, folder_rules=False)
                 else:
-                    skipped.append(Skipped(target, "symlink" if stat.S_ISLNK(st.st_mode) else "special"))
+                    scan.skipped.append(Skipped(target, "symlink" if stat.S_ISLNK(st.st_mode) else "special"))
                 return
             # The target folder's own name is judged as its parent would judge it.
             parent, _, name = target.rpartition(b"/")
-            folders.append(Folder(parent, dirs=[name]))
+            scan.found += self.rulebook.for_folder(Folder(parent, dirs=[name]), lambda _: {})
         for folder in self.tree.walk(target):
-            folders.append(folder)
-            for name, st in folder.files:
-                path = folder.child(name)
-                seen[path] = _Seen(path, st)
-        skipped.extend(self.tree.skipped)
-        unlisted.extend(self.tree.unlisted)
+            scan.listed.add(folder.path)
+            records = self.catalog.records_in(folder.path)
+            self._judge(folder, records, scan)
+            if scan.batch and len(scan.todo) >= scan.batch:
+                self._file_what_was_read(scan, {})
+            present = {folder.child(name) for name, _ in folder.files}
+            scan.gone += [rec for path, rec in records.items() if path not in present]
+        scan.skipped.extend(self.tree.skipped)
+        scan.unlisted.extend(self.tree.unlisted)
 
-    # -- reading ----------------------------------------------------------------------------
-    def _read_changed(self, seen: dict[bytes, _Seen], records: dict[bytes, FileRecord],
-                      skipped: list[Skipped]) -> tuple[dict[bytes, tuple[str, dict]], dict[bytes, tuple[str, dict]]]:
-        """Hash and inspect every file the catalog does not know as it is now.
-
-        Returns what was read, and what was recognised as moved (known content, new path)."""
+    def _judge(self, folder: Folder, records: dict[bytes, FileRecord], scan: _Pass, folder_rules: bool = True) -> None:
+        """Apply the rules to every file of ``folder`` its record still describes; set aside the
+        others to be read, and the folder's own rules too when they need what those reads find."""
         algorithm = self.config.hash_algorithm
-        todo: list[_Seen] = []
-        for item in seen.values():
-            rec = records.get(item.path)
-            if rec is not None and _unchanged(rec, item.st, algorithm):
-                item.record = rec
+        waits = False
+        for name, st in folder.files:
+            path = folder.child(name)
+            scan.files += 1
+            rec = records.get(path)
+            if rec is not None and _unchanged(rec, st, algorithm):
+                scan.found += self.rulebook.for_file(path, st, json.loads(rec.facts))
             else:
-                todo.append(item)
-        moved = self._match_moves(todo, seen, records)
-        todo = [item for item in todo if item.path not in moved]
+                scan.todo.append(_Seen(path, st, rec))
+                waits = True
+        if not folder_rules:
+            return
+        if waits:
+            scan.waiting.append((folder, records))
+        else:
+            scan.found += self.rulebook.for_folder(folder, lambda p: _facts_of(records.get(p)))
+
+    def _gone_with_their_folders(self, scan: _Pass, targets: list[bytes]) -> None:
+        """Records in folders the walk never listed (a folder deleted or moved whole)."""
+        for parent in self.catalog.folders():
+            if parent not in scan.listed and below_any(parent, targets):
+                scan.gone += [rec for path, rec in self.catalog.records_in(parent).items()
+                              if below_any(path, targets)]
+
+    # -- reading and filing ---------------------------------------------------------------
+    def _file_what_was_read(self, scan: _Pass, moved: dict[bytes, tuple[str, dict]]) -> None:
+        """Hash and inspect the files set aside (all but those ``moved``: known content at a new
+        path), record them in the catalog, and apply the rules that waited for them."""
+        algorithm = self.config.hash_algorithm
+        todo = [item for item in scan.todo if item.path not in moved]
         root = os.fsencode(self.layout.archive_root)
         jobs = [(root, item.path, item.st.st_size, algorithm) for item in todo]
-        fresh: dict[bytes, tuple[str, dict]] = {}
+        known = dict(moved)
         for item, outcome in zip(todo, parallel_map(inspector.inspect_job, jobs, inspector.LIBRARIES)):
             if isinstance(outcome, str):
                 # Unreadable now (permissions, vanished mid-check): judged next time, never dropped.
-                skipped.append(Skipped(item.path, "unreadable", outcome))
-                item.record = records.get(item.path)
+                scan.skipped.append(Skipped(item.path, "unreadable", outcome))
                 continue
-            fresh[item.path] = outcome
-        return fresh, moved
+            known[item.path] = outcome
+            scan.read += 1
+        with self.catalog.transaction():
+            for item in scan.todo:
+                if item.path not in known:
+                    continue  # unreadable: keeps its record and is judged by it
+                digest, facts = known[item.path]
+                origin = item.record if item.record is not None and item.record.path != item.path else None
+                if origin is not None:
+                    scan.moved_from.add(origin.path)
+                self.catalog.register(item.path, item.st, digest, facts, algorithm, scan.stamp, moved_from=origin)
+                item.facts = facts
+        read = {item.path: item for item in scan.todo}
+        for item in scan.todo:
+            scan.found += self.rulebook.for_file(item.path, item.st, _facts(item))
+        for folder, records in scan.waiting:
+            def facts_of(path: bytes, records: dict = records) -> dict[str, Any]:
+                item = read.get(path)
+                return _facts(item) if item else _facts_of(records.get(path))
 
-    def _match_moves(self, todo: list[_Seen], seen: dict, records: dict) -> dict[bytes, tuple[str, dict]]:
-        gone = {(r.inode, r.size, r.mtime_ns): r for p, r in records.items() if p not in seen and r.facts}
+            scan.found += self.rulebook.for_folder(folder, facts_of)
+        scan.todo, scan.waiting = [], []
+
+    def _match_moves(self, scan: _Pass) -> dict[bytes, tuple[str, dict]]:
+        gone = {(r.inode, r.size, r.mtime_ns): r for r in scan.gone if r.facts}
         moved: dict[bytes, tuple[str, dict]] = {}
         if not gone:
             return moved
-        for item in todo:
-            if item.path in records:
+        for item in scan.todo:
+            if item.record is not None:
                 continue
             rec = gone.pop((item.st.st_ino, item.st.st_size, item.st.st_mtime_ns), None)
             if rec is not None and rec.hash_algorithm == self.config.hash_algorithm:
@@ -156,34 +225,14 @@ class Checker:
                     item.record = rec  # remembered as the origin of the move
         return moved
 
-    # -- catalog ----------------------------------------------------------------------------
-    def _update_catalog(self, seen, records, fresh, targets, unlisted, stamp) -> None:
-        moved_from: set[bytes] = set()
-        for path, (digest, facts) in fresh.items():
-            item = seen[path]
-            origin = item.record if item.record is not None and item.record.path != path else None
-            if origin is not None:
-                moved_from.add(origin.path)
-            self.catalog.register(path, item.st, digest, facts, self.config.hash_algorithm, stamp, moved_from=origin)
-            item.facts = facts
-        removed = [p for p in records if p not in seen and p not in moved_from
-                   and below_any(p, targets) and not below_any(p, unlisted)]
-        self.catalog.record_events([(Event.REMOVAL, p, {"hash": records[p].hash}) for p in removed], stamp)
-        self.catalog.mark_removed(removed, stamp)
+    def _remove_gone(self, scan: _Pass) -> None:
+        removed = [r for r in scan.gone if r.path not in scan.moved_from and not below_any(r.path, scan.unlisted)]
+        self.catalog.record_events([(Event.REMOVAL, r.path, {"hash": r.hash}) for r in removed], scan.stamp)
+        self.catalog.mark_removed([r.path for r in removed], scan.stamp)
 
-    # -- rules ------------------------------------------------------------------------------
-    def _evaluate(self, seen: dict[bytes, _Seen], folders: list[Folder], targets: list[bytes]) -> list[Violation]:
-        def facts_of(path: bytes) -> dict[str, Any]:
-            item = seen.get(path)
-            return _facts(item) if item else {}
 
-        found: list[Violation] = []
-        for folder in folders:
-            found += self.rulebook.for_folder(folder, facts_of)
-        for item in seen.values():
-            found += self.rulebook.for_file(item.path, item.st, _facts(item))
-        found += self.rulebook.duplicates(self.catalog.duplicate_hashes(), lambda p: p in seen)
-        return found
+def _facts_of(record: FileRecord | None) -> dict[str, Any]:
+    return json.loads(record.facts) if record is not None and record.facts else {}
 
 
 def _facts(item: _Seen) -> dict[str, Any]:

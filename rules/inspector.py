@@ -536,8 +536,27 @@ def _zip_facts(source: BinaryIO, facts: dict[str, Any]) -> None:
             facts["ooxml"] = next((kind for kind, part in OOXML_MAIN_PARTS.items() if part in names), None)
             if "word/document.xml" in names:
                 facts["text"] = docx_text(zf.read(names["word/document.xml"]))
+            pages = _declared_pages(zf, names, facts["ooxml"])
+            if pages is not None:
+                facts["pages"] = pages  # the registers' 页数 (归档文件目录)
     except zipfile.BadZipFile:
         facts["corrupt"] = "truncated"
+
+
+def _declared_pages(zf: zipfile.ZipFile, names: dict[str, str], ooxml: str | None) -> int | None:
+    """The page count a document declares: a Word file's ``docProps/app.xml`` <Pages> (as Word or WPS last
+    saved it), an OFD's page list in the document its ``OFD.xml`` names (GB/T 33190). None when absent.
+    ``names``: each member's name as a part name compares (lower case, "/") -> its name in the zip."""
+    if ooxml == "docx" and "docprops/app.xml" in names:
+        match = re.search(rb"<(?:\w+:)?Pages>\s*(\d+)\s*<", zf.read(names["docprops/app.xml"])[:65536])
+        return int(match.group(1)) if match else None
+    if "ofd.xml" in names:
+        root = re.search(rb"<(?:\w+:)?DocRoot>\s*/?([^<\s]+)\s*<", zf.read(names["ofd.xml"])[:65536])
+        document = root.group(1).decode("utf-8", "replace").replace("\\", "/").lower() if root else None
+        if document in names:
+            pages = re.search(rb"<(?:\w+:)?Pages>(.*?)</(?:\w+:)?Pages>", zf.read(names[document]), re.S)
+            return len(re.findall(rb"<(?:\w+:)?Page\b", pages.group(1))) if pages else None
+    return None
 
 
 def docx_text(document_xml: bytes) -> str:

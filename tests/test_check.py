@@ -199,3 +199,28 @@ def test_many_files_use_all_cores_with_the_same_result(archive, capsys):
     assert [v["rule"] for v in report["violations"]] == ["naming.date"]
     row = _catalog_row(archive, f"{TASK}/第7号.pdf")
     assert row[0] == hashlib.sha256(archive.path(f"{TASK}/第7号.pdf").read_bytes()).hexdigest()
+
+
+def _found(report: dict) -> list[tuple[str, str, str]]:
+    return [(v["path"], v["rule"], v["message"]) for v in report["violations"]]
+
+
+def test_a_first_check_in_batches_finds_what_one_read_finds(archive, capsys, monkeypatch):
+    from dangan.rules import check
+
+    archive.write(f"{TASK}/IMG_1.jpg", jpeg_bytes())  # a photo folder without a description
+    archive.write(f"{TASK}/20210205升旗.jpg", jpeg_bytes())
+    archive.write("01办公室/A标准建设/A2条目/纪要.pdf", text_pdf_bytes())
+    archive.write("01办公室/A标准建设/A2条目/纪要副本.pdf", text_pdf_bytes())  # a duplicate
+    archive.write("01办公室/A标准建设/A3条目/说明.txt", b"note")
+    _, whole = archive.check(capsys=capsys)
+    shutil.rmtree(archive.state)
+    assert archive.run("init", "--archive-root", str(archive.root), "--mirror-root", str(archive.mirror),
+                       "--state-dir", str(archive.state), "--force") == 0
+    monkeypatch.setattr(check, "READ_BATCH", 2)  # files read and filed two at a time
+    _, batched = archive.check(capsys=capsys)
+    assert batched["files_read"] == whole["files_read"] == 5
+    assert _found(batched) == _found(whole)
+    assert {rule for _, rule, _ in _found(batched)} >= {"folder.no-description", "duplicate", "naming.date"}
+    _, again = archive.check(capsys=capsys)
+    assert again["files_read"] == 0 and _found(again) == _found(whole)

@@ -29,13 +29,16 @@ from pathlib import Path
 
 from dangan.config.errors import CatalogError
 from dangan.config.messages import t
+from dangan.store.catalog.assessment import AssessmentRegister
 from dangan.store.catalog.audits import Audits
 from dangan.store.catalog.backup import CatalogBackup
 from dangan.store.catalog.drills import DrillRegister
 from dangan.store.catalog.gauges import Gauges
 from dangan.store.catalog.links import Links
+from dangan.store.catalog.media import MediaRegister
 from dangan.store.catalog.offsite import OffsiteRegister
 from dangan.store.catalog.readings import Readings
+from dangan.store.catalog.registers import Registers
 from dangan.store.catalog.shelf import Shelf
 from dangan.store.catalog.weekly import Weekly
 
@@ -189,6 +192,42 @@ MIGRATIONS: tuple[str, ...] = (
         SELECT '', hash, size, run_id, verified_at FROM offsite_objects_unattributed;
     DROP TABLE offsite_objects_unattributed;
     ALTER TABLE offsite_runs ADD COLUMN partner TEXT;  -- NULL: a run from before partners were told apart
+    """,
+    """
+    -- Offline sets on removable disks and disc images (issue 19, 脱机备份): one row per carrier,
+    -- and what each holds, so that the next set writes only what no set of its role holds yet.
+    CREATE TABLE media_sets (
+        label        TEXT PRIMARY KEY,    -- written on the carrier; a disc image's label ends -<part>of<parts>
+        medium       TEXT NOT NULL,       -- disk | bd25 | dvd
+        role         TEXT NOT NULL,       -- 使用 | 封存
+        kept_at      TEXT NOT NULL,       -- where the carrier is kept ('' : not said)
+        records      INTEGER NOT NULL,
+        bytes        INTEGER NOT NULL,
+        written      TEXT NOT NULL,       -- written and read back
+        last_checked TEXT,                -- the last carrier check (dangan media check)
+        result       TEXT,                -- ok | failed: what that check found
+        detail       TEXT,                -- JSON: its counts and first problems
+        part         INTEGER NOT NULL DEFAULT 1,
+        parts        INTEGER NOT NULL DEFAULT 1
+    ) WITHOUT ROWID;
+    CREATE TABLE media_items (
+        label TEXT NOT NULL,
+        path  BLOB NOT NULL,              -- the record's exact path bytes
+        hash  TEXT NOT NULL,
+        PRIMARY KEY (label, path)
+    ) WITHOUT ROWID;
+    """,
+    """
+    -- The registers (issue 17, schema 5): the 件号 of a record in the file directory (归档文件目录),
+    -- assigned once its year is closed and kept, so a later arrival never renumbers a printed directory.
+    -- grp is year/retention/department; a removed record's number is not given again.
+    CREATE TABLE register_numbers (
+        path        BLOB PRIMARY KEY,
+        grp         TEXT NOT NULL,
+        number      INTEGER NOT NULL,
+        assigned_at TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE UNIQUE INDEX register_numbers_group ON register_numbers(grp, number);
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -355,6 +394,13 @@ class Catalog:
         """Every present record below ``prefixes`` (all when None), keyed by path."""
         where, params = _under("path", prefixes)
         rows = self.db.execute(f"SELECT {_RECORD_COLUMNS} FROM files WHERE removed_at IS NULL AND {where}", params)
+        return {row[0]: FileRecord(*row) for row in rows}
+
+    def records_in(self, folder: bytes) -> dict[bytes, FileRecord]:
+        """The present records directly in ``folder``, keyed by path: what a check holds of the
+        catalog at one time, so that its memory does not grow with the archive."""
+        rows = self.db.execute(
+            f"SELECT {_RECORD_COLUMNS} FROM files WHERE parent = ? AND removed_at IS NULL", (folder,))
         return {row[0]: FileRecord(*row) for row in rows}
 
     def record(self, path: bytes) -> FileRecord | None:
@@ -576,6 +622,11 @@ class Catalog:
         return Weekly(self)
 
     @cached_property
+    def registers(self) -> Registers:
+        """What the registers (directory, transfer, statistics, appraisal) read, and the 件号 they keep."""
+        return Registers(self)
+
+    @cached_property
     def gauges(self) -> Gauges:
         return Gauges(self)
 
@@ -588,8 +639,18 @@ class Catalog:
         return CatalogBackup(self)
 
     @cached_property
+    def media(self) -> MediaRegister:
+        """The offline sets (脱机备份) on removable disks and disc images, and their carrier checks."""
+        return MediaRegister(self)
+
+    @cached_property
     def links(self) -> Links:
         return Links(self)
+
+    @cached_property
+    def assessment(self) -> AssessmentRegister:
+        """What the 过程考核 scorecard and the department digests read (issue 17)."""
+        return AssessmentRegister(self)
 
     @cached_property
     def lineage(self) -> "health.Lineage":

@@ -20,6 +20,7 @@ def _writable(path: Path) -> bool:
     return os.geteuid() == 0 and os.access(path, os.W_OK)
 
 
+@pytest.mark.alone  # every inotify instance made meanwhile, on the whole machine, gets the tiny queue
 @pytest.mark.skipif(not _writable(QUEUED), reason="needs root to lower /proc/sys/fs/inotify/max_queued_events")
 def test_inotify_overflow_leads_to_a_full_reconcile(archive):
     set_mirror_settings(archive)
