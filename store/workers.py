@@ -26,7 +26,7 @@ BATCH_BYTES = 64 << 20
 def parallel_map(fn: Callable[[T], R], jobs: Sequence[T], preload: Sequence[str] = ()) -> Iterator[R]:
     """``map(fn, jobs)`` in order, on every core when there are enough jobs; results come as they
     are ready (so a caller can show progress). ``preload`` names the modules ``fn`` needs: imported
-    once in the fork server, every worker forked from it has them (instead of importing them each)."""
+    once before the workers are forked (here, or in the fork server), so no worker imports them itself."""
     workers = os.cpu_count() or 1
     if len(jobs) < POOL_THRESHOLD or workers < 2:
         yield from map(fn, jobs)
