@@ -134,7 +134,7 @@ class Offsite:
         except BaseException as exc:  # interrupted, stopped, or a bug: never left `running` for ever
             died = exc
             result.reason = t("offsite.run_died", detail=str(exc) or type(exc).__name__)
-            logger.error("off-site run {} ended early: {}", run_id, result.reason)
+            logger.error(t("log.offsite_failed", run=run_id, reason=result.reason))
         self._close_run(result)
         if died is not None:
             raise died
@@ -433,7 +433,7 @@ class Offsite:
                 except EnvironmentProblem as problem:
                     if not accept_older or number == len(targets) - 1:
                         raise
-                    logger.warning("inventory {} unusable, trying the one before it: {}", target, problem)
+                    logger.warning(t("log.inventory_unusable", target=target, reason=problem))
             raise EnvironmentProblem(t("restore.no_manifest"))
 
     def local_manifest(self, run_id: str) -> Manifest:

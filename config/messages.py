@@ -1308,6 +1308,68 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "{path} 是符号链接：dangan 不会通过它读写目录数据库（那会写到别处）。请删除这个链接，把真正的目录库文件放回原处（或运行 dangan init --adopt 从镜像盘上的副本取回）。",
         "en": "{path} is a symlink: dangan does not read or write the catalog through it (that would write elsewhere). Remove the link and put the real catalog file back (or run dangan init --adopt to take the mirror's copy).",
     },
+    # --- honest2 ---
+    "log.copy_failed": {
+        "zh": "复制到镜像盘失败：{path}（{reason}），稍后自动重试",
+        "en": "mirror copy of {path} failed ({reason}), retried on its own",
+    },
+    "log.copy_recovered": {
+        "zh": "{path} 在之前失败后已成功复制到镜像盘",
+        "en": "mirror copy of {path} succeeded after failures",
+    },
+    "log.watch_failed": {
+        "zh": "{count} 个新文件夹无法监视（max_user_watches 为 {limit}）：先做一次完整核对，之后定期轮询这些文件夹",
+        "en": "{count} new folders could not be watched (max_user_watches {limit}): full reconcile, then polled",
+    },
+    "log.worker_moving": {"zh": "工作线程恢复运行", "en": "the worker thread makes progress again"},
+    "log.worker_stuck": {
+        "zh": "工作线程已 {seconds} 秒没有任何进展：停止看门狗信号和状态文件（systemd 将重启服务）",
+        "en": "the worker thread made no progress for {seconds} s: watchdog pings and status stop",
+    },
+    "log.status_unwritten": {"zh": "无法写入状态文件：{reason}", "en": "status not written: {reason}"},
+    "log.sweep_failed": {
+        "zh": "启动时未能清理镜像盘上的临时文件：{reason}",
+        "en": "temp files on the mirror not swept at start: {reason}",
+    },
+    "log.swept_after_outage": {
+        "zh": "清理了镜像盘故障时留下的 {count} 个临时文件",
+        "en": "swept {count} temp files left when the mirror disk failed",
+    },
+    "log.primary_corrupt": {
+        "zh": ("档案盘上的文件内容已损坏（大小和修改时间未变，内容却不同），没有复制到镜像盘：{path}。"
+               "请运行 dangan audit --repair 用完好的副本修复。"),
+        "en": ("silent corruption on the archive disk, not propagated: {path}. Run dangan audit --repair "
+               "to repair it from a good copy."),
+    },
+    "log.mirror_lacking": {
+        "zh": "镜像盘缺少目录数据库登记的 {count} 个副本（新换的硬盘，或副本在镜像盘上被删除）：正在从档案重新复制（{paths}）",
+        "en": ("the mirror lacks {count} copies the catalog lists (a new disk, or copies deleted on it): "
+               "refilling from the archive ({paths})"),
+    },
+    "log.refilling": {
+        "zh": "正在补齐镜像盘：已复制 {done}/{total} 个文件，用时 {seconds} 秒",
+        "en": "refilling the mirror: {done} of {total} files copied, {seconds} s",
+    },
+    "log.caught_up": {
+        "zh": "镜像盘已补齐：{total} 个文件中复制了 {done} 个，用时 {seconds} 秒",
+        "en": "mirror caught up: {done} of {total} files copied in {seconds} s",
+    },
+    "log.catalog_copy_failed": {
+        "zh": "目录数据库未能复制到镜像盘：{reason}",
+        "en": "catalog copy to the mirror failed: {reason}",
+    },
+    "log.mirror_stalled": {
+        "zh": "镜像盘已 {seconds} 秒没有响应：暂时视为不可用",
+        "en": "a mirror call stalled for {seconds} s: mirror treated as unavailable",
+    },
+    "log.mirror_answers": {
+        "zh": "无响应的镜像盘操作在 {seconds} 秒后返回了",
+        "en": "the stalled mirror call returned after {seconds} s",
+    },
+    "log.inventory_unusable": {
+        "zh": "清单 {target} 无法使用，改用前一份：{reason}",
+        "en": "inventory {target} unusable, trying the one before it: {reason}",
+    },
 }
 
 

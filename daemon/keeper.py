@@ -24,6 +24,8 @@ from typing import Any
 from loguru import logger
 
 from dangan.config.schema import Config
+from dangan.config.messages import t
+from dangan.config import words
 
 from dangan.rules import inspector
 from dangan.daemon.alerts import Alerts
@@ -123,7 +125,7 @@ class Keeper:
         try:
             return self.stall.call(None, self.mirror.sweep_temps)
         except (OSError, MirrorHung) as exc:
-            logger.warning("temp files on the mirror not swept at start: {}", exc)
+            logger.warning(t("log.sweep_failed", reason=words.reason(exc)))
             return 0
 
     def mirror_lacking(self, expected: dict[bytes, dict[bytes, tuple[int, int]]],
@@ -180,7 +182,7 @@ class Keeper:
         except (OSError, MirrorHung):
             return
         if swept:
-            logger.info("swept {} temp files left when the mirror disk failed", swept)
+            logger.info(t("log.swept_after_outage", count=swept))
 
     def _mirror_failed(self, exc: MirrorWriteError) -> None:
         if not exc.whole_disk:  # this path's own failure: it waits alone, the others go on
@@ -293,7 +295,7 @@ class Keeper:
         except FileNotFoundError:
             return Outcome.SKIPPED
         except OSError as exc:
-            self.alerts.note("unreadable", path=show(path), reason=exc.strerror or str(exc))
+            self.alerts.note("unreadable", path=show(path), reason=words.os_error(exc))
             return Outcome.SKIPPED
         if not stat.S_ISREG(st.st_mode) or self.tree.ignored(path.rpartition(b"/")[2]):
             return Outcome.SKIPPED
@@ -315,7 +317,7 @@ class Keeper:
             try:
                 source = open_file(self.root, arrival.path)
             except OSError as exc:
-                arrival.unreadable = exc.strerror or str(exc)  # unreadable is not gone: keep what we have
+                arrival.unreadable = words.os_error(exc)  # unreadable is not gone: keep what we have
                 continue
             opened, st = os.fstat(source), arrival.st
             if (opened.st_size, opened.st_mtime_ns, opened.st_ino) != (st.st_size, st.st_mtime_ns, st.st_ino):
@@ -378,7 +380,7 @@ class Keeper:
                                                                   self.algorithm)
         except OSError as exc:
             if arrival.copied is None:
-                arrival.unreadable = exc.strerror or str(exc)
+                arrival.unreadable = words.os_error(exc)
                 return
             arrival.facts = {}  # deleted since its copy: registered, so its removal finds the copy
         arrival.corrupt = arrival.expect is not None and arrival.digest != arrival.expect
@@ -454,7 +456,7 @@ class Keeper:
         """Same size, mtime and inode, other content: silent corruption on the archive disk. The
         catalog keeps the good hash, the mirror its good copy; the audit repairs the primary."""
         self.alerts.raise_("primary_corrupt", path=show(path))
-        logger.error("silent corruption on the archive disk, not propagated: {}", show(path))
+        logger.error(t("log.primary_corrupt", path=show(path)))
         return Outcome.SKIPPED
 
     def _facts(self, path: bytes, st: os.stat_result, data: bytes | None) -> dict[str, Any]:

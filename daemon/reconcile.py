@@ -17,6 +17,7 @@ from loguru import logger
 
 from dangan.config.messages import t
 from dangan.config.schema import Config
+from dangan.config.words import reason
 
 from dangan.store.catalog import Catalog, now
 from dangan.store.catalog import backup as catalog_backup
@@ -189,7 +190,7 @@ class Reconciler:
         swept = self.keeper.sweep_temps()
         self.swept = True
         if swept:
-            logger.info("swept {} temp files left by an interrupted copy", swept)
+            logger.info(t("log.swept", count=swept))
         return swept
 
     def _lacking(self, expected: dict[bytes, dict[bytes, tuple[int, int]]], lacking: list[bytes]) -> bool:
@@ -213,8 +214,7 @@ class Reconciler:
                 self.catalog.set_mirrored(path, None)
         self.keeper.refill(len(lacking))
         shown = ", ".join(show(p) for p in lacking[:3]) + (" ..." if len(lacking) > 3 else "")
-        logger.warning("the mirror lacks {} copies the catalog lists (a new disk, or copies deleted on it): "
-                       "refilling from the archive ({})", len(lacking), shown)
+        logger.warning(t("log.mirror_lacking", count=len(lacking), paths=shown))
         return len(lacking)
 
     def catch_up(self) -> int:
@@ -239,11 +239,9 @@ class Reconciler:
                 break
             if time.monotonic() - last_log >= PROGRESS_SECONDS:
                 last_log = time.monotonic()
-                logger.info("refilling the mirror: {} of {} files copied, {:.0f} s", done, len(todo),
-                            last_log - started)
+                logger.info(t("log.refilling", done=done, total=len(todo), seconds=f"{last_log - started:.0f}"))
         if len(todo) > BATCH_FILES:
-            logger.info("mirror caught up: {} of {} files copied in {:.0f} s", done, len(todo),
-                        time.monotonic() - started)
+            logger.info(t("log.caught_up", done=done, total=len(todo), seconds=f"{time.monotonic() - started:.0f}"))
         if not self.keeper.behind and not self.catalog.unmirrored():
             self.keeper.refilled()
         return done
@@ -272,7 +270,7 @@ class Reconciler:
         try:
             outcome = self.catalog.lineage.copy_to(copy)
         except (OSError, catalog_backup.Error) as exc:
-            logger.warning("catalog copy to the mirror failed: {}", exc)
+            logger.warning(t("log.catalog_copy_failed", reason=reason(exc)))
             return
         if outcome in (CopyOutcome.KEPT_OLDER, CopyOutcome.KEPT_OTHER_LINEAGE):
             logger.error("{}", t("catalog.copy_kept", path=self.catalog.path, copy=copy,

@@ -127,7 +127,7 @@ def test_watch_exhaustion_at_run_time_is_detected_and_polled(archive):
         # a file that arrives later in an unwatched folder is found by the poll too
         archive.write(f"{TASK}/new7/photos/later.txt", b"later")
         wait_for(lambda: same_on_mirror(archive, f"{TASK}/new7/photos/later.txt"), timeout=15)
-        assert "could not be watched" in running.output()
+        assert "个新文件夹无法监视" in running.output()  # in the configured language (zh)
     finally:
         assert running.stop() == 0
 
