@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dangan.config.errors import DanganError
-from dangan.config.messages import t
+from dangan.config.messages import language, set_language, t
+from dangan.store.progress import Progress
 
 CRYPT = "danganoffsite"  # the crypt remote's name, defined through the environment
 
@@ -112,7 +113,7 @@ class Rclone:
             return Transfer(self, [str(binary()), "copy", source, dest, f"--files-from={files_from}", *flags])
         child = child or self.transfer_child()
         child.start({"source": source, "dest": dest, "files_from": str(files_from), "flags": flags,
-                     "progress": progress})
+                     "progress": progress, "language": language()})
         return child
 
 
@@ -314,11 +315,23 @@ def transfer_main() -> None:
     # as it mutates the list it gets)
     args = [shlex.quote(f"--files-from={job['files_from']}"), *map(shlex.quote, job["flags"])]
     outcome = ""
+    # dangan's own progress, in the configured language, from rclone's stats (rclone-python's
+    # bar is English: "Shipping … to …"); on the terminal the parent would have drawn it on
+    set_language(job.get("language", "zh"))
+    shown = Progress(t("progress.offsite"), sized=True, terminal=sys.stderr if job["progress"] else None)
+
+    def listener(update: dict) -> None:
+        stats = update.get("rclone_output", {})
+        shown.to(stats.get("transfers", 0), stats.get("bytes", 0), stats.get("totalTransfers", 0),
+                 stats.get("totalBytes", 0))
+
     try:
         rclone_python._rclone_transfer_operation(job["source"], job["dest"], command=f"'{binary()}' copy",
-                                                 command_descr="Shipping", show_progress=job["progress"], args=args)
+                                                 command_descr="", show_progress=False, listener=listener, args=args)
     except Exception as exc:  # noqa: BLE001 - reported to the parent as rclone's words
         detail = (getattr(exc, "error_msg", "") or str(exc)).strip()
         outcome = detail.splitlines()[-1] if detail else type(exc).__name__
+    finally:
+        shown.close()
     with os.fdopen(job["report_fd"], "wb") as report:
         report.write(outcome.encode("utf-8"))

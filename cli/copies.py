@@ -137,7 +137,7 @@ def restore(args: argparse.Namespace) -> int:
     report = RestoreReport(args.source, str(target), args.at)
     Restore(Target(target, config.hash_algorithm, args.overwrite,
                    like=layout.mirror_root if args.source == "mirror" else None), report,
-            progress=sys.stderr.isatty() and args.format == "text").run(items, sources)
+            progress=args.format == "text").run(items, sources)
     if view is not None:
         view.close()
     if report.ok:  # downloaded objects are copies of what is now in place
@@ -182,7 +182,7 @@ def audit(args: argparse.Namespace) -> int:
     config, path, layout = setup(args)
     with layout.open_catalog() as catalog:
         auditor = Auditor(config, catalog, _offsite_verify(config, path, catalog),
-                          key_path(path, config.offsite.key_file), progress=sys.stderr.isatty())
+                          key_path(path, config.offsite.key_file), progress=args.format == "text")
         result = auditor.run(repair=args.repair)
     if args.format == "json":
         print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))

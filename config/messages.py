@@ -397,7 +397,6 @@ MESSAGES: dict[str, dict[str, str]] = {
     "restore.latest": {"zh": "最新", "en": "latest"},
     "restore.all_verified": {"zh": "全部文件已恢复，哈希逐一核验无误。", "en": "every file restored and verified against its hash."},
     "restore.some_failed": {"zh": "有 {count} 个文件未能恢复或核验：", "en": "{count} file(s) could not be restored or verified:"},
-    "restore.progress": {"zh": "已恢复 {done}/{total}", "en": "restored {done}/{total}"},
     "restore.bad_at": {
         "zh": "--at 的值 {value} 不是 ISO 8601 时间（如 2026-10-01T08:00 或 2026-10-01T08:00+08:00）",
         "en": "--at {value} is not an ISO 8601 time (e.g. 2026-10-01T08:00)",
@@ -1309,6 +1308,23 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{path} is a symlink: dangan does not read or write the catalog through it (that would write elsewhere). Remove the link and put the real catalog file back (or run dangan init --adopt to take the mirror's copy).",
     },
     # --- honest2 ---
+    "log.batch": {"zh": "已复制到镜像盘：{files} 个文件，{size}", "en": "copied to the mirror: {files} files, {size}"},
+    "progress.audit": {"zh": "核验副本", "en": "verifying the copies"},
+    "progress.check": {"zh": "读取并检查文件", "en": "reading and checking files"},
+    "progress.mirror": {"zh": "复制到镜像盘", "en": "copying to the mirror"},
+    "progress.restore": {"zh": "恢复并核验", "en": "restoring and verifying"},
+    "progress.offsite": {"zh": "传送到异地", "en": "shipping off-site"},
+    "progress.count": {"zh": "{what}：{done}/{total} 个文件", "en": "{what}: {done}/{total} files"},
+    "progress.bytes": {"zh": "{done}/{total}，每秒 {rate}", "en": "{done} of {total}, {rate}/s"},
+    "progress.left": {"zh": "预计还需 {left}", "en": "about {left} left"},
+    "progress.sep": {"zh": "，", "en": ", "},
+    "progress.done": {
+        "zh": "{what}完成：{done} 个文件 {size}，用时 {seconds}",
+        "en": "{what} done: {done} files {size} in {seconds}",
+    },
+    "progress.seconds": {"zh": "{s} 秒", "en": "{s} s"},
+    "progress.minutes": {"zh": "{m} 分 {s} 秒", "en": "{m} min {s} s"},
+    "progress.hours": {"zh": "{h} 小时 {m} 分", "en": "{h} h {m} min"},
     "log.copy_failed": {
         "zh": "复制到镜像盘失败：{path}（{reason}），稍后自动重试",
         "en": "mirror copy of {path} failed ({reason}), retried on its own",
@@ -1345,14 +1361,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "镜像盘缺少目录数据库登记的 {count} 个副本（新换的硬盘，或副本在镜像盘上被删除）：正在从档案重新复制（{paths}）",
         "en": ("the mirror lacks {count} copies the catalog lists (a new disk, or copies deleted on it): "
                "refilling from the archive ({paths})"),
-    },
-    "log.refilling": {
-        "zh": "正在补齐镜像盘：已复制 {done}/{total} 个文件，用时 {seconds} 秒",
-        "en": "refilling the mirror: {done} of {total} files copied, {seconds} s",
-    },
-    "log.caught_up": {
-        "zh": "镜像盘已补齐：{total} 个文件中复制了 {done} 个，用时 {seconds} 秒",
-        "en": "mirror caught up: {done} of {total} files copied in {seconds} s",
     },
     "log.catalog_copy_failed": {
         "zh": "目录数据库未能复制到镜像盘：{reason}",

@@ -36,6 +36,7 @@ from dangan.store.layout import Layout
 from dangan.store.mirror import (ContentMismatch, Copied, KeptVersion, Mirror, MirrorUnavailable, MirrorWriteError,
                      SourceChanged,
                      SourceGone, SourceUnreadable)
+from dangan.store.progress import human_size
 from dangan.store.names import show
 from dangan.rules.rulebook import Rulebook
 from dangan.daemon.stall import MirrorHung, Pending, StallGuard
@@ -111,6 +112,7 @@ class Keeper:
         # Paths to look at again that were concluded outside arrive/finish (a landing forced by
         # the reconcile's arrivals): handed to the service with the next arrive or finish.
         self._again: dict[bytes, None] = {}
+        self.log_batches = False  # the service logs each batch copied (a command shows its progress instead)
 
     def close(self) -> None:
         """Let the mirror thread end (the batch in flight must have been landed: see finish)."""
@@ -366,7 +368,11 @@ class Keeper:
         for arrival in flight.arrivals:
             if not (arrival.unreadable or arrival.corrupt or arrival.changing):
                 self._inspect(arrival)
-        return dict(zip(flight.paths, self.conclude_many(flight.arrivals)))
+        outcomes = self.conclude_many(flight.arrivals)
+        copied = [a for a in flight.copying if a.copied is not None]
+        if self.log_batches and copied:
+            logger.info(t("log.batch", files=len(copied), size=human_size(sum(a.st.st_size for a in copied))))
+        return dict(zip(flight.paths, outcomes))
 
     def _inspect(self, arrival: "Arrival") -> None:
         path, st = arrival.path, arrival.st

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -27,12 +28,16 @@ from dangan.daemon.keeper import BATCH_FILES, Keeper, Outcome
 from dangan.daemon.watch import Watch
 from dangan.store.layout import Layout
 from dangan.store.names import show
+from dangan.store.progress import Progress
 from dangan.store.tree import below_any
 
 # The mirror is checked against the catalog this many records at a time (one call on the mirror
 # thread each: a hung disk stalls one call, and memory holds one chunk, not the archive).
 CHECK_CHUNK = 5000
-ARRIVAL_CHUNK = 10 * BATCH_FILES  # new or changed files handed to the keeper's pipeline at a time
+# New or changed files handed to the keeper's pipeline at a time (its batches overlap within one
+# hand-over), and how far the progress moves at most between two updates.
+ARRIVAL_CHUNK = 8 * BATCH_FILES
+ARRIVAL_CHUNK_BYTES = 256 << 20
 PROGRESS_SECONDS = 10.0  # a long refill logs how far it is this often
 # Folders inotify cannot watch (a path longer than PATH_MAX cannot be given to inotify_add_watch)
 # are polled by the service, up to this many; more means the watch limit is reached, and the
@@ -79,6 +84,7 @@ class Reconciler:
         # sweeps the temps an interrupted copy left: every command that writes the mirror.
         self.swept = False
         self.catch_up_at = 0.0  # monotonic time before which only paths in back-off wait: no catch-up
+        self.progress = False  # True in `dangan mirror`: shown on stderr; the service logs it instead
 
     def run(self) -> ReconcileResult:
         started = time.monotonic()
@@ -88,7 +94,7 @@ class Reconciler:
             result.swept = self.sweep()
         tree = self.keeper.tree
         visited: set[bytes] = set()
-        changed: list[bytes] = []
+        changed: dict[bytes, int] = {}  # path -> size
         gone: dict[bytes, tuple[int, int, int]] = {}
         # The mirror is checked only while it is there: a missing marker is an unmounted disk,
         # never one that lost every copy.
@@ -117,7 +123,7 @@ class Reconciler:
                 row = rows.pop(path, None)
                 # row: (size, mtime_ns, inode, mirrored, removed)
                 if row is None or row[4] or not row[3] or row[:3] != (st.st_size, st.st_mtime_ns, st.st_ino):
-                    changed.append(path)
+                    changed[path] = st.st_size
             gone.update((p, (row[2], row[0], row[1])) for p, row in rows.items() if not row[4])
             result.files += len(folder.files)
         if check and expected:
@@ -142,7 +148,8 @@ class Reconciler:
                       gone=result.gone, moved=result.moved, seconds=f"{result.seconds:.2f}"))
         return result
 
-    def _apply(self, changed: list[bytes], gone: dict[bytes, tuple[int, int, int]], result: ReconcileResult) -> None:
+    def _apply(self, changed: dict[bytes, int], gone: dict[bytes, tuple[int, int, int]],
+               result: ReconcileResult) -> None:
         # A file that vanished here and appeared there with the same inode, size and mtime moved.
         by_identity = {identity: path for path, identity in gone.items()}
         touched: set[bytes] = set()
@@ -165,12 +172,13 @@ class Reconciler:
             touched.add(path.rpartition(b"/")[0])  # its own listing is judged via the keeper
         # Through the keeper's pipeline, batches copied while the one before is registered: one
         # file at a time (a transaction each) took 49 s for the 2,768 files an overflow left.
-        for start in range(0, len(arrivals), ARRIVAL_CHUNK):
-            chunk = arrivals[start:start + ARRIVAL_CHUNK]
-            for path, outcome in zip(chunk, self.keeper.arrived_many(chunk)):
-                result.arrived += outcome is Outcome.DONE
-                if outcome is Outcome.RETRY:
-                    result.retry.append(path)
+        with self._shown(len(arrivals), sum(changed[p] for p in arrivals)) as shown:
+            for chunk in _chunks(arrivals, changed):
+                for path, outcome in zip(chunk, self.keeper.arrived_many(chunk)):
+                    result.arrived += outcome is Outcome.DONE
+                    if outcome is Outcome.RETRY:
+                        result.retry.append(path)
+                shown.advance(len(chunk), sum(changed[p] for p in chunk))
         for path in gone:
             self.keeper.gone(path)
             result.gone += 1
@@ -183,6 +191,12 @@ class Reconciler:
                 self.keeper.listing_changed(folder)
         self.keeper.listing_changed(b"")
         self.keeper.judge_dirty()
+
+    def _shown(self, total: int, total_bytes: int = 0) -> Progress:
+        """Progress of copies to the mirror: on the command's stderr, or in the service's log."""
+        if self.progress:
+            return Progress.for_command(t("progress.mirror"), total, total_bytes)
+        return Progress(t("progress.mirror"), total, total_bytes, line=logger.info, every=PROGRESS_SECONDS)
 
     def sweep(self) -> int:
         """Remove the temp files interrupted copies left on the mirror (a mirror missing now is
@@ -230,18 +244,14 @@ class Reconciler:
             self.keeper.behind = True  # paths waiting out their own back-off: tried again then
             if not todo:
                 self.catch_up_at = self.keeper.next_copy_due()
-        started = last_log = time.monotonic()
-        for start in range(0, len(todo), BATCH_FILES):
-            chunk = todo[start:start + BATCH_FILES]
-            done += sum(outcome is Outcome.DONE for outcome in self.keeper.arrived_many(chunk))
-            if not self.keeper.mirror_writable():
-                self.keeper.behind = True
-                break
-            if time.monotonic() - last_log >= PROGRESS_SECONDS:
-                last_log = time.monotonic()
-                logger.info(t("log.refilling", done=done, total=len(todo), seconds=f"{last_log - started:.0f}"))
-        if len(todo) > BATCH_FILES:
-            logger.info(t("log.caught_up", done=done, total=len(todo), seconds=f"{time.monotonic() - started:.0f}"))
+        with self._shown(len(todo)) as shown:
+            for start in range(0, len(todo), BATCH_FILES):
+                chunk = todo[start:start + BATCH_FILES]
+                done += sum(outcome is Outcome.DONE for outcome in self.keeper.arrived_many(chunk))
+                shown.advance(len(chunk))
+                if not self.keeper.mirror_writable():
+                    self.keeper.behind = True
+                    break
         if not self.keeper.behind and not self.catalog.unmirrored():
             self.keeper.refilled()
         return done
@@ -278,3 +288,17 @@ class Reconciler:
             self.keeper.alerts.raise_("catalog_copy_kept", copy=str(copy), reason=str(outcome))
         else:
             self.keeper.alerts.clear("catalog_copy_kept")
+
+
+def _chunks(paths: list[bytes], sizes: dict[bytes, int]) -> Iterator[list[bytes]]:
+    """``paths`` in hand-overs of at most ARRIVAL_CHUNK files and about ARRIVAL_CHUNK_BYTES."""
+    chunk: list[bytes] = []
+    size = 0
+    for path in paths:
+        chunk.append(path)
+        size += sizes[path]
+        if len(chunk) >= ARRIVAL_CHUNK or size >= ARRIVAL_CHUNK_BYTES:
+            yield chunk
+            chunk, size = [], 0
+    if chunk:
+        yield chunk

@@ -106,6 +106,7 @@ class Parts:
         keeper = Keeper(config, catalog, mirror, alerts, tree)
         guard = DeletionGuard(config, catalog, keeper, alerts)
         timetable = Timetable(config, config_path, catalog, alerts, enabled=schedule)
+        keeper.log_batches = schedule  # the service (a one-shot reconcile shows its progress instead)
         return cls(config, layout, catalog, alerts, tree, mirror, keeper, guard,
                    Reconciler(config, catalog, keeper, guard), timetable)
 

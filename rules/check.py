@@ -14,6 +14,7 @@ import stat
 from dataclasses import dataclass, field
 from typing import Any
 
+from dangan.config.messages import t
 from dangan.config.schema import Config
 
 from dangan.rules import inspector
@@ -21,6 +22,7 @@ from dangan.store.catalog import Catalog, Event, FileRecord, now
 from dangan.store.layout import Layout
 from dangan.rules.rulebook import ERROR, Rulebook, Violation
 from dangan.store.tree import Folder, Skipped, Tree, below_any
+from dangan.store.progress import Progress
 from dangan.store.workers import parallel_map
 
 
@@ -55,8 +57,9 @@ class _Seen:
 class Checker:
     """Runs checks of one archive against its catalog."""
 
-    def __init__(self, config: Config, catalog: Catalog, layout: Layout) -> None:
+    def __init__(self, config: Config, catalog: Catalog, layout: Layout, progress: bool = False) -> None:
         self.config = config
+        self.progress = progress  # the files read shown on stderr (a bar, or plain lines in a log)
         self.catalog = catalog
         self.layout = layout
         self.tree = Tree(self.layout.archive_root, config.rules.ignore_patterns)
@@ -131,13 +134,17 @@ class Checker:
         root = os.fsencode(self.layout.archive_root)
         jobs = [(root, item.path, item.st.st_size, algorithm) for item in todo]
         fresh: dict[bytes, tuple[str, dict]] = {}
+        shown = Progress.for_command(t("progress.check"), len(todo), sum(item.st.st_size for item in todo),
+                                     enabled=self.progress)
         for item, outcome in zip(todo, parallel_map(inspector.inspect_job, jobs)):
+            shown.advance(1, item.st.st_size)
             if isinstance(outcome, str):
                 # Unreadable now (permissions, vanished mid-check): judged next time, never dropped.
                 skipped.append(Skipped(item.path, "unreadable", outcome))
                 item.record = records.get(item.path)
                 continue
             fresh[item.path] = outcome
+        shown.close()
         return fresh, moved
 
     def _match_moves(self, todo: list[_Seen], seen: dict, records: dict) -> dict[bytes, tuple[str, dict]]:

@@ -5,15 +5,26 @@ from __future__ import annotations
 
 import ast
 import errno
+import io
+import os
+import pty
+import re
+import select
+import subprocess
+import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from loguru import logger
+from makers import TASK
+from service_helpers import DANGAN
 
 from dangan.config import words
 from dangan.config.messages import set_language
 from dangan.daemon.backoff import PathBackoff
+from dangan.store.progress import Progress, duration
 from dangan.daemon.storm import LONGEST_WAIT, QUIET_SECONDS, OverflowStorm
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -117,3 +128,108 @@ def test_a_failed_mirror_copy_is_logged_in_chinese(zh_log):
     backoff.succeeded(b"01\\xe5/a.pdf")
     assert "复制到镜像盘失败" in zh_log.text and "磁盘已满" in zh_log.text and "之前失败后已成功复制" in zh_log.text
     assert "No space" not in zh_log.text and "mirror copy" not in zh_log.text
+
+
+# -- 9. feedback on long work: one progress library ---------------------------------------------
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_in_a_log_is_a_plain_line_in_the_configured_language():
+    set_language("zh")
+    lines: list[str] = []
+    shown = Progress("核验副本", 4, 4 << 20, line=lines.append, every=0)
+    shown.advance(1, 1 << 20)
+    shown.advance(2, 2 << 20)
+    shown.close()
+    assert lines[0].startswith("核验副本：1/4 个文件，1.0 MB/4.0 MB，每秒 ") and "预计还需 " in lines[0]
+    assert lines[1].startswith("核验副本：3/4 个文件，3.0 MB/4.0 MB")
+    assert lines[-1].startswith("核验副本完成：3 个文件 3.0 MB，用时 ")
+    assert not re.search(r"[A-Za-z]{3,}", "".join(lines))  # no English words: units (MB) only
+
+
+def test_progress_lines_come_every_few_seconds_not_per_file():
+    lines: list[str] = []
+    shown = Progress("检查", 10_000, line=lines.append, every=3600)
+    for _ in range(10_000):
+        shown.advance()
+    shown.close()
+    assert lines == []  # short work: nothing but the command's own result
+
+
+def test_progress_on_a_terminal_is_a_bar_with_counts_bytes_rate_and_time_left():
+    set_language("zh")
+    terminal = _Terminal()
+    shown = Progress("复制到镜像盘", 3, 3 << 20, terminal=terminal)
+    shown.advance(1, 1 << 20)
+    time.sleep(0.01)  # rich's rate needs two samples apart in time
+    shown.advance(1, 1 << 20)
+    shown.bar.refresh()
+    drawn = terminal.getvalue()
+    shown.close()
+    assert "复制到镜像盘" in drawn and "2/3" in drawn and "2.0/3.0 MiB" in drawn
+    assert re.search(r"\d+(\.\d+)? [kMG]?B/s", drawn) and re.search(r"\d:\d\d:\d\d|-:--:--", drawn)
+
+
+def test_progress_follows_a_count_kept_elsewhere():
+    lines: list[str] = []
+    shown = Progress("传送到异地", sized=True, line=lines.append, every=0)
+    shown.to(3, 3000, 10, 10_000)
+    shown.to(7, 7000, 10, 10_000)
+    assert (shown.done, shown.bytes, shown.total, shown.total_bytes) == (7, 7000, 10, 10_000)
+    assert "7/10" in lines[-1]
+
+
+def test_durations_are_in_words():
+    set_language("zh")
+    assert (duration(45), duration(200), duration(7500)) == ("45 秒", "3 分 20 秒", "2 小时 5 分")
+
+
+def _on_a_terminal(argv: list[str], timeout: float = 60) -> str:
+    """What a command draws when its output is a terminal (a pseudo-terminal read to the end)."""
+    master, slave = pty.openpty()
+    process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=slave, stderr=slave)
+    os.close(slave)
+    chunks = []
+    try:
+        while select.select([master], [], [], timeout)[0]:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the last writer closed it
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(master)
+        process.wait(timeout)
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+def test_dangan_mirror_shows_its_copies_on_a_terminal(archive):
+    for i in range(300):
+        archive.write(f"{TASK}/{i:03d}.txt", b"x" * 1000)
+    drawn = _on_a_terminal([DANGAN, "mirror", "--config", str(archive.config)])
+    assert "复制到镜像盘" in drawn and "/300" in drawn and "KiB" in drawn, drawn[-2000:]
+    assert "完整核对" in drawn  # and the result after it
+
+
+def test_the_offsite_transfer_progress_is_dangans_own_in_chinese(tmp_path):
+    source = tmp_path / "stage"
+    (source / "data").mkdir(parents=True)
+    names = [f"data/{i:03d}" for i in range(50)]
+    for name in names:
+        (source / name).write_bytes(os.urandom(20_000))
+    (tmp_path / "list.txt").write_text("".join(n + "\n" for n in names), encoding="ascii")
+    script = "\n".join([
+        "from pathlib import Path",
+        "from dangan.backup.rclone import CRYPT, Rclone, obscure",
+        "from dangan.config.messages import set_language",
+        "set_language('zh')",
+        f"partner = Rclone({str(tmp_path / 'partner')!r}, obscure('pw'), obscure('salt'))",
+        f"partner.transfer({str(source)!r}, CRYPT + ':', Path({str(tmp_path / 'list.txt')!r}), [], 60, True)"])
+    drawn = _on_a_terminal([sys.executable, "-c", script])
+    assert "传送到异地" in drawn, drawn[-2000:]
+    assert "Shipping" not in drawn and " to " not in drawn
+    assert len(list((tmp_path / "partner").rglob("*"))) >= 50  # and it did ship
