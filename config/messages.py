@@ -1067,14 +1067,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "the job's process ended with exit code {code}",
     },
     "job.first_run": {
-        "zh": "任务 {job} 尚未运行过：现在运行第一次",
+        "zh": "任务「{job}」尚未运行过：现在运行第一次",
         "en": "job {job} has never run: running it now",
     },
     "job.missed": {
-        "zh": "服务停止期间错过了任务 {job} 的时间：现在补做一次",
+        "zh": "服务停止期间错过了任务「{job}」的时间：现在补做一次",
         "en": "job {job} missed its time while the service was down: running it once now",
     },
-    "job.starting": {"zh": "开始任务 {job}：dangan {args}", "en": "starting job {job}: dangan {args}"},
+    "job.starting": {"zh": "开始任务「{job}」：dangan {args}", "en": "starting job {job}: dangan {args}"},
     # each alert kind in words, with its facts (status and the service's log)
     "alert_text.mirror_missing": {
         "zh": "镜像盘未挂载（{path} 下没有镜像标记文件）：请挂载镜像盘，服务会自动补齐",
@@ -1122,11 +1122,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "new config invalid, the old one still runs: {detail}",
     },
     "alert_text.job": {
-        "zh": "任务 {job} 失败：{reason}；{retry}后重试",
+        "zh": "任务「{job}」失败：{reason}；{retry}后重试",
         "en": "job {job} failed: {reason}; retrying in {retry}",
     },
     "alert_text.other": {"zh": "{title}：{reason}", "en": "{title}: {reason}"},
-    "alert.job": {"zh": "任务 {job} 失败", "en": "job {job} failed"},
+    "alert.job": {"zh": "任务「{job}」失败", "en": "job {job} failed"},
     "alert.raised": {"zh": "告警：{text}", "en": "alert: {text}"},
     "alert.cleared": {"zh": "告警解除：{title}", "en": "alert cleared: {title}"},
     "note.inotify_overflow": {
@@ -1236,7 +1236,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": ("reconcile: {files} files in {folders} folders, {arrived} arrived/changed, {gone} gone, "
                "{moved} moved, {seconds} s"),
     },
-    "log.job_done": {"zh": "任务 {job} 完成", "en": "job {job} finished"},
+    "log.job_done": {"zh": "任务「{job}」完成", "en": "job {job} finished"},
     "log.offsite_failed": {
         "zh": "异地备份 {run} 失败：{reason}",
         "en": "off-site run {run} failed: {reason}",
@@ -1308,6 +1308,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{path} is a symlink: dangan does not read or write the catalog through it (that would write elsewhere). Remove the link and put the real catalog file back (or run dangan init --adopt to take the mirror's copy).",
     },
     # --- honest2 ---
+    "job.title.offsite": {"zh": "异地备份", "en": "off-site backup"},
+    "job.title.drill": {"zh": "恢复演练", "en": "restore drill"},
+    "job.title.audit": {"zh": "每周核验", "en": "weekly audit"},
+    "job.title.report": {"zh": "完整性报告", "en": "integrity report"},
+    "log.job_stopped": {
+        "zh": "服务停止：中断正在运行的任务「{job}」（下次从中断处继续）",
+        "en": "service stopping: interrupting the running job {job} (it resumes next time)",
+    },
+    "log.stopping": {
+        "zh": "收到停止信号：完成正在复制的文件后停止",
+        "en": "stop requested: finishing the copies in flight, then stopping",
+    },
     "log.batch": {"zh": "已复制到镜像盘：{files} 个文件，{size}", "en": "copied to the mirror: {files} files, {size}"},
     "progress.audit": {"zh": "核验副本", "en": "verifying the copies"},
     "progress.check": {"zh": "读取并检查文件", "en": "reading and checking files"},

@@ -165,8 +165,9 @@ class Service:
                 if self.reload_requested:
                     self._reload()
                 self._step()
-            self._land()  # SIGTERM finishes the copies in flight and registers them
+            logger.info(t("log.stopping"))
             notify(stopping=1, status=t("service.stopping"))
+            self._land()  # SIGTERM finishes the copies in flight and registers them
             logger.info(t("log.stopped"))
             return 0
         finally:
