@@ -1308,6 +1308,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{path} is a symlink: dangan does not read or write the catalog through it (that would write elsewhere). Remove the link and put the real catalog file back (or run dangan init --adopt to take the mirror's copy).",
     },
     # --- honest2 ---
+    "log.level.DEBUG": {"zh": "调试", "en": "DEBUG"},
+    "log.level.INFO": {"zh": "信息", "en": "INFO"},
+    "log.level.SUCCESS": {"zh": "完成", "en": "SUCCESS"},
+    "log.level.WARNING": {"zh": "警告", "en": "WARNING"},
+    "log.level.ERROR": {"zh": "错误", "en": "ERROR"},
+    "log.level.CRITICAL": {"zh": "严重", "en": "CRITICAL"},
     "job.title.offsite": {"zh": "异地备份", "en": "off-site backup"},
     "job.title.drill": {"zh": "恢复演练", "en": "restore drill"},
     "job.title.audit": {"zh": "每周核验", "en": "weekly audit"},

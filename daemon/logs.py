@@ -10,11 +10,13 @@ from datetime import timedelta, timezone
 
 from loguru import logger
 
+from dangan.config.messages import has, t
 from dangan.config.schema import Config
 from dangan.store import clock
 
 # sd-daemon(3) priorities, understood by journald on stderr when JOURNAL_STREAM is set.
-FORMAT = "{time:YYYY-MM-DD HH:mm:ss.SSS Z} {level: <7} {message}"  # loguru appends the exception
+# The level in the configured language (信息, 警告, 错误): staff read this log too.
+FORMAT = "{time:YYYY-MM-DD HH:mm:ss.SSS Z} {extra[level]: <7} {message}"  # loguru appends the exception
 PRIORITY = {"TRACE": 7, "DEBUG": 7, "INFO": 6, "SUCCESS": 5, "WARNING": 4, "ERROR": 3, "CRITICAL": 2}
 
 
@@ -41,6 +43,8 @@ def setup(config: Config | None) -> None:
         moment = record["time"]
         offset = timezone(moment.astimezone(zone).utcoffset() or timedelta(0))
         record["time"] = type(moment).fromtimestamp(moment.timestamp(), offset)
+        name = record["level"].name
+        record["extra"]["level"] = t(f"log.level.{name}") if has(f"log.level.{name}") else name
 
     logger.configure(patcher=in_zone)
     if os.environ.get("JOURNAL_STREAM"):
