@@ -157,6 +157,7 @@ class Service:
         if not lock.acquire():
             raise EnvironmentProblem(t("service.already_running", path=lock.path))
         _raise_open_files_limit()
+        stopped = False
         try:
             self.heartbeat.start()
             self._start()
@@ -168,11 +169,13 @@ class Service:
             logger.info(t("log.stopping"))
             notify(stopping=1, status=t("service.stopping"))
             self._land()  # SIGTERM finishes the copies in flight and registers them
-            logger.info(t("log.stopped"))
+            stopped = True
             return 0
         finally:
             self._shutdown()
             lock.release()
+            if stopped:  # said last: after the jobs it interrupted and the catalog closed
+                logger.info(t("log.stopped"))
 
     def _start(self) -> None:
         parts = self.parts
