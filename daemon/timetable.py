@@ -10,6 +10,7 @@ process, so a long transfer never stalls the mirror, and it stops cleanly with t
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -28,6 +29,7 @@ from dangan.config.schema import Config
 
 from dangan.daemon.alerts import Alerts
 from dangan.store.catalog import Catalog, now
+from dangan.store.progress import QUIET
 from dangan.store.status import job_title
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -125,8 +127,10 @@ class Timetable:
         command = [str(dangan_binary()), *job.args, "--config", str(self.config_path)]
         logger.info(t("job.starting", job=job.title, args=" ".join(job.args)))
         try:
+            # No progress lines from a job: its stderr is read for the reason when it fails (and
+            # only once it ended, so lines every few seconds would fill the pipe and stall it).
             job.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                           stderr=subprocess.PIPE, text=True)
+                                           stderr=subprocess.PIPE, text=True, env={**os.environ, QUIET: "1"})
         except OSError as exc:
             # A job that cannot start (a broken install, no memory for fork, a full process table)
             # is the job's failure, retried with back-off; the watcher must go on.

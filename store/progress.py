@@ -8,6 +8,7 @@ language. The words come from config/messages.py; rich draws only numbers and un
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from rich.progress import Progress as Bar
 from dangan.config.messages import t
 
 EVERY_SECONDS = 5.0  # a plain line this often while the work goes on
+QUIET = "DANGAN_NO_PROGRESS"  # set by the service for its scheduled jobs: their stderr carries only the reason
 
 
 def human_size(n: int | float) -> str:
@@ -77,7 +79,7 @@ class Progress:
     def for_command(cls, what: str, total: int = 0, total_bytes: int = 0, *, sized: bool = False,
                     enabled: bool = True) -> "Progress":
         """A command's progress on stderr: a bar on a terminal, plain lines in a pipe or log."""
-        if not enabled:
+        if not enabled or os.environ.get(QUIET):
             return cls(what, total, total_bytes, sized=sized)
         return cls(what, total, total_bytes, sized=sized, line=_to_stderr, terminal=sys.stderr)
 

@@ -126,6 +126,9 @@ def test_the_first_hour_reads_as_chinese_and_ends_as_documented(tmp_path):
     assert stopped == 0
     assert "异地备份完成" in said[4][0].out and "固定性校验完成" in said[5][0].out  # the steps did run
     assert not problems, "\n\n".join(problems)
+    # The service said what it did: each batch copied, the stop asked for, and, last, that it stopped.
+    assert "已复制到镜像盘：" in service_log and "收到停止信号" in service_log
+    assert service_log.strip().splitlines()[-1].endswith("dangan 已停止（正在复制的文件已完成并登记）")
 
 
 def _findings(where: str, text: str) -> list[str]:

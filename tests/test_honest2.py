@@ -24,7 +24,7 @@ from service_helpers import DANGAN
 from dangan.config import words
 from dangan.config.messages import set_language
 from dangan.daemon.backoff import PathBackoff
-from dangan.store.progress import Progress, duration
+from dangan.store.progress import QUIET, Progress, duration
 from dangan.daemon.storm import LONGEST_WAIT, QUIET_SECONDS, OverflowStorm
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -233,3 +233,12 @@ def test_the_offsite_transfer_progress_is_dangans_own_in_chinese(tmp_path):
     assert "传送到异地" in drawn, drawn[-2000:]
     assert "Shipping" not in drawn and " to " not in drawn
     assert len(list((tmp_path / "partner").rglob("*"))) >= 50  # and it did ship
+
+
+def test_a_scheduled_job_prints_no_progress(monkeypatch):
+    """The service reads a job's stderr for its failure's reason, once the job ended: progress lines
+    there would hide the reason, and fill the pipe on a long audit."""
+    assert Progress.for_command("核验副本").line is not None
+    monkeypatch.setenv(QUIET, "1")
+    shown = Progress.for_command("核验副本")
+    assert shown.line is None and shown.bar is None
