@@ -164,7 +164,8 @@ def drill(args: argparse.Namespace) -> int:
     offsite = offsite_if_configured(config, path, required=False)
     with layout.open_catalog() as catalog:
         results = run_drill(config, layout, catalog,
-                            (lambda scratch: offsite_fetch(offsite, scratch)) if offsite else None)
+                            (lambda scratch: offsite_fetch(offsite, scratch)) if offsite else None,
+                            offsite.partner if offsite else "")
     if args.format == "json":
         print(json.dumps(as_dicts(results), ensure_ascii=False, indent=2))
     else:

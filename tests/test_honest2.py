@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import errno
+import json
 import io
 import os
 import pty
@@ -242,3 +243,24 @@ def test_a_scheduled_job_prints_no_progress(monkeypatch):
     monkeypatch.setenv(QUIET, "1")
     shown = Progress.for_command("核验副本")
     assert shown.line is None and shown.bar is None
+
+
+# -- found on the way: a drill of the partner on a record filed since the last off-site run -----
+def _dangan(archive, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([DANGAN, *args, "--config", str(archive.config)], capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_the_partner_is_drilled_on_what_it_was_sent(archive):
+    """A file filed after the night's off-site run is not at the partner yet: the monthly drill
+    failed on it (合作单位处缺少该内容) although the partner's copy was whole."""
+    archive.write(f"{TASK}/20210205会议纪要.txt", b"minutes")
+    assert _dangan(archive, "mirror").returncode == 0
+    assert _dangan(archive, "backup").returncode == 0
+    archive.write(f"{TASK}/20210206会议纪要.txt", b"filed later")
+    assert _dangan(archive, "mirror").returncode == 0
+    drill = _dangan(archive, "drill", "--format", "json")
+    results = {r["source"]: r for r in json.loads(drill.stdout)}
+    assert drill.returncode == 0, drill.stdout + drill.stderr
+    assert results["mirror"]["files"] == 2 and results["offsite"]["files"] == 1
+    assert results["offsite"]["ok"] and not results["offsite"]["failures"]
