@@ -12,12 +12,12 @@ from pathlib import Path
 from dangan.config.schema import ReportConfig
 
 
-
-def build(settings: ReportConfig, subject: str, text: str, html: str) -> EmailMessage:
+def build(settings: ReportConfig, subject: str, text: str, html: str, to: list[str] | None = None) -> EmailMessage:
+    """A text + HTML mail to ``to`` (default: the report's recipients)."""
     message = EmailMessage()
     message["Subject"] = subject
     message["From"] = settings.mail_from
-    message["To"] = ", ".join(settings.recipients)
+    message["To"] = ", ".join(settings.recipients if to is None else to)
     message["Date"] = formatdate(localtime=True)
     message["Message-ID"] = make_msgid(domain="dangan.local")
     message.set_content(text, charset="utf-8")

@@ -25,6 +25,8 @@ from dangan.config.messages import language, t
 from dangan.config.schema import Config
 
 from dangan.backup.audit import PROPERTIES, Verdict, describe, property_lines, verdict_of
+from dangan.registers import pages, scoresheet
+from dangan.registers.assessment import Period, assess
 from dangan.rules.rulebook import Violation, rule_title
 from dangan.store.atomic import write_atomic
 from dangan.store.catalog import Catalog, now
@@ -75,8 +77,9 @@ class Report:
         state = status.gather(self.layout, self.catalog)
         stored = self.catalog.audits.latest()
         audit = stored.summary if stored else None
+        generated = now()
         data = {
-            "generated": now(),
+            "generated": generated,
             "timezone": str(self.config.timezone),
             "week": self.now.strftime("%G-W%V"),
             "archive_id": self.layout.archive_id(),
@@ -87,6 +90,9 @@ class Report:
             "ledger": self._ledger(),
             "disks": self._disks(),
             "drills": [d._asdict() for d in self.catalog.weekly.latest_drills()],
+            # 过程考核 (issue 17.6): the year so far, per department, rates not counts
+            "assessment": assess(self.config, self.catalog, Period.year_to_date(self.config),
+                                 generated).to_json(self.config),
             "previous_report_error": self.catalog.get_meta("report.last_error"),
             "previous_send_error": self.catalog.get_meta("report.last_send_error"),
         }
@@ -231,6 +237,7 @@ def view(data: dict[str, Any]) -> dict[str, Any]:
         "more_problems": max(0, len(findings) - PROBLEM_ROWS),
         "violations": [{**v, "title": v.get("title") or v["rule"]} for v in data["violations"]],
         "register": _register(data["ledger"]),
+        "scorecard": scoresheet.view(data["assessment"]),
         "backups": _backup_lines(data, zone),
         "disks": _disk_rows(data["disks"]),
         "trend": _trend(data["disks"], zone),
@@ -365,6 +372,9 @@ def to_text(data: dict[str, Any]) -> str:
             f"{event} {count}" for event, count in zip(v["register"]["events"], row["counts"])))
     if not v["register"]["rows"]:
         lines.append("  " + t("report.register_empty"))
+    card = v["scorecard"]
+    lines += ["", t("assessment.section", period=card["period_label"]), f"  {card['school']}　{card['generated']}",
+              *scoresheet.text_lines(card)]
     lines += ["", t("report.backups")] + [f"  {line}" for line in v["backups"]]
     lines += ["", t("report.disks")]
     for row in v["disks"]:
@@ -383,7 +393,9 @@ def to_text(data: dict[str, Any]) -> str:
 @cache
 def _environment() -> jinja2.Environment:
     # Autoescaped everywhere: file and department names are whatever people typed.
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+    # The registers' templates too: the scorecard's table is the same macro in the report and the export.
+    loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(TEMPLATES), jinja2.FileSystemLoader(pages.TEMPLATES)])
+    env = jinja2.Environment(loader=loader, autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.globals["t"] = t
     return env

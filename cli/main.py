@@ -17,7 +17,7 @@ from dangan.config import loader, words
 from dangan.config.errors import CatalogError, ConfigError, DanganError, EnvironmentProblem, UsageError
 from dangan.config.messages import language, set_language, t
 
-from dangan.cli import archive, copies, report, service
+from dangan.cli import archive, assessment, copies, report, service
 from dangan.cli.exits import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 
 __all__ = ["EXIT_CODES", "EXIT_INTERNAL", "EXIT_OK", "EXIT_PROBLEMS", "EXIT_USAGE", "VERSION", "main"]
@@ -166,7 +166,7 @@ def _build_parser() -> _Parser:
     parser.set_defaults(handler=None)
     commands = parser.add_subparsers(title=t("cli.commands"), metavar="COMMAND", parser_class=_Parser)
 
-    def command(name: str, handler: Callable[[argparse.Namespace], int], help_key: str) -> _Parser:
+    def command(name: str, handler: Callable[[argparse.Namespace], int] | None, help_key: str) -> _Parser:
         sub = commands.add_parser(name, help=t(help_key), description=t(help_key))
         # SUPPRESS: a --config given before the command is not overwritten by this default.
         sub.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help=t("cli.config"))
@@ -209,6 +209,9 @@ def _build_parser() -> _Parser:
     weekly = command("report", report.report, "cli.report.help")
     weekly.add_argument("--out", metavar="DIR", help=t("cli.report.out"))
     weekly.add_argument("--send", action="store_true", help=t("cli.report.send"))
+    weekly.add_argument("--digests", action="store_true", help=t("cli.report.digests"))
+    weekly.add_argument("--department", metavar="DEPARTMENT", action="append", default=[],
+                        help=t("cli.report.department"))
     drill = command("drill", copies.drill, "cli.drill.help")
     drill.add_argument("--format", choices=("text", "json"), default="text", help=t("cli.check.format"))
     command("run", service.run, "cli.run.help")
@@ -216,6 +219,11 @@ def _build_parser() -> _Parser:
     mirror.add_argument("--confirm-deletes", action="store_true", help=t("cli.mirror.confirm"))
     state = command("status", service.status, "cli.status.help")
     state.add_argument("--format", choices=("text", "json"), default="text", help=t("cli.check.format"))
+    # --- export assessment (issue 17.6, h-assess) --- the `export` parser belongs to cli/export.py
+    # (issue 17.1-4); when both are merged, keep one `export` parser and add assessment to its kinds.
+    export = command("export", None, "cli.export.help")  # a kind is required: without one, the help
+    assessment.add_parser(export.add_subparsers(title=t("cli.commands"), metavar="KIND", parser_class=_Parser))
+    # --- end export assessment ---
     return parser
 
 

@@ -67,6 +67,14 @@ def _unique_names(values: list[str]) -> list[str]:
     return values
 
 
+def _addresses(values: list[str]) -> list[str]:
+    # one address per item: "a@x.cn, b@x.cn" in one string would reach the SMTP server as one bad address
+    for item in values:
+        if not re.fullmatch(r"[^@\s,;<>]+@[^@\s,;<>]+", item):
+            raise _fail("config.bad_address", item=item)
+    return values
+
+
 def _extension(value: object) -> object:
     # Accept ".PDF" as a courtesy; store the canonical form.
     return value.strip().lstrip(".").lower() if isinstance(value, str) else value
@@ -208,6 +216,9 @@ class ReportConfig(_Section):
     smtp_security: Literal["starttls", "ssl", "none"]
     smtp_user: Annotated[str, BeforeValidator(_none_as_empty)]
     smtp_password_file: Annotated[str, BeforeValidator(_none_as_empty)]
+    # issue 17.5: each department's own open findings, mailed to its contacts after the report
+    department_contacts: dict[str, Annotated[list[str], AfterValidator(_unique_names), AfterValidator(_addresses)]]
+    digest_when_empty: bool
 
 
 class MetricsConfig(_Section):
@@ -325,6 +336,14 @@ class Config(_Section):
                 if contains(a, b) or contains(b, a):
                     raise _fail("config.same_place_roots", a=name_a, pa=os.path.realpath(a), b=name_b,
                                 pb=os.path.realpath(b))
+        return self
+
+    @model_validator(mode="after")
+    def _contacts_of_departments(self) -> "Config":
+        # A digest for a department the archive does not have would never carry a finding.
+        unknown = [name for name in self.report.department_contacts if name not in self.departments]
+        if unknown:
+            raise _fail("config.contacts_department", names="、".join(unknown))
         return self
 
     @property

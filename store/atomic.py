@@ -121,18 +121,21 @@ def create_temp(folder: int, mode: int = 0o600) -> tuple[int, bytes]:
             continue
 
 
-def write_at(folder: int, name: bytes | str, data: bytes, mode: int = 0o644, durable: bool = True) -> None:
-    """Replace ``name`` in the open ``folder`` with ``data``: a crash leaves the old or the new content.
+def _write_all(fd: int, data: bytes | memoryview) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
-    ``durable=False`` skips the fsyncs, for files rewritten every second and worthless after a crash
-    (the service's status, the metrics): the rename still keeps readers from a half-written file."""
+
+def _publish(folder: int, name: bytes | str, fill: Callable[[int], None], mode: int, durable: bool) -> None:
+    """The one way a file is replaced: ``fill`` writes a fresh ``O_EXCL`` temp in ``folder``, which gets
+    ``mode``, is fsynced (when ``durable``), renamed over ``name`` and its folder fsynced; on any error the
+    temp is removed and the old file stays."""
     name = os.fsencode(name)
     fd, temp = create_temp(folder, 0o600)
     try:
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
+            fill(fd)
             os.fchmod(fd, mode)
             if durable:
                 os.fsync(fd)
@@ -146,29 +149,25 @@ def write_at(folder: int, name: bytes | str, data: bytes, mode: int = 0o644, dur
         os.fsync(folder)
 
 
+def write_at(folder: int, name: bytes | str, data: bytes, mode: int = 0o644, durable: bool = True) -> None:
+    """Replace ``name`` in the open ``folder`` with ``data``: a crash leaves the old or the new content.
+
+    ``durable=False`` skips the fsyncs, for files rewritten every second and worthless after a crash
+    (the service's status, the metrics): the rename still keeps readers from a half-written file."""
+    _publish(folder, name, lambda fd: _write_all(fd, data), mode, durable)
+
+
 def copy_into(folder: int, name: bytes | str, source: int, mode: int = 0o644,
               mtime_ns: int | None = None) -> None:
     """Replace ``name`` in the open ``folder`` with everything read from the open file ``source``,
     atomically and durably (a random ``O_EXCL`` temp, fsync, rename, fsync the folder)."""
-    name = os.fsencode(name)
-    fd, temp = create_temp(folder, 0o600)
-    try:
-        try:
-            while chunk := os.read(source, 1 << 20):
-                view = memoryview(chunk)
-                while view:
-                    view = view[os.write(fd, view):]
-            os.fchmod(fd, mode)
-            if mtime_ns is not None:
-                os.utime(fd, ns=(mtime_ns, mtime_ns))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.rename(temp, name, src_dir_fd=folder, dst_dir_fd=folder)
-    except BaseException:
-        unlink_quietly(folder, temp)
-        raise
-    os.fsync(folder)
+    def fill(fd: int) -> None:
+        while chunk := os.read(source, 1 << 20):
+            _write_all(fd, chunk)
+        if mtime_ns is not None:
+            os.utime(fd, ns=(mtime_ns, mtime_ns))
+
+    _publish(folder, name, fill, mode, durable=True)
 
 
 def write_atomic(path: PathArg, data: bytes, mode: int = 0o644, durable: bool = True,

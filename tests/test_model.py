@@ -330,15 +330,17 @@ class Installation(RuleBasedStateMachine):
         takes the mirror's copy; the service then catches up with the archive."""
         kill9(self.running)
         path = self.archive.state / "catalog.sqlite"
-        with sqlite3.connect(path) as db:  # what the WAL holds goes into the file first
-            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            if not db.execute("SELECT count(*) FROM files").fetchone()[0]:
-                db.close()
-                self._restart()
-                return  # an empty table's root page holds no cell a flipped byte could break
+        db = sqlite3.connect(path)
+        try:
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # what the WAL holds goes into the file first
+            records = db.execute("SELECT count(*) FROM files").fetchone()[0]
             root = db.execute("SELECT rootpage FROM sqlite_master WHERE name = 'files'").fetchone()[0]
             size = db.execute("PRAGMA page_size").fetchone()[0]
-        db.close()
+        finally:
+            db.close()
+        if not records:  # an empty table's root page holds no cell a flipped byte could break
+            self._restart()
+            return
         with open(path, "r+b") as f:  # the records table's root page: every command reads it
             f.seek((root - 1) * size + 8)
             f.write(bytes(b ^ 0xA5 for b in os.urandom(200)))

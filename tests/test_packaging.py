@@ -49,6 +49,10 @@ def test_wheel_layout(tmp_path):
     assert "dangan/backup/__init__.py" in code
     assert {"dangan/backup/templates/report.html.j2", "dangan/backup/templates/report.css",
             "dangan/backup/templates/charts.svg.j2"} <= set(code)  # the report's templates ship
+    # and the registers' (the report's scorecard section is a macro of theirs)
+    assert {"dangan/registers/templates/scorecard.html.j2", "dangan/registers/templates/scorecard.css",
+            "dangan/registers/templates/assessment.html.j2", "dangan/registers/templates/digest.html.j2",
+            "dangan/registers/templates/registers.css"} <= set(code)
     assert "dangan/__init__.py" not in code
     assert all(n.startswith("dangan/") for n in code), code
     entry_points = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()

@@ -29,6 +29,7 @@ from pathlib import Path
 
 from dangan.config.errors import CatalogError
 from dangan.config.messages import t
+from dangan.store.catalog.assessment import AssessmentRegister
 from dangan.store.catalog.audits import Audits
 from dangan.store.catalog.backup import CatalogBackup
 from dangan.store.catalog.drills import DrillRegister
@@ -590,6 +591,11 @@ class Catalog:
     @cached_property
     def links(self) -> Links:
         return Links(self)
+
+    @cached_property
+    def assessment(self) -> AssessmentRegister:
+        """What the 过程考核 scorecard and the department digests read (issue 17)."""
+        return AssessmentRegister(self)
 
     @cached_property
     def lineage(self) -> "health.Lineage":

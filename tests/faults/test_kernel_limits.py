@@ -20,6 +20,7 @@ def _writable(path: Path) -> bool:
     return os.geteuid() == 0 and os.access(path, os.W_OK)
 
 
+@pytest.mark.alone  # every inotify instance made meanwhile, on the whole machine, gets the tiny queue
 @pytest.mark.skipif(not _writable(QUEUED), reason="needs root to lower /proc/sys/fs/inotify/max_queued_events")
 def test_inotify_overflow_leads_to_a_full_reconcile(archive):
     set_mirror_settings(archive)
@@ -132,6 +133,7 @@ def test_watch_exhaustion_at_run_time_is_detected_and_polled(archive):
         assert running.stop() == 0
 
 
+@pytest.mark.alone  # every inotify instance made meanwhile, on the whole machine, gets the tiny queue
 @pytest.mark.skipif(not _writable(QUEUED), reason="needs root to lower /proc/sys/fs/inotify/max_queued_events")
 def test_an_overflow_storm_costs_one_reconcile_and_converges_fast(archive):
     """3,000 files into 96 new folders on a 64-event queue: watchdog overflows again and again while it
