@@ -52,7 +52,8 @@ def backup(args: argparse.Namespace) -> int:
     # the running service keeps them so (the scheduled backup runs as its child).
     service_running = False if args.verify else not _catch_up(config, path, layout, args.format == "text")
     with layout.open_catalog() as catalog:
-        offsite = Offsite(config, path, catalog, progress=sys.stdout.isatty() and args.format == "text")
+        offsite = Offsite(config, path, catalog, progress=sys.stdout.isatty() and args.format == "text",
+                          lines=args.format == "text")
         if args.verify:
             result = offsite.verify()
             if args.format == "json":

@@ -264,3 +264,28 @@ def test_the_partner_is_drilled_on_what_it_was_sent(archive):
     assert drill.returncode == 0, drill.stdout + drill.stderr
     assert results["mirror"]["files"] == 2 and results["offsite"]["files"] == 1
     assert results["offsite"]["ok"] and not results["offsite"]["failures"]
+
+
+def test_the_offsite_transfer_in_a_pipe_or_log_gives_plain_lines_from_rclones_stats(tmp_path):
+    from dangan.backup.rclone import CRYPT, Rclone, RcloneError, obscure
+
+    set_language("zh")
+    (tmp_path / "stage" / "data").mkdir(parents=True)
+    for i in range(3):
+        (tmp_path / "stage" / "data" / f"{i}").write_bytes(os.urandom(100_000))
+    listing = tmp_path / "list.txt"
+    listing.write_text("data/0\ndata/1\ndata/2\n", encoding="ascii")
+    lines: list[str] = []
+    shown = Progress("传送到异地", 3, 300_000, line=lines.append, every=0)
+    partner = Rclone(str(tmp_path / "partner"), obscure("pw"), obscure("salt"))
+    partner.start_transfer(str(tmp_path / "stage"), f"{CRYPT}:", listing, ["--stats-one-line"], False,
+                           shown=shown).wait(60)
+    assert lines and lines[-1].startswith("传送到异地：3/3 个文件，293 KB/293 KB"), lines
+    assert len(list((tmp_path / "partner").rglob("*"))) >= 3
+    # a failure still says rclone's reason, not an exit code (its log is JSON now)
+    (tmp_path / "blocked").write_bytes(b"a file where the partner's folder should be")
+    blocked = Rclone(str(tmp_path / "blocked"), obscure("pw"), obscure("salt"))
+    with pytest.raises(RcloneError) as failed:
+        blocked.start_transfer(str(tmp_path / "stage"), f"{CRYPT}:", listing, [], False,
+                               shown=Progress("传送到异地", 3, line=lines.append, every=0)).wait(60)
+    assert failed.value.reason and "exit" not in failed.value.reason, failed.value.reason
