@@ -189,17 +189,19 @@ class Offsite:
                 replace = any(self.lost.get(e.hash) == DAMAGED for e in tier)
                 shown = Progress.for_command(t("progress.offsite"), len(tier), sum(e.size for e in tier),
                                              enabled=self.lines and not self.progress)
-                running = self.rclone.start_transfer(str(stage), f"{CRYPT}:", listing,
-                                                     self._flags(no_traverse, replace), self.progress,
-                                                     child if number == 0 else None, shown)
-                if not written:  # while the first transfer runs: the main process idles there
-                    try:
-                        written = self._write_manifest(inventory, per_department, *shipped)
-                    except BaseException:
-                        running.cancel()  # no rclone left running behind a failed run
-                        raise
-                running.wait(self._timeout())
-                shown.close()
+                try:
+                    running = self.rclone.start_transfer(str(stage), f"{CRYPT}:", listing,
+                                                         self._flags(no_traverse, replace), self.progress,
+                                                         child if number == 0 else None, shown)
+                    if not written:  # while the first transfer runs: the main process idles there
+                        try:
+                            written = self._write_manifest(inventory, per_department, *shipped)
+                        except BaseException:
+                            running.cancel()  # no rclone left running behind a failed run
+                            raise
+                    running.wait(self._timeout())
+                finally:
+                    shown.close()  # (a failed transfer too: no bar left drawn)
                 with self.catalog.transaction():
                     self.catalog.offsite.shipped(result.run_id, [(e.hash, e.size) for e in tier],
                                                  partner=self.partner)

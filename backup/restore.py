@@ -666,24 +666,26 @@ class Restore:
                 todo.append(item)
         self._shown = Progress.for_command(t("progress.restore"), len(todo), sum(max(i.size, 0) for i in todo),
                                            enabled=self.progress)
-        for fetch in sources:
-            if not todo:
-                break
-            restored_now: set[bytes] = set()
-            try:
-                for item, problem in self.target.restore(fetch(todo)):
-                    if problem is None:
-                        restored_now.add(item.path)
-                        self.report.restored += 1
-                        self.report.bytes += item.size
-                        self.report.verified.append(item)
-                        self._shown.advance(1, max(item.size, 0))
-                    else:
-                        reasons[item.path] = problem
-            except TargetFull:
-                self._full([item for item in todo if item.path not in restored_now])
-            todo = [item for item in todo if item.path not in restored_now]
-        self._shown.close()
+        try:
+            for fetch in sources:
+                if not todo:
+                    break
+                restored_now: set[bytes] = set()
+                try:
+                    for item, problem in self.target.restore(fetch(todo)):
+                        if problem is None:
+                            restored_now.add(item.path)
+                            self.report.restored += 1
+                            self.report.bytes += item.size
+                            self.report.verified.append(item)
+                            self._shown.advance(1, max(item.size, 0))
+                        else:
+                            reasons[item.path] = problem
+                except TargetFull:
+                    self._full([item for item in todo if item.path not in restored_now])
+                todo = [item for item in todo if item.path not in restored_now]
+        finally:
+            self._shown.close()  # (an interruption too: no bar left drawn)
         self.report.failures = [Failure(item.path, reasons.get(item.path, t("restore.no_copy")))
                                 for item in sorted(refused + todo, key=lambda i: i.path)]
         self.target.close()
@@ -703,7 +705,6 @@ class Restore:
         except OSError:
             free = 0
         needed = max(sum(max(i.size, 0) for i in left) - free, 1)
-        self._shown.close()
         raise EnvironmentProblem(t("restore.target_full", target=os.fsdecode(self.target.root),
                                    needed=_size(needed), remaining=len(left),
                                    done=self.report.restored + self.report.already))

@@ -134,17 +134,16 @@ class Checker:
         root = os.fsencode(self.layout.archive_root)
         jobs = [(root, item.path, item.st.st_size, algorithm) for item in todo]
         fresh: dict[bytes, tuple[str, dict]] = {}
-        shown = Progress.for_command(t("progress.check"), len(todo), sum(item.st.st_size for item in todo),
-                                     enabled=self.progress)
-        for item, outcome in zip(todo, parallel_map(inspector.inspect_job, jobs)):
-            shown.advance(1, item.st.st_size)
-            if isinstance(outcome, str):
-                # Unreadable now (permissions, vanished mid-check): judged next time, never dropped.
-                skipped.append(Skipped(item.path, "unreadable", outcome))
-                item.record = records.get(item.path)
-                continue
-            fresh[item.path] = outcome
-        shown.close()
+        with Progress.for_command(t("progress.check"), len(todo), sum(item.st.st_size for item in todo),
+                                  enabled=self.progress) as shown:
+            for item, outcome in zip(todo, parallel_map(inspector.inspect_job, jobs)):
+                shown.advance(1, item.st.st_size)
+                if isinstance(outcome, str):
+                    # Unreadable now (permissions, vanished mid-check): judged next time, never dropped.
+                    skipped.append(Skipped(item.path, "unreadable", outcome))
+                    item.record = records.get(item.path)
+                    continue
+                fresh[item.path] = outcome
         return fresh, moved
 
     def _match_moves(self, todo: list[_Seen], seen: dict, records: dict) -> dict[bytes, tuple[str, dict]]:
