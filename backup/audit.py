@@ -34,6 +34,7 @@ from dangan.store.layout import Layout
 from dangan.store.mirror import (ContentMismatch, Mirror, MirrorUnavailable, MirrorWriteError, SourceChanged,
                                  SourceUnreadable)
 from dangan.store.names import show
+from dangan.store.progress import Progress
 from dangan.store.atomic import copy_into
 from dangan.store.tree import Tree, open_dir, open_file
 from dangan.store.workers import Hasher
@@ -277,7 +278,8 @@ class Auditor:
         # (memcmp, not a second SHA-256): equal bytes have the primary's hash.
         mirrored, extra = mirror.available(), []
         twin = roots[1] if mirrored else None
-        with Hasher(self.algorithm, self.progress) as hasher:
+        with Progress.for_command(t("progress.audit"), sized=True, enabled=self.progress) as progress, \
+                Hasher(self.algorithm, progress) as hasher:
             seen: dict[bytes, os.stat_result] = {}
             for folder in Tree(self.layout.archive_root, self.config.rules.ignore_patterns).walk():
                 for name, st in folder.files:

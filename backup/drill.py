@@ -37,20 +37,25 @@ class DrillResult:
 
 
 def run_drill(config: Config, layout: Layout, catalog: Catalog,
-              offsite: Callable[[Path], Fetch] | None) -> list[DrillResult]:
-    """Drill each copy; ``offsite`` makes the partner's source for a scratch folder (None: no partner)."""
+              offsite: Callable[[Path], Fetch] | None, partner: str = "") -> list[DrillResult]:
+    """Drill each copy; ``offsite`` makes the partner's source for a scratch folder (None: no partner),
+    ``partner`` names it in the catalog (what it holds)."""
     view = CatalogView(layout)
     try:
         everything = view.items(None, [])
         total_bytes = sum(max(item.size, 0) for item in everything)
         wanted = max(config.drill.min_files, round(len(everything) * config.drill.share))
         sample = random.sample(everything, min(wanted, len(everything)))
-        sources: list[tuple[str, Callable[[Path], Fetch]]] = [
-            ("mirror", lambda _: mirror_fetch(view, layout.mirror_root)),
-        ]
+        results = [_one("mirror", lambda _: mirror_fetch(view, layout.mirror_root), sample, total_bytes, layout,
+                        config)]
         if offsite is not None:
-            sources.append(("offsite", offsite))
-        results = [_one(name, make, sample, total_bytes, layout, config) for name, make in sources]
+            # The partner is drilled on what it was sent: a record filed since the last off-site
+            # run is not there yet, and its absence is no failure of the copy. (Holding nothing at
+            # all is: then the whole sample is asked for, and missing.)
+            held = catalog.offsite.held(partner=partner)
+            shipped = [item for item in everything if item.hash in held] or everything
+            offsite_sample = random.sample(shipped, min(wanted, len(shipped)))
+            results.append(_one("offsite", offsite, offsite_sample, total_bytes, layout, config))
     finally:
         view.close()
     with catalog.transaction():

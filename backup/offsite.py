@@ -44,6 +44,7 @@ from dangan.store.catalog.offsite import DAMAGED, MISSING
 from dangan.store.hashing import hash_file
 from dangan.store.layout import Layout, MIRROR_DIR
 from dangan.store.mirror import Mirror
+from dangan.store.progress import Progress
 
 from dangan.backup.keys import OffsiteKey, key_path, require_private
 from dangan.backup.manifest import (SUFFIX, Entry, Manifest, by_priority, current_entries, entries_of, object_name,
@@ -97,13 +98,15 @@ def run_limit(at: datetime) -> str:
 class Offsite:
     """The partner site as dangan sees it: a crypt remote over the admin's storage."""
 
-    def __init__(self, config: Config, config_path: Path, catalog: Catalog | None, progress: bool = False) -> None:
+    def __init__(self, config: Config, config_path: Path, catalog: Catalog | None, progress: bool = False,
+                 lines: bool = False) -> None:
         if not config.offsite.remote:
             raise EnvironmentProblem(t("offsite.not_configured"))
         self.config = config
         self.catalog = catalog
         self.layout = Layout.of(config)
-        self.progress = progress
+        self.progress = progress  # a bar on the terminal (the transfer runs through rclone-python)
+        self.lines = lines  # otherwise plain progress lines (a pipe or a log), from rclone's stats
         self.key = OffsiteKey.load(key_path(config_path, config.offsite.key_file))
         if config.offsite.rclone_config:
             require_private(Path(config.offsite.rclone_config))  # it holds the partner's passwords
@@ -133,7 +136,7 @@ class Offsite:
         except BaseException as exc:  # interrupted, stopped, or a bug: never left `running` for ever
             died = exc
             result.reason = t("offsite.run_died", detail=str(exc) or type(exc).__name__)
-            logger.error("off-site run {} ended early: {}", run_id, result.reason)
+            logger.error(t("log.offsite_failed", run=run_id, reason=result.reason))
         self._close_run(result)
         if died is not None:
             raise died
@@ -183,16 +186,21 @@ class Offsite:
                 write_atomic(listing, ("".join(object_name(e.hash) + "\n" for e in tier)).encode("ascii"),
                              mode=0o600, durable=False)
                 replace = any(self.lost.get(e.hash) == DAMAGED for e in tier)
-                running = self.rclone.start_transfer(str(stage), f"{CRYPT}:", listing,
-                                                     self._flags(no_traverse, replace), self.progress,
-                                                     child if number == 0 else None)
-                if not written:  # while the first transfer runs: the main process idles there
-                    try:
-                        written = self._write_manifest(inventory, per_department, *shipped)
-                    except BaseException:
-                        running.cancel()  # no rclone left running behind a failed run
-                        raise
-                running.wait(self._timeout())
+                shown = Progress.for_command(t("progress.offsite"), len(tier), sum(e.size for e in tier),
+                                             enabled=self.lines and not self.progress)
+                try:
+                    running = self.rclone.start_transfer(str(stage), f"{CRYPT}:", listing,
+                                                         self._flags(no_traverse, replace), self.progress,
+                                                         child if number == 0 else None, shown)
+                    if not written:  # while the first transfer runs: the main process idles there
+                        try:
+                            written = self._write_manifest(inventory, per_department, *shipped)
+                        except BaseException:
+                            running.cancel()  # no rclone left running behind a failed run
+                            raise
+                    running.wait(self._timeout())
+                finally:
+                    shown.close()  # (a failed transfer too: no bar left drawn)
                 with self.catalog.transaction():
                     self.catalog.offsite.shipped(result.run_id, [(e.hash, e.size) for e in tier],
                                                  partner=self.partner)
@@ -426,7 +434,7 @@ class Offsite:
                 except EnvironmentProblem as problem:
                     if not accept_older or number == len(targets) - 1:
                         raise
-                    logger.warning("inventory {} unusable, trying the one before it: {}", target, problem)
+                    logger.warning(t("log.inventory_unusable", target=target, reason=problem))
             raise EnvironmentProblem(t("restore.no_manifest"))
 
     def local_manifest(self, run_id: str) -> Manifest:

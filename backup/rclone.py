@@ -29,9 +29,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dangan.config.errors import DanganError
-from dangan.config.messages import t
+from dangan.config.messages import language, set_language, t
+from dangan.store.progress import Progress
 
 CRYPT = "danganoffsite"  # the crypt remote's name, defined through the environment
+# rclone's stats as a JSON log line every 2 s (level notice: never taken for an error's reason)
+STATS_FLAGS = ["--use-json-log", "--stats=2s", "--stats-log-level=NOTICE"]
 
 
 def binary() -> Path:
@@ -99,20 +102,24 @@ class Rclone:
         self.start_transfer(source, dest, files_from, flags, progress).wait(timeout)
 
     def start_transfer(self, source: str, dest: str, files_from: Path, flags: list[str], progress: bool,
-                       child: "TransferChild | None" = None) -> "TransferChild | Transfer":
+                       child: "TransferChild | None" = None, shown: Progress | None = None
+                       ) -> "TransferChild | Transfer":
         """:meth:`transfer` without waiting for it: call ``wait(timeout)`` on the result.
 
-        With ``progress``, rclone-python runs it and draws the progress (in ``child`` when one
-        was started ahead). Without, nobody would see a bar: rclone runs directly, which spares a
-        Python interpreter and rclone-python's import, about 0.2 s of a small daily run."""
+        With ``progress``, rclone-python runs it and dangan draws the progress (in ``child`` when
+        one was started ahead). Without, nobody would see a bar: rclone runs directly, which spares
+        a Python interpreter and rclone-python's import, about 0.2 s of a small daily run; with
+        ``shown`` (a pipe or a log), its stats every few seconds feed plain progress lines."""
         for value in (source, dest, str(files_from)):
             # dangan's own paths, free of shell metacharacters (checked at config load)
             assert not set(value) & set("'\"$`\\\n"), value
         if not progress:
-            return Transfer(self, [str(binary()), "copy", source, dest, f"--files-from={files_from}", *flags])
+            stats = STATS_FLAGS if shown is not None else []
+            return Transfer(self, [str(binary()), "copy", source, dest, f"--files-from={files_from}", *flags, *stats],
+                            shown)
         child = child or self.transfer_child()
         child.start({"source": source, "dest": dest, "files_from": str(files_from), "flags": flags,
-                     "progress": progress})
+                     "progress": progress, "language": language()})
         return child
 
 
@@ -120,10 +127,29 @@ class Transfer:
     """A transfer run by rclone directly (no shell, no progress display), leading its own
     process group; its log goes to a file, so that no pipe fills while it runs."""
 
-    def __init__(self, rclone: Rclone, argv: list[str]) -> None:
+    def __init__(self, rclone: Rclone, argv: list[str], shown: Progress | None = None) -> None:
         self.log = tempfile.TemporaryFile()
         self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self.log,
                                         env=rclone.env(), start_new_session=True)
+        self.shown = shown
+        self._read = 0  # how far the log was read for stats
+
+    def _follow(self) -> None:
+        """Feed rclone's latest stats (JSON log lines, see STATS_FLAGS) to the progress."""
+        if self.shown is None:
+            return
+        # pread: rclone writes through the same open file, whose offset must not move under it
+        fd = self.log.fileno()
+        text = os.pread(fd, os.fstat(fd).st_size - self._read, self._read)
+        self._read += text.rfind(b"\n") + 1  # a line still being written is read next time
+        for line in text[:text.rfind(b"\n") + 1].splitlines():
+            try:
+                stats = json.loads(line).get("stats") if line.startswith(b"{") else None
+            except ValueError:
+                continue
+            if stats:
+                self.shown.to(stats.get("transfers", 0), stats.get("bytes", 0), stats.get("totalTransfers", 0),
+                              stats.get("totalBytes", 0))
 
     def wait(self, timeout: float) -> None:
         """As :meth:`TransferChild.wait`."""
@@ -133,11 +159,17 @@ class Transfer:
                     # Woken the moment rclone exits (Popen.wait with a timeout polls in steps of
                     # up to 50 ms).
                     exited = os.pidfd_open(self.process.pid)
+                    deadline = time.monotonic() + timeout
                     try:
-                        if not select.select([exited], [], [], timeout)[0]:
-                            raise subprocess.TimeoutExpired(self.process.args, timeout)
+                        # (woken every second to follow its stats when progress is shown)
+                        step = 1.0 if self.shown is not None else timeout
+                        while not select.select([exited], [], [], min(step, max(deadline - time.monotonic(), 0)))[0]:
+                            if time.monotonic() >= deadline:
+                                raise subprocess.TimeoutExpired(self.process.args, timeout)
+                            self._follow()
                     finally:
                         os.close(exited)
+                    self._follow()
                     code = self.process.wait()
                 except subprocess.TimeoutExpired:
                     _kill_group(self.process.pid)
@@ -314,11 +346,23 @@ def transfer_main() -> None:
     # as it mutates the list it gets)
     args = [shlex.quote(f"--files-from={job['files_from']}"), *map(shlex.quote, job["flags"])]
     outcome = ""
+    # dangan's own progress, in the configured language, from rclone's stats (rclone-python's
+    # bar is English: "Shipping … to …"); on the terminal the parent would have drawn it on
+    set_language(job.get("language", "zh"))
+    shown = Progress(t("progress.offsite"), sized=True, terminal=sys.stderr if job["progress"] else None)
+
+    def listener(update: dict) -> None:
+        stats = update.get("rclone_output", {})
+        shown.to(stats.get("transfers", 0), stats.get("bytes", 0), stats.get("totalTransfers", 0),
+                 stats.get("totalBytes", 0))
+
     try:
         rclone_python._rclone_transfer_operation(job["source"], job["dest"], command=f"'{binary()}' copy",
-                                                 command_descr="Shipping", show_progress=job["progress"], args=args)
+                                                 command_descr="", show_progress=False, listener=listener, args=args)
     except Exception as exc:  # noqa: BLE001 - reported to the parent as rclone's words
         detail = (getattr(exc, "error_msg", "") or str(exc)).strip()
         outcome = detail.splitlines()[-1] if detail else type(exc).__name__
+    finally:
+        shown.close()
     with os.fdopen(job["report_fd"], "wb") as report:
         report.write(outcome.encode("utf-8"))

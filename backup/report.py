@@ -34,6 +34,7 @@ from dangan.store.catalog.media import MediaSet
 from dangan.store.catalog.weekly import DiskSample
 from dangan.store.layout import Layout
 from dangan.store.names import printable
+from dangan.store.progress import human_size
 from dangan.store.clock import local
 
 __all__ = ["OK", "ATTENTION", "CRITICAL", "Report", "property_lines", "sample_disks", "to_html", "to_text",
@@ -210,18 +211,6 @@ def _properties(audit: dict[str, Any] | None) -> list[dict[str, Any]]:
 
 
 # -- units and times ---------------------------------------------------------------------------
-def human_size(n: int | float | None) -> str:
-    """Bytes in the unit a person reads (binary multiples, as file managers show them): 72 KB, 1.5 GB."""
-    value = float(n or 0)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if abs(value) < 1024 or unit == "TB":
-            break
-        value /= 1024
-    if unit == "B":
-        return f"{int(value)} B"
-    return f"{value:.1f} {unit}" if abs(value) < 10 else f"{value:.0f} {unit}"
-
-
 def duration(seconds: float | None) -> str:
     if seconds is None:
         return "—"

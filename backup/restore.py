@@ -20,7 +20,6 @@ import json
 import os
 import secrets
 import stat
-import sys
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -40,6 +39,7 @@ from dangan.store.hashing import hash_fd
 from dangan.store.layout import CATALOG_FILE, Layout, MIRROR_DIR, is_temp
 from dangan.store.mirror import TEMP_PREFIX, SourceUnreadable, copy_fd, unlink_quietly
 from dangan.store.tree import open_file
+from dangan.store.progress import Progress
 from dangan.store.names import printable, show, shown
 from dangan.store import clock
 from dangan.store.clock import local
@@ -644,7 +644,8 @@ class Restore:
     def __init__(self, target: Target, report: RestoreReport, progress: bool) -> None:
         self.target = target
         self.report = report
-        self.progress = progress
+        self.progress = progress  # shown on stderr: a bar on a terminal, plain lines in a pipe or log
+        self._shown = Progress("")
 
     def run(self, items: list[Item], sources: list[Fetch]) -> RestoreReport:
         started = time.monotonic()
@@ -664,23 +665,28 @@ class Restore:
                 refused.append(item)
             else:
                 todo.append(item)
-        for fetch in sources:
-            if not todo:
-                break
-            restored_now: set[bytes] = set()
-            try:
-                for item, problem in self.target.restore(fetch(todo)):
-                    if problem is None:
-                        restored_now.add(item.path)
-                        self.report.restored += 1
-                        self.report.bytes += item.size
-                        self.report.verified.append(item)
-                        self._progress()
-                    else:
-                        reasons[item.path] = problem
-            except TargetFull:
-                self._full([item for item in todo if item.path not in restored_now])
-            todo = [item for item in todo if item.path not in restored_now]
+        self._shown = Progress.for_command(t("progress.restore"), len(todo), sum(max(i.size, 0) for i in todo),
+                                           enabled=self.progress)
+        try:
+            for fetch in sources:
+                if not todo:
+                    break
+                restored_now: set[bytes] = set()
+                try:
+                    for item, problem in self.target.restore(fetch(todo)):
+                        if problem is None:
+                            restored_now.add(item.path)
+                            self.report.restored += 1
+                            self.report.bytes += item.size
+                            self.report.verified.append(item)
+                            self._shown.advance(1, max(item.size, 0))
+                        else:
+                            reasons[item.path] = problem
+                except TargetFull:
+                    self._full([item for item in todo if item.path not in restored_now])
+                todo = [item for item in todo if item.path not in restored_now]
+        finally:
+            self._shown.close()  # (an interruption too: no bar left drawn)
         self.report.failures = [Failure(item.path, reasons.get(item.path, t("restore.no_copy")))
                                 for item in sorted(refused + todo, key=lambda i: i.path)]
         self.target.close()
@@ -700,17 +706,9 @@ class Restore:
         except OSError:
             free = 0
         needed = max(sum(max(i.size, 0) for i in left) - free, 1)
-        if self.progress:
-            print(file=sys.stderr)
         raise EnvironmentProblem(t("restore.target_full", target=os.fsdecode(self.target.root),
                                    needed=_size(needed), remaining=len(left),
                                    done=self.report.restored + self.report.already))
-
-    def _progress(self) -> None:
-        if self.progress:
-            done = self.report.restored + self.report.already
-            print(f"\r{t('restore.progress', done=done, total=self.report.requested)}", end="", file=sys.stderr,
-                  flush=True)
 
 
 def open_work(root_fd: int, root: Path) -> int:

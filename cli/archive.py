@@ -79,7 +79,7 @@ def check(args: argparse.Namespace) -> int:
     layout.require_archive()
     targets = [relative_target(p, layout.archive_root) for p in args.paths]
     with layout.open_catalog() as catalog:
-        result = Checker(config, catalog, layout).run(targets or None)
+        result = Checker(config, catalog, layout, progress=args.format == "text").run(targets or None)
     print(to_json(result) if args.format == "json" else to_text(result))
     return EXIT_PROBLEMS if result.errors else EXIT_OK
 

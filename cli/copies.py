@@ -54,7 +54,8 @@ def backup(args: argparse.Namespace) -> int:
     # the running service keeps them so (the scheduled backup runs as its child).
     service_running = False if args.verify else not _catch_up(config, path, layout, args.format == "text")
     with layout.open_catalog() as catalog:
-        offsite = Offsite(config, path, catalog, progress=sys.stdout.isatty() and args.format == "text")
+        offsite = Offsite(config, path, catalog, progress=sys.stdout.isatty() and args.format == "text",
+                          lines=args.format == "text")
         if args.verify:
             result = offsite.verify()
             if args.format == "json":
@@ -169,7 +170,7 @@ def _restore(args: argparse.Namespace, config: Config, path: Path, layout: Layou
     report = RestoreReport(args.source, str(target), args.at)
     Restore(Target(target, config.hash_algorithm, args.overwrite,
                    like=layout.mirror_root if args.source == "mirror" else None), report,
-            progress=sys.stderr.isatty() and args.format == "text").run(items, sources)
+            progress=args.format == "text").run(items, sources)
     if view is not None:
         view.close()
     if report.ok:  # downloaded objects are copies of what is now in place
@@ -196,7 +197,8 @@ def drill(args: argparse.Namespace) -> int:
     offsite = offsite_if_configured(config, path, required=False)
     with layout.open_catalog() as catalog:
         results = run_drill(config, layout, catalog,
-                            (lambda scratch: offsite_fetch(offsite, scratch)) if offsite else None)
+                            (lambda scratch: offsite_fetch(offsite, scratch)) if offsite else None,
+                            offsite.partner if offsite else "")
     if args.format == "json":
         print(json.dumps(as_dicts(results), ensure_ascii=False, indent=2))
     else:
@@ -214,7 +216,7 @@ def audit(args: argparse.Namespace) -> int:
     config, path, layout = setup(args)
     with layout.open_catalog() as catalog:
         auditor = Auditor(config, catalog, _offsite_verify(config, path, catalog),
-                          key_path(path, config.offsite.key_file), progress=sys.stderr.isatty())
+                          key_path(path, config.offsite.key_file), progress=args.format == "text")
         result = auditor.run(repair=args.repair)
     if args.format == "json":
         print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))

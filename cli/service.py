@@ -50,6 +50,7 @@ def mirror(args: argparse.Namespace) -> int:
     alerts = Alerts()
     try:
         parts = Parts.build(config, path, alerts, schedule=False)
+        parts.reconciler.progress = True  # the copies it makes, on stderr (a bar on a terminal)
         try:
             with explaining(layout.catalog_path, layout.catalog_copy_path):  # damage: exit 2, in words
                 result = parts.reconciler.run()

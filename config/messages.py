@@ -397,7 +397,6 @@ MESSAGES: dict[str, dict[str, str]] = {
     "restore.latest": {"zh": "最新", "en": "latest"},
     "restore.all_verified": {"zh": "全部文件已恢复，哈希逐一核验无误。", "en": "every file restored and verified against its hash."},
     "restore.some_failed": {"zh": "有 {count} 个文件未能恢复或核验：", "en": "{count} file(s) could not be restored or verified:"},
-    "restore.progress": {"zh": "已恢复 {done}/{total}", "en": "restored {done}/{total}"},
     "restore.bad_at": {
         "zh": "--at 的值 {value} 不是 ISO 8601 时间（如 2026-10-01T08:00 或 2026-10-01T08:00+08:00）",
         "en": "--at {value} is not an ISO 8601 time (e.g. 2026-10-01T08:00)",
@@ -1068,14 +1067,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "the job's process ended with exit code {code}",
     },
     "job.first_run": {
-        "zh": "任务 {job} 尚未运行过：现在运行第一次",
+        "zh": "任务「{job}」尚未运行过：现在运行第一次",
         "en": "job {job} has never run: running it now",
     },
     "job.missed": {
-        "zh": "服务停止期间错过了任务 {job} 的时间：现在补做一次",
+        "zh": "服务停止期间错过了任务「{job}」的时间：现在补做一次",
         "en": "job {job} missed its time while the service was down: running it once now",
     },
-    "job.starting": {"zh": "开始任务 {job}：dangan {args}", "en": "starting job {job}: dangan {args}"},
+    "job.starting": {"zh": "开始任务「{job}」：dangan {args}", "en": "starting job {job}: dangan {args}"},
     # each alert kind in words, with its facts (status and the service's log)
     "alert_text.mirror_missing": {
         "zh": "镜像盘未挂载（{path} 下没有镜像标记文件）：请挂载镜像盘，服务会自动补齐",
@@ -1123,11 +1122,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "new config invalid, the old one still runs: {detail}",
     },
     "alert_text.job": {
-        "zh": "任务 {job} 失败：{reason}；{retry}后重试",
+        "zh": "任务「{job}」失败：{reason}；{retry}后重试",
         "en": "job {job} failed: {reason}; retrying in {retry}",
     },
     "alert_text.other": {"zh": "{title}：{reason}", "en": "{title}: {reason}"},
-    "alert.job": {"zh": "任务 {job} 失败", "en": "job {job} failed"},
+    "alert.job": {"zh": "任务「{job}」失败", "en": "job {job} failed"},
     "alert.raised": {"zh": "告警：{text}", "en": "alert: {text}"},
     "alert.cleared": {"zh": "告警解除：{title}", "en": "alert cleared: {title}"},
     "note.inotify_overflow": {
@@ -1237,7 +1236,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": ("reconcile: {files} files in {folders} folders, {arrived} arrived/changed, {gone} gone, "
                "{moved} moved, {seconds} s"),
     },
-    "log.job_done": {"zh": "任务 {job} 完成", "en": "job {job} finished"},
+    "log.job_done": {"zh": "任务「{job}」完成", "en": "job {job} finished"},
     "log.offsite_failed": {
         "zh": "异地备份 {run} 失败：{reason}",
         "en": "off-site run {run} failed: {reason}",
@@ -1504,6 +1503,95 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "retention counts from 1 January after the record's year. This list is for the appraisal, its register and approval; dangan never deletes a record.",
     },
     "appraisal.none": {"zh": "截至 {year} 年，没有保管期限已满的文件。", "en": "no record's retention has ended as of {year}."},
+    # --- honest2 ---
+    "log.level.DEBUG": {"zh": "调试", "en": "DEBUG"},
+    "log.level.INFO": {"zh": "信息", "en": "INFO"},
+    "log.level.SUCCESS": {"zh": "完成", "en": "SUCCESS"},
+    "log.level.WARNING": {"zh": "警告", "en": "WARNING"},
+    "log.level.ERROR": {"zh": "错误", "en": "ERROR"},
+    "log.level.CRITICAL": {"zh": "严重", "en": "CRITICAL"},
+    "job.title.offsite": {"zh": "异地备份", "en": "off-site backup"},
+    "job.title.drill": {"zh": "恢复演练", "en": "restore drill"},
+    "job.title.audit": {"zh": "每周核验", "en": "weekly audit"},
+    "job.title.report": {"zh": "完整性报告", "en": "integrity report"},
+    "log.job_stopped": {
+        "zh": "服务停止：中断正在运行的任务「{job}」（下次从中断处继续）",
+        "en": "service stopping: interrupting the running job {job} (it resumes next time)",
+    },
+    "log.stopping": {
+        "zh": "收到停止信号：完成正在复制的文件后停止",
+        "en": "stop requested: finishing the copies in flight, then stopping",
+    },
+    "log.batch": {"zh": "已复制到镜像盘：{files} 个文件，{size}", "en": "copied to the mirror: {files} files, {size}"},
+    "progress.audit": {"zh": "核验副本", "en": "verifying the copies"},
+    "progress.check": {"zh": "读取并检查文件", "en": "reading and checking files"},
+    "progress.mirror": {"zh": "复制到镜像盘", "en": "copying to the mirror"},
+    "progress.restore": {"zh": "恢复并核验", "en": "restoring and verifying"},
+    "progress.offsite": {"zh": "传送到异地", "en": "shipping off-site"},
+    "progress.count": {"zh": "{what}：{done}/{total} 个文件", "en": "{what}: {done}/{total} files"},
+    "progress.bytes": {"zh": "{done}/{total}，每秒 {rate}", "en": "{done} of {total}, {rate}/s"},
+    "progress.left": {"zh": "预计还需 {left}", "en": "about {left} left"},
+    "progress.sep": {"zh": "，", "en": ", "},
+    "progress.done": {
+        "zh": "{what}完成：{done} 个文件 {size}，用时 {seconds}",
+        "en": "{what} done: {done} files {size} in {seconds}",
+    },
+    "progress.seconds": {"zh": "{s} 秒", "en": "{s} s"},
+    "progress.minutes": {"zh": "{m} 分 {s} 秒", "en": "{m} min {s} s"},
+    "progress.hours": {"zh": "{h} 小时 {m} 分", "en": "{h} h {m} min"},
+    "log.copy_failed": {
+        "zh": "复制到镜像盘失败：{path}（{reason}），稍后自动重试",
+        "en": "mirror copy of {path} failed ({reason}), retried on its own",
+    },
+    "log.copy_recovered": {
+        "zh": "{path} 在之前失败后已成功复制到镜像盘",
+        "en": "mirror copy of {path} succeeded after failures",
+    },
+    "log.watch_failed": {
+        "zh": "{count} 个新文件夹无法监视（max_user_watches 为 {limit}）：先做一次完整核对，之后定期轮询这些文件夹",
+        "en": "{count} new folders could not be watched (max_user_watches {limit}): full reconcile, then polled",
+    },
+    "log.worker_moving": {"zh": "工作线程恢复运行", "en": "the worker thread makes progress again"},
+    "log.worker_stuck": {
+        "zh": "工作线程已 {seconds} 秒没有任何进展：停止看门狗信号和状态文件（systemd 将重启服务）",
+        "en": "the worker thread made no progress for {seconds} s: watchdog pings and status stop",
+    },
+    "log.status_unwritten": {"zh": "无法写入状态文件：{reason}", "en": "status not written: {reason}"},
+    "log.sweep_failed": {
+        "zh": "启动时未能清理镜像盘上的临时文件：{reason}",
+        "en": "temp files on the mirror not swept at start: {reason}",
+    },
+    "log.swept_after_outage": {
+        "zh": "清理了镜像盘故障时留下的 {count} 个临时文件",
+        "en": "swept {count} temp files left when the mirror disk failed",
+    },
+    "log.primary_corrupt": {
+        "zh": ("档案盘上的文件内容已损坏（大小和修改时间未变，内容却不同），没有复制到镜像盘：{path}。"
+               "请运行 dangan audit --repair 用完好的副本修复。"),
+        "en": ("silent corruption on the archive disk, not propagated: {path}. Run dangan audit --repair "
+               "to repair it from a good copy."),
+    },
+    "log.mirror_lacking": {
+        "zh": "镜像盘缺少目录数据库登记的 {count} 个副本（新换的硬盘，或副本在镜像盘上被删除）：正在从档案重新复制（{paths}）",
+        "en": ("the mirror lacks {count} copies the catalog lists (a new disk, or copies deleted on it): "
+               "refilling from the archive ({paths})"),
+    },
+    "log.catalog_copy_failed": {
+        "zh": "目录数据库未能复制到镜像盘：{reason}",
+        "en": "catalog copy to the mirror failed: {reason}",
+    },
+    "log.mirror_stalled": {
+        "zh": "镜像盘已 {seconds} 秒没有响应：暂时视为不可用",
+        "en": "a mirror call stalled for {seconds} s: mirror treated as unavailable",
+    },
+    "log.mirror_answers": {
+        "zh": "无响应的镜像盘操作在 {seconds} 秒后返回了",
+        "en": "the stalled mirror call returned after {seconds} s",
+    },
+    "log.inventory_unusable": {
+        "zh": "清单 {target} 无法使用，改用前一份：{reason}",
+        "en": "inventory {target} unusable, trying the one before it: {reason}",
+    },
 }
 
 

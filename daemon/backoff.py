@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from loguru import logger
 
+from dangan.config.messages import t
+
 from dangan.store.catalog import Catalog
 from dangan.store.mirror import KeptVersion
 from dangan.store.names import show
@@ -35,7 +37,7 @@ class PathBackoff:
         delay = FIRST_DELAY if entry is None else min(entry.delay * 2, self.max_seconds)
         self.entries[path] = _Entry(delay, time.monotonic() + delay, reason)
         if entry is None:
-            logger.warning("mirror copy of {} failed ({}), retried on its own", show(path), reason)
+            logger.warning(t("log.copy_failed", path=show(path), reason=reason))
         return delay
 
     def due(self, path: bytes) -> bool:
@@ -48,7 +50,7 @@ class PathBackoff:
 
     def succeeded(self, path: bytes) -> None:
         if self.entries.pop(path, None) is not None:
-            logger.info("mirror copy of {} succeeded after failures", show(path))
+            logger.info(t("log.copy_recovered", path=show(path)))
 
 
 def record_displaced(catalog: Catalog, displaced: list[KeptVersion], at: str) -> None:

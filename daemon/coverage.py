@@ -8,6 +8,8 @@ import time
 
 from loguru import logger
 
+from dangan.config.messages import t
+
 from dangan.daemon.alerts import Alerts
 from dangan.daemon.watch import Watch, inotify_limit
 from dangan.store.tree import Tree
@@ -50,8 +52,7 @@ class Coverage:
         self.unwatched.update(missing)
         self.failures += len(missing)
         limit = inotify_limit("max_user_watches")
-        logger.error("{} new folders could not be watched (max_user_watches {}): full reconcile, then polled",
-                     len(missing), limit)
+        logger.error(t("log.watch_failed", count=len(missing), limit=limit))
         self.alerts.raise_("watch_shortfall", unwatched=len(self.unwatched), watches=len(watched), limit=limit)
         return True
 

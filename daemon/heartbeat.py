@@ -24,6 +24,7 @@ from collections.abc import Callable
 from loguru import logger
 
 from dangan.config.messages import t
+from dangan.config.words import reason
 from dangan.daemon.notify import notify, watchdog_interval
 
 STATUS_EVERY = 1.0  # seconds between status.json writes
@@ -91,14 +92,13 @@ class Heartbeat:
         if progress != self._progress:
             self._progress, self._progress_at = progress, now
             if self._stuck_logged:
-                logger.info("the worker thread makes progress again")
+                logger.info(t("log.worker_moving"))
                 self._stuck_logged = False
             return True
         if now - self._progress_at < self.stuck_after:
             return True
         if not self._stuck_logged:
-            logger.error("the worker thread made no progress for {:.0f} s: watchdog pings and status stop",
-                         now - self._progress_at)
+            logger.error(t("log.worker_stuck", seconds=f"{now - self._progress_at:.0f}"))
             self._stuck_logged = True
         return False
 
@@ -106,9 +106,9 @@ class Heartbeat:
         try:
             self.write_status()
         except Exception as exc:  # noqa: BLE001 - a full state disk must not end the pings
-            error = f"{type(exc).__name__}: {exc}"
+            error = reason(exc)
             if error != self._last_error:
-                logger.warning("status not written: {}", error)
+                logger.warning(t("log.status_unwritten", reason=error))
                 self._last_error = error
         else:
             self._last_error = ""

@@ -24,6 +24,8 @@ from typing import Any
 from loguru import logger
 
 from dangan.config.schema import Config
+from dangan.config.messages import t
+from dangan.config import words
 
 from dangan.rules import inspector
 from dangan.daemon.alerts import Alerts
@@ -34,6 +36,7 @@ from dangan.store.layout import Layout
 from dangan.store.mirror import (ContentMismatch, Copied, KeptVersion, Mirror, MirrorUnavailable, MirrorWriteError,
                      SourceChanged,
                      SourceGone, SourceUnreadable)
+from dangan.store.progress import human_size
 from dangan.store.names import show
 from dangan.rules.rulebook import Rulebook
 from dangan.daemon.stall import MirrorHung, Pending, StallGuard
@@ -109,6 +112,7 @@ class Keeper:
         # Paths to look at again that were concluded outside arrive/finish (a landing forced by
         # the reconcile's arrivals): handed to the service with the next arrive or finish.
         self._again: dict[bytes, None] = {}
+        self.log_batches = False  # the service logs each batch copied (a command shows its progress instead)
 
     def close(self) -> None:
         """Let the mirror thread end (the batch in flight must have been landed: see finish)."""
@@ -123,7 +127,7 @@ class Keeper:
         try:
             return self.stall.call(None, self.mirror.sweep_temps)
         except (OSError, MirrorHung) as exc:
-            logger.warning("temp files on the mirror not swept at start: {}", exc)
+            logger.warning(t("log.sweep_failed", reason=words.reason(exc)))
             return 0
 
     def mirror_lacking(self, expected: dict[bytes, dict[bytes, tuple[int, int]]],
@@ -180,7 +184,7 @@ class Keeper:
         except (OSError, MirrorHung):
             return
         if swept:
-            logger.info("swept {} temp files left when the mirror disk failed", swept)
+            logger.info(t("log.swept_after_outage", count=swept))
 
     def _mirror_failed(self, exc: MirrorWriteError) -> None:
         if not exc.whole_disk:  # this path's own failure: it waits alone, the others go on
@@ -293,7 +297,7 @@ class Keeper:
         except FileNotFoundError:
             return Outcome.SKIPPED
         except OSError as exc:
-            self.alerts.note("unreadable", path=show(path), reason=exc.strerror or str(exc))
+            self.alerts.note("unreadable", path=show(path), reason=words.os_error(exc))
             return Outcome.SKIPPED
         if not stat.S_ISREG(st.st_mode) or self.tree.ignored(path.rpartition(b"/")[2]):
             return Outcome.SKIPPED
@@ -315,7 +319,7 @@ class Keeper:
             try:
                 source = open_file(self.root, arrival.path)
             except OSError as exc:
-                arrival.unreadable = exc.strerror or str(exc)  # unreadable is not gone: keep what we have
+                arrival.unreadable = words.os_error(exc)  # unreadable is not gone: keep what we have
                 continue
             opened, st = os.fstat(source), arrival.st
             if (opened.st_size, opened.st_mtime_ns, opened.st_ino) != (st.st_size, st.st_mtime_ns, st.st_ino):
@@ -364,7 +368,11 @@ class Keeper:
         for arrival in flight.arrivals:
             if not (arrival.unreadable or arrival.corrupt or arrival.changing):
                 self._inspect(arrival)
-        return dict(zip(flight.paths, self.conclude_many(flight.arrivals)))
+        outcomes = self.conclude_many(flight.arrivals)
+        copied = [a for a in flight.copying if a.copied is not None]
+        if self.log_batches and copied:
+            logger.info(t("log.batch", files=len(copied), size=human_size(sum(a.st.st_size for a in copied))))
+        return dict(zip(flight.paths, outcomes))
 
     def _inspect(self, arrival: "Arrival") -> None:
         path, st = arrival.path, arrival.st
@@ -378,7 +386,7 @@ class Keeper:
                                                                   self.algorithm)
         except OSError as exc:
             if arrival.copied is None:
-                arrival.unreadable = exc.strerror or str(exc)
+                arrival.unreadable = words.os_error(exc)
                 return
             arrival.facts = {}  # deleted since its copy: registered, so its removal finds the copy
         arrival.corrupt = arrival.expect is not None and arrival.digest != arrival.expect
@@ -454,7 +462,7 @@ class Keeper:
         """Same size, mtime and inode, other content: silent corruption on the archive disk. The
         catalog keeps the good hash, the mirror its good copy; the audit repairs the primary."""
         self.alerts.raise_("primary_corrupt", path=show(path))
-        logger.error("silent corruption on the archive disk, not propagated: {}", show(path))
+        logger.error(t("log.primary_corrupt", path=show(path)))
         return Outcome.SKIPPED
 
     def _facts(self, path: bytes, st: os.stat_result, data: bytes | None) -> dict[str, Any]:

@@ -6,15 +6,18 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import unicodedata
 from datetime import timedelta, timezone
 
 from loguru import logger
 
+from dangan.config.messages import has, t
 from dangan.config.schema import Config
 from dangan.store import clock
 
 # sd-daemon(3) priorities, understood by journald on stderr when JOURNAL_STREAM is set.
-FORMAT = "{time:YYYY-MM-DD HH:mm:ss.SSS Z} {level: <7} {message}"  # loguru appends the exception
+# The level in the configured language (信息, 警告, 错误): staff read this log too.
+FORMAT = "{time:YYYY-MM-DD HH:mm:ss.SSS Z} {extra[level]} {message}"  # loguru appends the exception
 PRIORITY = {"TRACE": 7, "DEBUG": 7, "INFO": 6, "SUCCESS": 5, "WARNING": 4, "ERROR": 3, "CRITICAL": 2}
 
 
@@ -25,6 +28,13 @@ class _ToLoguru(logging.Handler):
         except ValueError:
             level = record.levelno
         logger.opt(depth=6, exception=record.exc_info).log(level, record.getMessage())
+
+
+def _level(name: str) -> str:
+    """The level's name in the configured language, padded to 7 columns (a CJK character takes two)."""
+    shown = t(f"log.level.{name}") if has(f"log.level.{name}") else name
+    width = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in shown)
+    return shown + " " * max(7 - width, 0)
 
 
 def setup(config: Config | None) -> None:
@@ -41,6 +51,7 @@ def setup(config: Config | None) -> None:
         moment = record["time"]
         offset = timezone(moment.astimezone(zone).utcoffset() or timedelta(0))
         record["time"] = type(moment).fromtimestamp(moment.timestamp(), offset)
+        record["extra"]["level"] = _level(record["level"].name)
 
     logger.configure(patcher=in_zone)
     if os.environ.get("JOURNAL_STREAM"):

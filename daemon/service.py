@@ -46,6 +46,7 @@ from dangan.daemon.heartbeat import Heartbeat
 from dangan.daemon.notify import notify
 from dangan.daemon.reconcile import Reconciler
 from dangan.daemon.settling import Settling
+from dangan.daemon.storm import OverflowStorm
 from dangan.daemon.timetable import Timetable
 from dangan.store.tree import Tree
 from dangan.daemon.watch import OVERFLOW, Change, Watch, inotify_limit
@@ -105,6 +106,7 @@ class Parts:
         keeper = Keeper(config, catalog, mirror, alerts, tree)
         guard = DeletionGuard(config, catalog, keeper, alerts)
         timetable = Timetable(config, config_path, catalog, alerts, enabled=schedule)
+        keeper.log_batches = schedule  # the service (a one-shot reconcile shows its progress instead)
         return cls(config, layout, catalog, alerts, tree, mirror, keeper, guard,
                    Reconciler(config, catalog, keeper, guard), timetable)
 
@@ -130,6 +132,8 @@ class Service:
         self.next_metrics = 0.0
         self.metrics_server = None
         self.overflows = 0
+        self.storm = OverflowStorm()
+        self.reconciles = 0  # since start: status shows it (an overflow storm must cost one, not hundreds)
         self.coverage = Coverage(self.alerts)
         self.last_reconcile: dict | None = None
         self.reload_deferred = False  # SIGHUP arrived while the mirror hung
@@ -153,6 +157,7 @@ class Service:
         if not lock.acquire():
             raise EnvironmentProblem(t("service.already_running", path=lock.path))
         _raise_open_files_limit()
+        stopped = False
         try:
             self.heartbeat.start()
             self._start()
@@ -161,13 +166,16 @@ class Service:
                 if self.reload_requested:
                     self._reload()
                 self._step()
-            self._land()  # SIGTERM finishes the copies in flight and registers them
+            logger.info(t("log.stopping"))
             notify(stopping=1, status=t("service.stopping"))
-            logger.info(t("log.stopped"))
+            self._land()  # SIGTERM finishes the copies in flight and registers them
+            stopped = True
             return 0
         finally:
             self._shutdown()
             lock.release()
+            if stopped:  # said last: after the jobs it interrupted and the catalog closed
+                logger.info(t("log.stopped"))
 
     def _start(self) -> None:
         parts = self.parts
@@ -273,7 +281,7 @@ class Service:
         now_ = time.monotonic()
         for folder in self.coverage.polls_due(self.parts.tree):
             self._scan(folder, check_watches=False)
-        if now_ >= self.reconcile_due:
+        if now_ >= self.reconcile_due or self.storm.due(now_):
             self._reconcile()
         elif self.parts.keeper.behind and self.parts.keeper.mirror_writable():
             self.parts.reconciler.catch_up()
@@ -283,7 +291,7 @@ class Service:
         if change.kind == OVERFLOW:
             self.overflows += 1
             self.alerts.note("inotify_overflow", count=self.overflows)
-            self.reconcile_due = 0.0  # events were lost: compare everything now
+            self.storm.overflowed(change.at)  # events were lost: compare everything once the storm is quiet
             return
         if _own(change.path) or (change.dest and _own(change.dest)):
             return
@@ -353,6 +361,8 @@ class Service:
     def _reconcile(self) -> None:
         parts = self.parts
         try:
+            self.reconciles += 1
+            self.storm.reconciling(time.monotonic())
             result = parts.reconciler.run()
         except EnvironmentProblem as exc:
             self.alerts.raise_("archive_missing", detail=str(exc))
@@ -373,7 +383,7 @@ class Service:
             # copies: the heartbeat thread writes this while the worker raises and clears alerts
             "last_reconcile": self.last_reconcile, "alerts": dict(self.alerts.active),
             "notes": list(self.alerts.notes[-10:]),
-            "inotify": self.coverage.status(self.overflows),
+            "inotify": {**self.coverage.status(self.overflows), "reconciles": self.reconciles},
         })
         notify(status=t("service.status", queue=queue_length, alerts=len(self.alerts.active)))
 

@@ -21,6 +21,8 @@ from typing import Any, TypeVar
 
 from loguru import logger
 
+from dangan.config.messages import t
+
 from dangan.store.mirror import MIRROR_THREADS
 
 R = TypeVar("R")
@@ -108,8 +110,7 @@ class StallGuard:
                     pending.progress, pending.changed = now, time.monotonic()
                 elif time.monotonic() - pending.changed >= self.stall_seconds:
                     self.stuck, self._late, self.since = True, pending.late, time.monotonic()
-                    logger.error("mirror call {} stalled for {:g} s: mirror treated as unavailable",
-                                 pending.name, self.stall_seconds)
+                    logger.error(t("log.mirror_stalled", seconds=f"{self.stall_seconds:g}"))
                     pending.outcome = (False, MirrorHung(self.stall_seconds))
                     return
 
@@ -122,7 +123,7 @@ class StallGuard:
         except queue.Empty:
             return False
         late, self.stuck, self._late = self._late, False, None
-        logger.info("the stalled mirror call returned after {:.1f} s", time.monotonic() - self.since)
+        logger.info(t("log.mirror_answers", seconds=f"{time.monotonic() - self.since:.1f}"))
         if late is not None:
             late(outcome)
         return True

@@ -10,6 +10,7 @@ process, so a long transfer never stalls the mirror, and it stops cleanly with t
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -28,6 +29,8 @@ from dangan.config.schema import Config
 
 from dangan.daemon.alerts import Alerts
 from dangan.store.catalog import Catalog, now
+from dangan.store.progress import QUIET
+from dangan.store.status import job_title
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 RETRY_FIRST = 300.0  # seconds; doubles per failure
@@ -49,6 +52,11 @@ class Job:
     failures: int = 0
     started: float = 0.0
     args: list[str] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        """The job as people call it (the log says 异地备份, not offsite)."""
+        return job_title(self.name)
 
 
 class Timetable:
@@ -80,7 +88,7 @@ class Timetable:
         last_success = self._last_success(job.name, state)
         if self._missed(job, last_success):
             # Never run before is a first run, not a time missed "while the service was down".
-            logger.info(t("job.first_run" if last_success is None else "job.missed", job=job.name))
+            logger.info(t("job.first_run" if last_success is None else "job.missed", job=job.title))
             job.wanted = True
 
     # -- the loop ---------------------------------------------------------------------------
@@ -96,6 +104,7 @@ class Timetable:
         """SIGINT to running jobs: a transfer stops its rclone group; the next run resumes."""
         for job in self.jobs.values():
             if job.process is not None and job.process.poll() is None:
+                logger.info(t("log.job_stopped", job=job.title))
                 job.process.send_signal(signal.SIGINT)
                 try:
                     job.process.wait(15)
@@ -116,10 +125,12 @@ class Timetable:
     def _start(self, job: Job) -> None:
         job.args = job.argv()
         command = [str(dangan_binary()), *job.args, "--config", str(self.config_path)]
-        logger.info(t("job.starting", job=job.name, args=" ".join(job.args)))
+        logger.info(t("job.starting", job=job.title, args=" ".join(job.args)))
         try:
+            # No progress lines from a job: its stderr is read for the reason when it fails (and
+            # only once it ended, so lines every few seconds would fill the pipe and stall it).
             job.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                           stderr=subprocess.PIPE, text=True)
+                                           stderr=subprocess.PIPE, text=True, env={**os.environ, QUIET: "1"})
         except OSError as exc:
             # A job that cannot start (a broken install, no memory for fork, a full process table)
             # is the job's failure, retried with back-off; the watcher must go on.
@@ -138,7 +149,7 @@ class Timetable:
         stderr = job.process.stderr.read() if job.process.stderr else ""
         job.process = None
         if code == 0:
-            logger.info(t("log.job_done", job=job.name))
+            logger.info(t("log.job_done", job=job.title))
             job.failures = 0
             self.alerts.clear(f"job_{job.name}")
             self._save(job.name, last_success=now(), failures=0, last_result="ok",

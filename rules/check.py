@@ -14,6 +14,7 @@ import stat
 from dataclasses import dataclass, field
 from typing import Any
 
+from dangan.config.messages import t
 from dangan.config.schema import Config
 
 from dangan.rules import inspector
@@ -21,6 +22,7 @@ from dangan.store.catalog import Catalog, Event, FileRecord, now
 from dangan.store.layout import Layout
 from dangan.rules.rulebook import ERROR, Rulebook, Violation
 from dangan.store.tree import Folder, Skipped, Tree, below_any
+from dangan.store.progress import Progress
 from dangan.store.workers import parallel_map
 
 
@@ -83,8 +85,9 @@ READ_BATCH = 20_000
 class Checker:
     """Runs checks of one archive against its catalog."""
 
-    def __init__(self, config: Config, catalog: Catalog, layout: Layout) -> None:
+    def __init__(self, config: Config, catalog: Catalog, layout: Layout, progress: bool = False) -> None:
         self.config = config
+        self.progress = progress  # the files read shown on stderr (a bar, or plain lines in a log)
         self.catalog = catalog
         self.layout = layout
         self.tree = Tree(self.layout.archive_root, config.rules.ignore_patterns)
@@ -181,13 +184,16 @@ class Checker:
         root = os.fsencode(self.layout.archive_root)
         jobs = [(root, item.path, item.st.st_size, algorithm) for item in todo]
         known = dict(moved)
-        for item, outcome in zip(todo, parallel_map(inspector.inspect_job, jobs, inspector.LIBRARIES)):
-            if isinstance(outcome, str):
-                # Unreadable now (permissions, vanished mid-check): judged next time, never dropped.
-                scan.skipped.append(Skipped(item.path, "unreadable", outcome))
-                continue
-            known[item.path] = outcome
-            scan.read += 1
+        with Progress.for_command(t("progress.check"), len(todo), sum(item.st.st_size for item in todo),
+                                  enabled=self.progress) as shown:
+            for item, outcome in zip(todo, parallel_map(inspector.inspect_job, jobs, inspector.LIBRARIES)):
+                shown.advance(1, item.st.st_size)
+                if isinstance(outcome, str):
+                    # Unreadable now (permissions, vanished mid-check): judged next time, never dropped.
+                    scan.skipped.append(Skipped(item.path, "unreadable", outcome))
+                    continue
+                known[item.path] = outcome
+                scan.read += 1
         with self.catalog.transaction():
             for item in scan.todo:
                 if item.path not in known:

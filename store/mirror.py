@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from dangan.config.errors import EnvironmentProblem
+from dangan.config import words
 from dangan.config.messages import t
 
 from dangan.store import writeback
@@ -57,7 +58,7 @@ class MirrorWriteError(Exception):
         super().__init__(f"{path!r}: {exc.strerror or exc}")
         self.path = path
         self.errno = exc.errno
-        self.reason = exc.strerror or str(exc)
+        self.reason = words.os_error(exc)  # shown in alerts and logs: in the reader's words
 
     @property
     def whole_disk(self) -> bool:

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from dangan.config.messages import t
+from dangan.config.messages import has, t
 
 from dangan.store.atomic import write_atomic
 from dangan.store.catalog import Catalog
@@ -176,7 +176,7 @@ def note_text(note: dict[str, Any]) -> str:
 def alert_title(kind: str) -> str:
     """An alert kind's short name in words."""
     if kind.startswith("job_"):
-        return t("alert.job", job=kind[4:])
+        return t("alert.job", job=job_title(kind[4:]))
     return t(f"alert.{kind}") if _known(f"alert.{kind}") else kind
 
 
@@ -187,7 +187,7 @@ def alert_text(kind: str, detail: dict[str, Any]) -> str:
         facts["since"] = local(facts["since"])
     try:
         if kind.startswith("job_"):
-            return t("alert_text.job", job=kind[4:], reason=facts["reason"],
+            return t("alert_text.job", job=job_title(kind[4:]), reason=facts["reason"],
                      retry=_duration(facts["retry_in"]))
         if _known(f"alert_text.{kind}"):
             return t(f"alert_text.{kind}", **facts)
@@ -219,3 +219,8 @@ def _known(key: str) -> bool:
     from dangan.config.messages import has
 
     return has(key)
+
+
+def job_title(name: str) -> str:
+    """A scheduled job as people call it (异地备份, not offsite)."""
+    return t(f"job.title.{name}") if has(f"job.title.{name}") else name

@@ -7,13 +7,13 @@ from __future__ import annotations
 import importlib
 import multiprocessing
 import os
-import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import TypeVar
 
 from dangan.store.hashing import hash_twins
+from dangan.store.progress import Progress
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -56,13 +56,11 @@ class Hasher:
     there while they are hashed: ``identical`` then names the twins that held the same bytes.
     """
 
-    def __init__(self, algorithm: str, progress: bool = False) -> None:
+    def __init__(self, algorithm: str, progress: Progress | None = None) -> None:
         self.algorithm = algorithm
         self.progress = progress
         self._pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="hash")
-        self._tasks: list[tuple[bytes, bytes | None, bytes, list[bytes], Future]] = []
-        self.files = 0
-        self._done = 0
+        self._tasks: list[tuple[bytes, bytes | None, bytes, list[bytes], int, Future]] = []
         self.identical: dict[bytes, set[bytes]] = {}  # twin root -> paths holding the same bytes
 
     def add(self, root: bytes, folder: bytes, files: Sequence[tuple[bytes, int]],
@@ -75,22 +73,23 @@ class Hasher:
             batch.append(name)
             size += length
             if len(batch) >= BATCH_FILES or size >= BATCH_BYTES:
-                self._queue(root, twin, folder, batch)
+                self._queue(root, twin, folder, batch, size)
                 batch, size = [], 0
         if batch:
-            self._queue(root, twin, folder, batch)
+            self._queue(root, twin, folder, batch, size)
 
-    def _queue(self, root: bytes, twin: bytes | None, folder: bytes, names: list[bytes]) -> None:
+    def _queue(self, root: bytes, twin: bytes | None, folder: bytes, names: list[bytes], size: int) -> None:
         future = self._pool.submit(hash_twins, root, twin, folder, names, self.algorithm)
-        self._tasks.append((root, twin, folder, names, future))
-        self.files += len(names)
+        self._tasks.append((root, twin, folder, names, size, future))
+        if self.progress is not None:
+            self.progress.more(len(names), size)
 
     def digests(self) -> dict[bytes, dict[bytes, str | None]]:
         """Root -> path below it -> digest (None: gone, "!reason": unreadable) of the files queued
         since the last call, once they are all done; fills ``identical`` for their twins."""
         out: dict[bytes, dict[bytes, str | None]] = {}
         tasks, self._tasks = self._tasks, []
-        for root, twin, folder, names, future in tasks:
+        for root, twin, folder, names, size, future in tasks:
             prefix = folder + b"/" if folder else b""
             paths = [prefix + n for n in names]
             results = future.result()
@@ -98,10 +97,8 @@ class Hasher:
             if twin is not None:
                 same = (p for p, (_, identical) in zip(paths, results) if identical)
                 self.identical.setdefault(twin, set()).update(same)
-            self._done += len(names)
-            if self.progress and (self._done % 500 < len(names) or self._done == self.files):
-                end = "\n" if self._done == self.files else ""
-                print(f"\r{self._done}/{self.files}", end=end, file=sys.stderr, flush=True)
+            if self.progress is not None:
+                self.progress.advance(len(names), size)
         return out
 
     def close(self) -> None:

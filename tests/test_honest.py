@@ -233,7 +233,7 @@ def test_first_start_is_not_a_missed_time(archive, tmp_path):
         logger.remove(sink)
         catalog.close()
     assert not any("missed" in line or "错过" in line for line in lines), lines
-    assert any("offsite" in line and "第一次" in line for line in lines), lines
+    assert any("异地备份" in line and "第一次" in line for line in lines), lines
 
 
 def test_overflow_notes_are_aggregated():
@@ -373,7 +373,7 @@ def test_service_log_lines_follow_language_and_zone(archive, shanghai):
         logs.setup(None)
         logger.remove()
     text = log.read_text(encoding="utf-8")
-    assert "+08:00" in text and "大批删除已暂停" in text and "任务 offsite 失败" in text, text
+    assert "+08:00" in text and "大批删除已暂停" in text and "任务「异地备份」失败" in text, text
     assert "=" not in text and "{" not in text, text
 
 

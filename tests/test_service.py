@@ -226,4 +226,4 @@ def test_logs_carry_journald_priorities_under_systemd(archive):
     assert any(line.startswith("<6>完整核对：") for line in lines)  # language: zh, the log's too
     plain = subprocess.run([DANGAN, "mirror", "--config", str(archive.config)], capture_output=True, text=True,
                            timeout=60, env={k: v for k, v in os.environ.items() if k != "JOURNAL_STREAM"})
-    assert " INFO " in plain.stderr and not plain.stderr.startswith("<")
+    assert " 信息 " in plain.stderr and not plain.stderr.startswith("<")  # the level in the log's language too
