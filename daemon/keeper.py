@@ -145,6 +145,14 @@ class Keeper:
         self.behind = True
         self.alerts.raise_("mirror_refill", count=count)
 
+    def catching_up(self) -> None:
+        """A catch-up of every unmirrored record begins: not behind, unless it finds otherwise."""
+        self.behind = False
+
+    def fell_behind(self) -> None:
+        """Records stay unmirrored (the disk went away, or paths wait out their back-off): catch up later."""
+        self.behind = True
+
     def refilled(self) -> None:
         self.alerts.clear("mirror_refill")
 

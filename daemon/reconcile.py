@@ -23,13 +23,14 @@ from dangan.config.words import reason
 from dangan.store.catalog import Catalog, now
 from dangan.store.catalog import backup as catalog_backup
 from dangan.store.catalog.health import CopyOutcome
+from dangan.daemon.alerts import Alerts
 from dangan.daemon.guard import DeletionGuard
 from dangan.daemon.keeper import BATCH_FILES, Keeper, Outcome
 from dangan.daemon.watch import Watch
 from dangan.store.layout import Layout
 from dangan.store.names import show
 from dangan.store.progress import Progress
-from dangan.store.tree import below_any
+from dangan.store.tree import Tree, below_any
 
 # The mirror is checked against the catalog this many records at a time (one call on the mirror
 # thread each: a hung disk stalls one call, and memory holds one chunk, not the archive).
@@ -74,11 +75,14 @@ class ReconcileResult:
 class Reconciler:
     """Brings catalog and mirror in line with the archive as it is on disk."""
 
-    def __init__(self, config: Config, catalog: Catalog, keeper: Keeper, guard: DeletionGuard) -> None:
+    def __init__(self, config: Config, catalog: Catalog, keeper: Keeper, guard: DeletionGuard, tree: Tree,
+                 alerts: Alerts) -> None:
         self.config = config
         self.catalog = catalog
         self.keeper = keeper
         self.guard = guard
+        self.tree = tree  # the archive as the keeper reads it (same ignore patterns, same skips)
+        self.alerts = alerts
         self.layout = Layout.of(config)
         # The first run of a fresh reconciler (every start, reload, one-shot `dangan mirror`)
         # sweeps the temps an interrupted copy left: every command that writes the mirror.
@@ -92,7 +96,7 @@ class Reconciler:
         result = ReconcileResult()
         if not self.swept:
             result.swept = self.sweep()
-        tree = self.keeper.tree
+        tree = self.tree
         visited: set[bytes] = set()
         changed: dict[bytes, int] = {}  # path -> size
         gone: dict[bytes, tuple[int, int, int]] = {}
@@ -158,7 +162,7 @@ class Reconciler:
             origin = None
             if by_identity and self.catalog.record(path) is None:
                 try:
-                    st = self.keeper.tree.lstat(path)
+                    st = self.tree.lstat(path)
                     origin = by_identity.pop((st.st_ino, st.st_size, st.st_mtime_ns), None)
                 except OSError:
                     origin = None
@@ -237,11 +241,11 @@ class Reconciler:
         if time.monotonic() < self.catch_up_at or not self.keeper.mirror_writable():
             return 0
         done = 0
-        self.keeper.behind = False
+        self.keeper.catching_up()
         waiting = self.catalog.unmirrored()
         todo = [path for path in waiting if self.keeper.copy_due(path)]
         if len(todo) < len(waiting):
-            self.keeper.behind = True  # paths waiting out their own back-off: tried again then
+            self.keeper.fell_behind()  # paths waiting out their own back-off: tried again then
             if not todo:
                 self.catch_up_at = self.keeper.next_copy_due()
         with self._shown(len(todo)) as shown:
@@ -250,7 +254,7 @@ class Reconciler:
                 done += sum(outcome is Outcome.DONE for outcome in self.keeper.arrived_many(chunk))
                 shown.advance(len(chunk))
                 if not self.keeper.mirror_writable():
-                    self.keeper.behind = True
+                    self.keeper.fell_behind()
                     break
         if not self.keeper.behind and not self.catalog.unmirrored():
             self.keeper.refilled()
@@ -285,9 +289,9 @@ class Reconciler:
         if outcome in (CopyOutcome.KEPT_OLDER, CopyOutcome.KEPT_OTHER_LINEAGE):
             logger.error("{}", t("catalog.copy_kept", path=self.catalog.path, copy=copy,
                                  reason=t(f"catalog.copy_kept.{outcome}")))
-            self.keeper.alerts.raise_("catalog_copy_kept", copy=str(copy), reason=str(outcome))
+            self.alerts.raise_("catalog_copy_kept", copy=str(copy), reason=str(outcome))
         else:
-            self.keeper.alerts.clear("catalog_copy_kept")
+            self.alerts.clear("catalog_copy_kept")
 
 
 def _chunks(paths: list[bytes], sizes: dict[bytes, int]) -> Iterator[list[bytes]]:

@@ -108,7 +108,7 @@ class Parts:
         timetable = Timetable(config, config_path, catalog, alerts, enabled=schedule)
         keeper.log_batches = schedule  # the service (a one-shot reconcile shows its progress instead)
         return cls(config, layout, catalog, alerts, tree, mirror, keeper, guard,
-                   Reconciler(config, catalog, keeper, guard), timetable)
+                   Reconciler(config, catalog, keeper, guard, tree, alerts), timetable)
 
     def close(self) -> None:
         self.timetable.stop()
